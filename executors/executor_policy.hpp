@@ -1,0 +1,75 @@
+#pragma once
+/// What an executor policy is: the one place that decides where the CPU work of a request runs.
+/// The server is a template over a type that satisfies executor_policy; --executor picks the
+/// instantiation (server/main.cpp).
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include <asio/any_io_executor.hpp>
+
+#include "server/errc.hpp"
+#include "server/workloads.hpp"
+
+namespace primeloop::executors {
+
+/// The result of one computation: the prime, or why there is none.
+struct outcome {
+  std::uint64_t value = 0;
+  errc error{};  ///< errc{} on success
+};
+
+/// Receives results. Implemented by the session; called only on the loop thread.
+class result_sink {
+ public:
+  /// The computation submitted with this tag finished (or failed). Called once per accepted
+  /// submission unless cancel_all(*this) came first. May be called before submit() returns
+  /// (the inline policy computes on the spot).
+  virtual void on_result(std::uint64_t tag, outcome result) = 0;
+
+ protected:
+  ~result_sink() = default;
+};
+
+/// Counters the stats line prints.
+struct pool_stats {
+  std::size_t queued = 0;   ///< accepted, not started
+  std::size_t busy = 0;     ///< workers computing now
+  std::size_t workers = 0;  ///< pool size (1 for inline: the loop itself)
+  std::uint64_t respawns = 0;  ///< worker processes replaced since start
+};
+
+/// Settings every policy reads; each uses the ones that mean something to it.
+struct executor_config {
+  workload work = workload::naive;
+  std::size_t workers = 0;                    ///< 0: one per core
+  std::size_t queue_limit = 10'000;           ///< requests waiting for a worker, past it ERR busy
+  std::chrono::milliseconds request_timeout{0};  ///< 0: no limit
+  int worker_nice = 0;                        ///< added niceness of worker threads/processes
+};
+
+/// A policy is constructed on the loop's executor before the loop runs, then driven only from
+/// the loop thread.
+template <class P>
+concept executor_policy =
+    std::constructible_from<P, asio::any_io_executor, const executor_config&> &&
+    requires(P& p, const P& cp, std::uint64_t n, result_sink& sink, std::uint64_t tag, errc e) {
+      { P::name } -> std::convertible_to<std::string_view>;
+      /// Starts computing the nth prime; false when the queue is full (nothing will be called).
+      { p.submit(n, sink, tag) } -> std::same_as<bool>;
+      /// Drops every computation of sink: queued ones are removed, running ones are stopped
+      /// (cooperatively, or by killing the worker process); sink hears nothing more.
+      { p.cancel_all(sink) } -> std::same_as<void>;
+      /// Completes every outstanding computation now with error e (shutdown past the grace).
+      { p.abort_all(e) } -> std::same_as<void>;
+      /// Stops the workers and waits for them: no thread or process is left.
+      { p.stop() } -> std::same_as<void>;
+      { cp.stats() } -> std::same_as<pool_stats>;
+    };
+
+/// The number of workers a config asks for, with 0 meaning one per core.
+[[nodiscard]] std::size_t resolve_workers(const executor_config& config) noexcept;
+
+}  // namespace primeloop::executors

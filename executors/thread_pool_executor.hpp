@@ -1,0 +1,73 @@
+#pragma once
+/// The threads policy: a fixed pool of threads computes; results come back to the loop thread
+/// before any session sees them. No interpreter lock: small requests keep flowing while a long
+/// one computes, as long as there is a free core.
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "executors/executor_policy.hpp"
+
+namespace primeloop::executors {
+
+/// A pool of std::threads fed from one bounded queue.
+class thread_pool_executor {
+ public:
+  static constexpr std::string_view name = "threads";
+
+  /// Starts resolve_workers(config) threads.
+  thread_pool_executor(asio::any_io_executor loop, const executor_config& config);
+  ~thread_pool_executor();
+  thread_pool_executor(const thread_pool_executor&) = delete;
+  thread_pool_executor& operator=(const thread_pool_executor&) = delete;
+
+  bool submit(std::uint64_t n, result_sink& sink, std::uint64_t tag);
+  void cancel_all(result_sink& sink);
+  void abort_all(errc e);
+  void stop();
+  [[nodiscard]] pool_stats stats() const;
+
+ private:
+  struct job {
+    std::uint64_t n = 0;
+    result_sink* sink = nullptr;
+    std::uint64_t tag = 0;
+    std::chrono::steady_clock::time_point deadline{};
+    std::atomic<bool> stop{false};  // polled by the computation
+    bool dropped = false;           // under mutex_: nobody wants the result any more
+    outcome result;
+  };
+
+  void work(std::size_t index);
+  /// Runs on the loop thread: hands finished jobs to their sinks.
+  void deliver();
+  job* acquire(std::uint64_t n, result_sink& sink, std::uint64_t tag);
+  void recycle(job* j);
+
+  asio::any_io_executor loop_;
+  workload work_;
+  std::size_t queue_limit_;
+  std::chrono::milliseconds timeout_;
+  int nice_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<job*> queue_;       // under mutex_
+  std::vector<job*> running_;    // under mutex_: one slot per thread
+  std::vector<job*> done_;       // under mutex_: finished, not delivered
+  bool deliver_posted_ = false;  // under mutex_
+  bool stopping_ = false;        // under mutex_
+
+  std::vector<std::unique_ptr<job>> jobs_;  // loop thread: every job ever made
+  std::vector<job*> free_;                  // loop thread: jobs to reuse
+  std::vector<job*> delivering_;            // loop thread: swapped with done_
+  std::vector<std::thread> threads_;
+};
+
+static_assert(executor_policy<thread_pool_executor>);
+
+}  // namespace primeloop::executors

@@ -1,0 +1,102 @@
+#include "server/options.hpp"
+
+#include <map>
+
+#include <CLI/CLI.hpp>
+
+namespace primeloop {
+
+std::string_view to_string(executor_kind k) noexcept {
+  switch (k) {
+    case executor_kind::inline_: return "inline";
+    case executor_kind::threads: return "threads";
+    case executor_kind::processes: return "processes";
+  }
+  return "?";
+}
+
+namespace {
+
+std::chrono::milliseconds to_ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0 + 0.5));
+}
+
+}  // namespace
+
+parsed_options parse_server_options(int argc, const char* const* argv) {
+  server_options o;
+  CLI::App app{
+      "primeloop-server: answers \"the nth prime\" over TCP from one event loop.\n"
+      "Protocol: send n (1-based) and a newline, read the prime and a newline."};
+  app.set_version_flag("--version", std::string("primeloop-server ") + PRIMELOOP_VERSION);
+
+  const std::map<std::string, executor_kind> executors{{"inline", executor_kind::inline_},
+                                                       {"threads", executor_kind::threads},
+                                                       {"processes", executor_kind::processes}};
+  const std::map<std::string, workload> workloads{
+      {"naive", workload::naive}, {"trial", workload::trial}, {"sieve", workload::sieve}};
+  std::string executor_name = "threads", workload_name = "naive";
+  double stats = 1.0, idle = 60.0, grace = 2.0, timeout = 0.0;
+
+  app.add_option("--executor", executor_name, "Where computations run")
+      ->check(CLI::IsMember(executors))
+      ->capture_default_str();
+  app.add_option("--bind", o.bind, "Address to listen on")->capture_default_str();
+  app.add_option("--port", o.port, "Port to listen on (0: any free port)")->capture_default_str();
+  app.add_option("--workers", o.pool.workers, "Pool size for threads/processes (0: one per core)")
+      ->capture_default_str();
+  app.add_option("--workload", workload_name, "Algorithm: naive (the lesson's, slow), trial, sieve")
+      ->check(CLI::IsMember(workloads))
+      ->capture_default_str();
+  app.add_option("--stats-interval", stats, "Seconds between stats lines (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--max-n", o.max_n, "Largest n accepted")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000'000}))
+      ->capture_default_str();
+  app.add_option("--max-line", o.max_line, "Longest request line in bytes")
+      ->check(CLI::Range(std::size_t{8}, std::size_t{1} << 20))
+      ->capture_default_str();
+  app.add_option("--max-pipeline", o.max_pipeline,
+                 "Unanswered requests per connection before it stops reading")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->capture_default_str();
+  app.add_option("--queue-limit", o.pool.queue_limit,
+                 "Requests waiting for a worker before new ones get ERR busy")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
+      ->capture_default_str();
+  app.add_option("--max-connections", o.max_connections,
+                 "Open connections before new ones get ERR too many connections")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
+      ->capture_default_str();
+  app.add_option("--idle-timeout", idle,
+                 "Seconds a connection may stay silent with nothing computing (0: forever)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--request-timeout", timeout,
+                 "Seconds a computation may run before ERR timeout (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--grace", grace, "Seconds in-flight work may finish after SIGINT/SIGTERM")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--worker-nice", o.pool.worker_nice,
+                 "Niceness added to worker threads/processes (0-19): the loop wins the CPU")
+      ->check(CLI::Range(0, 19))
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return {std::nullopt, app.exit(e)};
+  }
+  o.executor = executors.at(executor_name);
+  o.pool.work = workloads.at(workload_name);
+  o.stats_interval = std::chrono::duration<double>(stats);
+  o.idle_timeout = to_ms(idle);
+  o.grace = to_ms(grace);
+  o.pool.request_timeout = to_ms(timeout);
+  return {o, 0};
+}
+
+}  // namespace primeloop

@@ -1,0 +1,47 @@
+#pragma once
+/// The server's settings and their command line. Every limit has a flag and a documented
+/// default (docs/protocol.md).
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "executors/executor_policy.hpp"
+#include "server/protocol.hpp"
+
+namespace primeloop {
+
+/// Where the CPU work of a request runs (--executor).
+enum class executor_kind { inline_, threads, processes };
+
+/// "inline", "threads" or "processes".
+[[nodiscard]] std::string_view to_string(executor_kind k) noexcept;
+
+/// Everything primeloop-server can be told.
+struct server_options {
+  executor_kind executor = executor_kind::threads;
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 25000;
+  executors::executor_config pool;
+  std::chrono::duration<double> stats_interval{1.0};  ///< 0: no stats lines
+  std::uint64_t max_n = protocol::default_max_n;
+  std::size_t max_line = protocol::default_max_line;
+  std::size_t max_pipeline = 1024;       ///< unanswered requests per connection before it stops reading
+  std::size_t max_connections = 16384;  ///< past it: ERR too many connections, close
+  std::chrono::milliseconds idle_timeout{60'000};  ///< 0: never
+  std::chrono::milliseconds grace{2'000};          ///< shutdown: time left to in-flight work
+};
+
+/// The result of reading the command line: options to run with, or an exit status (after --help,
+/// --version or an error, with the text already printed).
+struct parsed_options {
+  std::optional<server_options> options;
+  int exit_code = 0;
+};
+
+/// Parses argv; prints help, version or a readable error itself.
+[[nodiscard]] parsed_options parse_server_options(int argc, const char* const* argv);
+
+}  // namespace primeloop

@@ -1,0 +1,222 @@
+#pragma once
+/// The server: owns the io_context, the acceptor, the signals, the executor policy and every
+/// session. A template over the policy; server/main.cpp picks the instantiation.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include "executors/executor_policy.hpp"
+#include "server/options.hpp"
+#include "server/protocol.hpp"
+#include "server/session.hpp"
+#include "server/stats.hpp"
+
+namespace primeloop {
+
+/// Raises the soft limit on open files to the hard limit; returns the new soft limit.
+std::size_t raise_open_file_limit() noexcept;
+
+/// Logs an error that ended a coroutine; operation_aborted and end of stream never get here.
+void log_exception(std::string_view where, std::exception_ptr e) noexcept;
+
+/// One listening server running Policy on a single-threaded loop.
+template <executors::executor_policy Policy>
+class server {
+ public:
+  /// Builds the pool first (the process pool forks here, before any thread or socket exists),
+  /// then binds. Throws std::runtime_error with a readable message when it cannot listen.
+  explicit server(server_options options)
+      : options_(std::move(options)),
+        errors_(options_.max_n, options_.max_line),
+        policy_(io_.get_executor(), options_.pool),
+        acceptor_(io_),
+        signals_(io_, SIGINT, SIGTERM),
+        accept_pause_(io_),
+        grace_timer_(io_),
+        publish_timer_(io_),
+        ctx_{policy_, options_, errors_, counters_, {}, false, [this] { finish_if_idle(); }} {
+    const std::size_t files = raise_open_file_limit();
+    if (files < options_.max_connections + 64) {
+      fmt::print(stderr,
+                 "primeloop-server: warning: only {} open files allowed; --max-connections {} "
+                 "will be limited by it\n",
+                 files, options_.max_connections);
+    }
+    open_acceptor();
+  }
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Serves until SIGINT/SIGTERM, then shuts down within --grace; returns the exit status.
+  int run() {
+    const auto ep = acceptor_.local_endpoint();
+    const auto st = policy_.stats();
+    fmt::print("listening on {}:{} executor={} workers={} workload={} max-n={}\n",
+               ep.address().to_string(), ep.port(), Policy::name, st.workers,
+               to_string(options_.pool.work), options_.max_n);
+    std::fflush(stdout);
+
+    start_accept();
+    wait_signal();
+    publish_stats();
+    stats_printer printer(counters_, options_.stats_interval);
+    io_.run();
+    policy_.stop();
+    return exit_code_;
+  }
+
+ private:
+  void open_acceptor() {
+    asio::error_code ec;
+    const auto address = asio::ip::make_address(options_.bind, ec);
+    if (ec) throw std::runtime_error(fmt::format("cannot bind: '{}' is not an IP address", options_.bind));
+    const tcp::endpoint ep{address, options_.port};
+    const auto fail = [&](std::string_view step) {
+      return std::runtime_error(fmt::format("cannot {} {}:{}: {}", step, options_.bind,
+                                            options_.port, ec.message()));
+    };
+    if (acceptor_.open(ep.protocol(), ec); ec) throw fail("open a socket for");
+    acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (acceptor_.bind(ep, ec); ec) throw fail("bind");
+    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) throw fail("listen on");
+  }
+
+  void start_accept() {
+    acceptor_.async_accept([this](asio::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (ec) {
+        // Out of descriptors (EMFILE/ENFILE) or a passing error: retrying at once would spin
+        // the loop at 100% CPU, so pause accepting briefly; the loop keeps serving.
+        if (!warned_accept_) {
+          fmt::print(stderr, "primeloop-server: accept failed: {}; pausing accepts\n", ec.message());
+          warned_accept_ = true;
+        }
+        accept_pause_.expires_after(std::chrono::milliseconds(50));
+        accept_pause_.async_wait([this](asio::error_code wait_ec) {
+          if (!wait_ec) start_accept();
+        });
+        return;
+      }
+      warned_accept_ = false;
+      if (ctx_.sessions.size() >= options_.max_connections) {
+        refuse(std::move(socket));
+      } else {
+        socket.set_option(tcp::no_delay(true), ec);
+        auto s = std::make_shared<session<Policy>>(std::move(socket), ctx_);
+        asio::co_spawn(io_, s->run(), [](std::exception_ptr e) {
+          if (e) log_exception("session", e);
+        });
+      }
+      start_accept();
+    });
+  }
+
+  /// Tells a connection past --max-connections why, without keeping any state for it.
+  void refuse(tcp::socket socket) {
+    asio::error_code ec;
+    socket.non_blocking(true, ec);
+    const auto text = errors_[errc::too_many_connections];
+    socket.write_some(asio::buffer(text.data(), text.size()), ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+    counters_.errors.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void wait_signal() {
+    signals_.async_wait([this](asio::error_code ec, int sig) {
+      if (ec) return;
+      if (shutting_down_) {
+        // A second signal: leave now. The pool's stop kills and reaps its workers first.
+        fmt::print(stderr, "primeloop-server: second signal ({}), exiting now\n", sig);
+        policy_.stop();
+        std::fflush(stdout);
+        ::_exit(1);
+      }
+      begin_shutdown();
+      wait_signal();
+    });
+  }
+
+  void begin_shutdown() {
+    shutting_down_ = true;
+    fmt::print(stderr, "primeloop-server: shutting down ({} connections, grace {} ms)\n",
+               ctx_.sessions.size(), options_.grace.count());
+    std::fflush(stderr);
+    asio::error_code ec;
+    acceptor_.close(ec);
+    accept_pause_.cancel();
+    publish_timer_.cancel();
+    ctx_.draining = true;
+    for (auto* s : std::vector(ctx_.sessions.begin(), ctx_.sessions.end())) s->drain();
+    grace_timer_.expires_after(options_.grace);
+    grace_timer_.async_wait([this](asio::error_code wait_ec) {
+      if (wait_ec) return;
+      // Past the grace: whatever still computes gets ERR shutting down, which the sessions
+      // write before closing. A client that does not read gets a little longer, then is cut.
+      policy_.abort_all(errc::shutting_down);
+      grace_timer_.expires_after(std::chrono::milliseconds(500));
+      grace_timer_.async_wait([this](asio::error_code again) {
+        if (again) return;
+        for (auto* s : std::vector(ctx_.sessions.begin(), ctx_.sessions.end())) s->close();
+      });
+    });
+    finish_if_idle();
+  }
+
+  /// Ends the loop once shutting down and every connection has closed.
+  void finish_if_idle() {
+    if (!shutting_down_ || !ctx_.sessions.empty() || finished_) return;
+    finished_ = true;
+    grace_timer_.cancel();
+    signals_.cancel();
+    policy_.stop();
+    io_.stop();
+  }
+
+  /// Copies the pool's counters where the stats thread can read them.
+  void publish_stats() {
+    const auto st = policy_.stats();
+    counters_.queued.store(st.queued, std::memory_order_relaxed);
+    counters_.busy.store(st.busy, std::memory_order_relaxed);
+    counters_.workers.store(st.workers, std::memory_order_relaxed);
+    counters_.respawns.store(st.respawns, std::memory_order_relaxed);
+    if (shutting_down_) return;
+    publish_timer_.expires_after(std::chrono::milliseconds(100));
+    publish_timer_.async_wait([this](asio::error_code ec) {
+      if (!ec) publish_stats();
+    });
+  }
+
+  server_options options_;
+  asio::io_context io_{1};
+  protocol::error_lines errors_;
+  stats_counters counters_;
+  Policy policy_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  asio::steady_timer accept_pause_;
+  asio::steady_timer grace_timer_;
+  asio::steady_timer publish_timer_;
+  server_context<Policy> ctx_;
+  bool shutting_down_ = false;
+  bool warned_accept_ = false;
+  bool finished_ = false;
+  int exit_code_ = 0;
+};
+
+}  // namespace primeloop

@@ -1,0 +1,265 @@
+#pragma once
+/// One client connection: a coroutine that reads, frames and dispatches requests in order, and a
+/// writer that sends every reply that is ready in one write. Everything here runs on the loop
+/// thread; results come back from the executor policy through on_result, also on the loop thread.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/write.hpp>
+
+#include "executors/executor_policy.hpp"
+#include "server/options.hpp"
+#include "server/protocol.hpp"
+#include "server/reply_queue.hpp"
+#include "server/stats.hpp"
+
+namespace primeloop {
+
+namespace net = asio;
+using tcp = net::ip::tcp;
+
+template <executors::executor_policy Policy>
+class session;
+
+/// What every session of one server shares. Owned by the server; lives longer than any session.
+template <executors::executor_policy Policy>
+struct server_context {
+  Policy& policy;
+  const server_options& options;
+  const protocol::error_lines& errors;
+  stats_counters& stats;
+  std::unordered_set<session<Policy>*> sessions;
+  bool draining = false;  ///< shutting down: sessions read no more requests
+  std::function<void()> session_closed;  ///< called after a session left `sessions`
+};
+
+template <executors::executor_policy Policy>
+class session final : public executors::result_sink,
+                      public std::enable_shared_from_this<session<Policy>> {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  session(tcp::socket socket, server_context<Policy>& ctx)
+      : socket_(std::move(socket)),
+        ctx_(ctx),
+        framer_(ctx.options.max_line),
+        event_(socket_.get_executor()),
+        watchdog_(socket_.get_executor()) {
+    event_.expires_at(clock::time_point::max());
+  }
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  /// The connection's whole life: read and dispatch until end of stream, an error, a fatal
+  /// protocol error or shutdown; then deliver what is owed and close.
+  net::awaitable<void> run() {
+    auto self = this->shared_from_this();  // the frame keeps the session alive
+    ctx_.sessions.insert(this);
+    ctx_.stats.connections.fetch_add(1, std::memory_order_relaxed);
+    last_activity_ = clock::now();
+    arm_watchdog();
+    if (ctx_.draining) stop_reading_ = true;
+
+    co_await read_requests();
+    // Requests already read still get their answers (or errors) before the connection closes.
+    while (!closed_ && (!replies_.empty() || writing_)) co_await wait_event();
+    close();
+  }
+
+  /// Shutdown: read no more requests; answer those in flight.
+  void drain() {
+    stop_reading_ = true;
+    asio::error_code ignored;
+    // A read in progress ends as end of stream; nothing in flight is lost.
+    socket_.shutdown(tcp::socket::shutdown_receive, ignored);
+    notify();
+  }
+
+  /// Closes now: what is owed is dropped and its computations are cancelled.
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    if (outstanding_ > 0) {
+      ctx_.policy.cancel_all(*this);
+      ctx_.stats.in_flight.fetch_sub(outstanding_, std::memory_order_relaxed);
+      outstanding_ = 0;
+    }
+    asio::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    watchdog_.cancel();
+    event_.cancel();
+    if (ctx_.sessions.erase(this) > 0) {
+      ctx_.stats.connections.fetch_sub(1, std::memory_order_relaxed);
+      if (ctx_.session_closed) ctx_.session_closed();
+    }
+  }
+
+  void on_result(std::uint64_t tag, executors::outcome result) override {
+    if (closed_ || !replies_.pending(tag)) return;
+    --outstanding_;
+    ctx_.stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    if (result.error == errc{}) {
+      replies_.set_value(tag, result.value);
+      ctx_.stats.answered.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      replies_.set_text(tag, ctx_.errors[result.error]);
+      ctx_.stats.errors.fetch_add(1, std::memory_order_relaxed);
+    }
+    // Inside a read batch the flush comes once, after the batch (one write for all of it).
+    if (!in_batch_) flush();
+  }
+
+ private:
+  net::awaitable<void> read_requests() {
+    using net::experimental::as_tuple;
+    for (;;) {
+      // Frame what is buffered first: a read may have brought more requests than the pipeline
+      // limit allowed to dispatch.
+      if (!dispatch_buffered()) co_return;  // fatal protocol error: the ERR is queued
+      while (!closed_ && !stop_reading_ && replies_.size() >= ctx_.options.max_pipeline) {
+        co_await wait_event();  // back-pressure: the client must read its replies first
+      }
+      if (closed_ || stop_reading_) co_return;
+      if (replies_.size() >= ctx_.options.max_pipeline) continue;
+
+      const auto space = framer_.prepare();
+      auto [ec, n] = co_await socket_.async_read_some(net::buffer(space.data(), space.size()),
+                                                      as_tuple(net::use_awaitable));
+      if (ec) {
+        // End of stream (or a reset, or shutdown): a bare number sent just before a half-close
+        // is still a request.
+        if (ec == net::error::eof && !closed_) dispatch_bare();
+        co_return;
+      }
+      framer_.commit(n);
+      last_activity_ = clock::now();
+      if (!dispatch_buffered()) co_return;
+      // A client that has never sent a newline and has nothing more in flight towards us sent a
+      // bare number and waits for the answer (docs/protocol.md, "bare numbers").
+      if (!framer_.seen_newline() && framer_.buffered() > 0 && socket_.available(ec) == 0 && !ec) {
+        dispatch_bare();
+      }
+    }
+  }
+
+  /// Dispatches complete lines while the pipeline has room; false after a fatal protocol error.
+  bool dispatch_buffered() {
+    in_batch_ = true;
+    bool alive = true;
+    while (replies_.size() < ctx_.options.max_pipeline) {
+      const auto ev = framer_.next();
+      if (ev.what == protocol::line_framer::status::need_more) break;
+      if (ev.what == protocol::line_framer::status::too_long) {
+        reply_error(replies_.push(), errc::line_too_long);
+        stop_reading_ = true;
+        alive = false;
+        break;
+      }
+      dispatch(ev.line);
+    }
+    in_batch_ = false;
+    flush();
+    return alive;
+  }
+
+  void dispatch_bare() {
+    if (auto line = framer_.take_bare()) {
+      in_batch_ = true;
+      dispatch(*line);
+      in_batch_ = false;
+      flush();
+    }
+  }
+
+  void dispatch(std::string_view line) {
+    const auto req = protocol::parse_request(line, ctx_.options.max_n);
+    const std::uint64_t tag = replies_.push();
+    if (!req.ok()) {
+      reply_error(tag, req.error);
+      return;
+    }
+    ++outstanding_;
+    ctx_.stats.in_flight.fetch_add(1, std::memory_order_relaxed);
+    if (!ctx_.policy.submit(req.n, *this, tag)) {
+      --outstanding_;
+      ctx_.stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
+      reply_error(tag, errc::busy);
+    }
+  }
+
+  void reply_error(std::uint64_t tag, errc e) {
+    replies_.set_text(tag, ctx_.errors[e]);
+    ctx_.stats.errors.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  /// Starts one write of every reply ready at the head, unless a write is in progress.
+  void flush() {
+    if (writing_ || closed_ || !replies_.head_ready()) return;
+    out_.clear();
+    replies_.take_ready(out_);
+    writing_ = true;
+    net::async_write(socket_, net::buffer(out_),
+                     [self = this->shared_from_this()](asio::error_code ec, std::size_t) {
+                       self->writing_ = false;
+                       if (ec) {
+                         self->close();
+                         return;
+                       }
+                       self->last_activity_ = clock::now();
+                       self->flush();
+                       self->notify();
+                     });
+  }
+
+  /// Wakes the coroutine if it waits for replies to drain or results to come.
+  void notify() { event_.cancel(); }
+
+  net::awaitable<void> wait_event() {
+    using net::experimental::as_tuple;
+    event_.expires_at(clock::time_point::max());
+    co_await event_.async_wait(as_tuple(net::use_awaitable));
+  }
+
+  /// Closes the connection after --idle-timeout with no bytes moving and nothing computing.
+  void arm_watchdog() {
+    const auto timeout = ctx_.options.idle_timeout;
+    if (timeout.count() <= 0 || closed_) return;
+    watchdog_.expires_at(last_activity_ + timeout);
+    watchdog_.async_wait([self = this->shared_from_this()](asio::error_code ec) {
+      if (ec || self->closed_) return;
+      const bool computing = self->outstanding_ > 0;
+      if (!computing && clock::now() - self->last_activity_ >= self->ctx_.options.idle_timeout) {
+        self->close();
+        return;
+      }
+      if (computing) self->last_activity_ = clock::now();
+      self->arm_watchdog();
+    });
+  }
+
+  tcp::socket socket_;
+  server_context<Policy>& ctx_;
+  protocol::line_framer framer_;
+  reply_queue replies_;
+  std::string out_;  // the write in progress; reused
+  net::steady_timer event_;     // cancelled to wake the coroutine
+  net::steady_timer watchdog_;  // idle timeout
+  clock::time_point last_activity_{};
+  std::size_t outstanding_ = 0;  // submitted to the policy, no result yet
+  bool writing_ = false;
+  bool in_batch_ = false;
+  bool stop_reading_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace primeloop

@@ -1,0 +1,49 @@
+#pragma once
+/// Throughput counters and the per-second line. The counters are written by the loop thread and
+/// read by a printer thread of their own, so the line keeps coming (and shows 0 req/s) while the
+/// loop is frozen by an inline computation: that is the lesson's printout.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+namespace primeloop {
+
+/// Counters the loop thread updates (relaxed atomics: one writer, one reader, no ordering needed).
+struct stats_counters {
+  std::atomic<std::uint64_t> answered{0};     ///< replies with a prime
+  std::atomic<std::uint64_t> errors{0};       ///< ERR replies
+  std::atomic<std::uint64_t> in_flight{0};    ///< accepted requests not answered yet
+  std::atomic<std::uint64_t> connections{0};  ///< open connections
+  // The pool's view, published by the loop when it runs (stale while it is frozen).
+  std::atomic<std::uint64_t> queued{0};
+  std::atomic<std::uint64_t> busy{0};
+  std::atomic<std::uint64_t> workers{0};
+  std::atomic<std::uint64_t> respawns{0};
+};
+
+/// Prints "stats: <N> req/s in-flight <a> queued <b> busy <c>/<w> connections <k> errors <e>"
+/// every interval on its own thread, until destroyed.
+class stats_printer {
+ public:
+  stats_printer(const stats_counters& counters, std::chrono::duration<double> interval,
+                std::FILE* out = stdout);
+  ~stats_printer();
+  stats_printer(const stats_printer&) = delete;
+  stats_printer& operator=(const stats_printer&) = delete;
+
+ private:
+  void run(std::stop_token stop);
+
+  const stats_counters& counters_;
+  std::chrono::duration<double> interval_;
+  std::FILE* out_;
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::jthread thread_;  // last: started after everything it reads
+};
+
+}  // namespace primeloop

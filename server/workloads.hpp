@@ -1,0 +1,46 @@
+#pragma once
+/// The three ways to compute the nth prime. Pure functions of n that poll a cheap interruption
+/// check every few thousand steps, so a thread can be cancelled and the GIL model can switch.
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace primeloop {
+
+/// Which algorithm computes the nth prime.
+enum class workload {
+  naive,  ///< the lesson's: i is prime when no d in [2, i/2] divides it. Deliberately slow.
+  trial,  ///< trial division by odd numbers up to the integer square root
+  sieve,  ///< segmented sieve of Eratosthenes
+};
+
+/// "naive", "trial" or "sieve".
+[[nodiscard]] std::string_view to_string(workload w) noexcept;
+/// The workload named s, if any.
+[[nodiscard]] std::optional<workload> parse_workload(std::string_view s) noexcept;
+
+/// A check the computation calls at coarse, regular points (thousands of steps apart).
+/// Returning true stops the computation. A plain function pointer and a context: no
+/// allocation, and nothing to pay when absent.
+struct interrupt_check {
+  bool (*fn)(void* ctx) = nullptr;
+  void* ctx = nullptr;
+  [[nodiscard]] bool operator()() const { return fn != nullptr && fn(ctx); }
+};
+
+/// Steps of work between two calls of the interrupt check.
+inline constexpr std::uint32_t interrupt_interval = 1U << 14;
+
+/// The nth prime (n >= 1: 1 -> 2, 10 -> 29), or nullopt when the check asked to stop.
+[[nodiscard]] std::optional<std::uint64_t> nth_prime(workload w, std::uint64_t n,
+                                                     interrupt_check check = {});
+
+[[nodiscard]] std::optional<std::uint64_t> nth_prime_naive(std::uint64_t n, interrupt_check check);
+[[nodiscard]] std::optional<std::uint64_t> nth_prime_trial(std::uint64_t n, interrupt_check check);
+[[nodiscard]] std::optional<std::uint64_t> nth_prime_sieve(std::uint64_t n, interrupt_check check);
+
+/// A rough count of the elementary steps nth_prime(w, n) takes: used to keep cheap requests
+/// from queueing behind expensive ones. Only the order of magnitude matters.
+[[nodiscard]] double estimated_cost(workload w, std::uint64_t n) noexcept;
+
+}  // namespace primeloop

@@ -1,0 +1,220 @@
+#include "test_support.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+namespace primeloop::test {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+[[noreturn]] void throw_errno(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+/// Waits until fd is readable or the deadline passes; true when readable.
+bool wait_readable(int fd, clock::time_point until) {
+  for (;;) {
+    const auto left = std::chrono::duration_cast<milliseconds>(until - clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd, POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(left));
+    if (r > 0) return true;
+    if (r < 0 && errno != EINTR) throw_errno("poll");
+  }
+}
+
+/// Reads one line from fd into pending/out; nullopt on EOF or deadline.
+std::optional<std::string> read_line_from(int fd, std::string& pending, milliseconds deadline) {
+  const auto until = clock::now() + deadline;
+  for (;;) {
+    if (const auto nl = pending.find('\n'); nl != std::string::npos) {
+      std::string line = pending.substr(0, nl);
+      pending.erase(0, nl + 1);
+      return line;
+    }
+    if (!wait_readable(fd, until)) return std::nullopt;
+    char buf[4096];
+    const ssize_t r = ::read(fd, buf, sizeof buf);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (r <= 0) return std::nullopt;
+    pending.append(buf, static_cast<std::size_t>(r));
+  }
+}
+
+}  // namespace
+
+std::string bin(std::string_view name) { return std::string(PRIMELOOP_BIN_DIR) + "/" + std::string(name); }
+
+child_process::child_process(std::vector<std::string> argv) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
+  pid_ = ::fork();
+  if (pid_ < 0) throw_errno("fork");
+  if (pid_ == 0) {
+    ::dup2(fds[1], 1);
+    ::dup2(fds[1], 2);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  out_ = fds[0];
+}
+
+child_process::child_process(child_process&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)),
+      out_(std::exchange(other.out_, -1)),
+      pending_(std::move(other.pending_)),
+      lines_(std::move(other.lines_)),
+      status_(other.status_) {}
+
+child_process::~child_process() {
+  if (pid_ > 0 && !status_) {
+    ::kill(pid_, SIGKILL);
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+  }
+  if (out_ >= 0) ::close(out_);
+}
+
+std::optional<std::string> child_process::read_line(milliseconds deadline) {
+  auto line = read_line_from(out_, pending_, deadline);
+  if (line) lines_.push_back(*line);
+  return line;
+}
+
+std::optional<std::string> child_process::wait_for_line(std::string_view needle,
+                                                        milliseconds deadline) {
+  const auto until = clock::now() + deadline;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<milliseconds>(until - clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    auto line = read_line(left);
+    if (!line) return std::nullopt;
+    if (line->find(needle) != std::string::npos) return line;
+  }
+}
+
+std::string child_process::read_all(milliseconds deadline) {
+  const auto until = clock::now() + deadline;
+  std::string all;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<milliseconds>(until - clock::now());
+    if (left.count() <= 0) break;
+    auto line = read_line(left);
+    if (!line) break;
+    all += *line;
+    all += '\n';
+  }
+  all += pending_;
+  pending_.clear();
+  return all;
+}
+
+void child_process::signal(int sig) const {
+  if (pid_ > 0 && !status_) ::kill(pid_, sig);
+}
+
+std::optional<int> child_process::wait(milliseconds deadline) {
+  if (status_) return status_;
+  const auto until = clock::now() + deadline;
+  int st = 0;
+  // Polling waitpid with a short back-off: the wait is for a state change of another process,
+  // which no file descriptor announces portably; the deadline bounds it.
+  for (auto pause = 1ms;; pause = std::min(pause * 2, milliseconds{50})) {
+    const pid_t r = ::waitpid(pid_, &st, WNOHANG);
+    if (r == pid_) break;
+    if (r < 0) throw_errno("waitpid");
+    if (clock::now() >= until) return std::nullopt;
+    pollfd none{};
+    ::poll(&none, 0, static_cast<int>(pause.count()));
+  }
+  status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return status_;
+}
+
+server_process start_server(std::vector<std::string> flags) {
+  std::vector<std::string> argv{bin("primeloop-server"), "--port", "0"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  server_process s{child_process(std::move(argv)), 0, {}};
+  auto line = s.proc.read_line();
+  if (!line) throw std::runtime_error("primeloop-server printed nothing");
+  s.first_line = *line;
+  const std::string prefix = "listening on ";
+  if (line->rfind(prefix, 0) != 0) throw std::runtime_error("unexpected first line: " + *line);
+  const auto colon = line->find(':', prefix.size());
+  s.port = static_cast<std::uint16_t>(std::stoul(line->substr(colon + 1)));
+  return s;
+}
+
+line_client::line_client(std::uint16_t port) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw_errno("socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    throw_errno("connect");
+  }
+  const int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+line_client::~line_client() { close(); }
+
+void line_client::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void line_client::send(std::string_view bytes) const {
+  while (!bytes.empty()) {
+    const ssize_t w = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) throw_errno("send");
+    bytes.remove_prefix(static_cast<std::size_t>(w));
+  }
+}
+
+std::optional<std::string> line_client::read_line(milliseconds deadline) {
+  return read_line_from(fd_, pending_, deadline);
+}
+
+bool line_client::wait_closed(milliseconds deadline) {
+  const auto until = clock::now() + deadline;
+  for (;;) {
+    if (!wait_readable(fd_, until)) return false;
+    char buf[4096];
+    const ssize_t r = ::recv(fd_, buf, sizeof buf, 0);
+    if (r == 0) return true;
+    if (r < 0 && errno == ECONNRESET) return true;
+    if (r < 0 && errno != EINTR && errno != EAGAIN) throw_errno("recv");
+  }
+}
+
+void line_client::shutdown_send() const { ::shutdown(fd_, SHUT_WR); }
+
+std::optional<std::string> ask(std::uint16_t port, std::string_view line) {
+  line_client c(port);
+  c.send(line);
+  return c.read_line();
+}
+
+}  // namespace primeloop::test

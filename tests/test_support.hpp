@@ -1,0 +1,91 @@
+#pragma once
+/// What end-to-end tests share: child processes with captured output, and a blocking loopback
+/// client. Every wait has a deadline; nothing sleeps for a fixed time.
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace primeloop::test {
+
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+
+/// A deadline generous enough for a loaded 2-core machine under sanitizers.
+inline constexpr milliseconds default_deadline{20'000};
+
+/// Path of a built executable (build/bin/<name>).
+[[nodiscard]] std::string bin(std::string_view name);
+
+/// A child process started with execv; its stdout and stderr come back through one pipe.
+class child_process {
+ public:
+  explicit child_process(std::vector<std::string> argv);
+  ~child_process();
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+  child_process(child_process&& other) noexcept;
+
+  /// The next line of output (without '\n'), or nullopt at end of output or at the deadline.
+  [[nodiscard]] std::optional<std::string> read_line(milliseconds deadline = default_deadline);
+  /// Reads lines until one contains needle; returns it, or nullopt.
+  [[nodiscard]] std::optional<std::string> wait_for_line(std::string_view needle,
+                                                         milliseconds deadline = default_deadline);
+  /// Everything printed until the process closes its output, or until the deadline.
+  [[nodiscard]] std::string read_all(milliseconds deadline = default_deadline);
+  /// Lines already read, all of them.
+  [[nodiscard]] const std::vector<std::string>& lines() const { return lines_; }
+
+  void signal(int sig) const;
+  /// The exit status (WEXITSTATUS, or 128 + signal), or nullopt at the deadline.
+  [[nodiscard]] std::optional<int> wait(milliseconds deadline = default_deadline);
+  [[nodiscard]] pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string pending_;
+  std::vector<std::string> lines_;
+  std::optional<int> status_;
+};
+
+/// primeloop-server started on 127.0.0.1 port 0; the port is read from its first line.
+struct server_process {
+  child_process proc;
+  std::uint16_t port = 0;
+  std::string first_line;
+};
+/// Starts primeloop-server with the given flags (plus --port 0) and waits for "listening on".
+[[nodiscard]] server_process start_server(std::vector<std::string> flags);
+
+/// A blocking TCP client on 127.0.0.1 with deadlines on every read.
+class line_client {
+ public:
+  explicit line_client(std::uint16_t port);
+  ~line_client();
+  line_client(const line_client&) = delete;
+  line_client& operator=(const line_client&) = delete;
+
+  void send(std::string_view bytes) const;
+  /// The next line (without '\n'), or nullopt on close or at the deadline.
+  [[nodiscard]] std::optional<std::string> read_line(milliseconds deadline = default_deadline);
+  /// True when the server closed the connection before the deadline (pending data is dropped).
+  [[nodiscard]] bool wait_closed(milliseconds deadline = default_deadline);
+  /// Shuts down the sending side (the server sees end of stream).
+  void shutdown_send() const;
+  void close();
+  [[nodiscard]] int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+  std::string pending_;
+};
+
+/// Sends one line and returns the reply line.
+[[nodiscard]] std::optional<std::string> ask(std::uint16_t port, std::string_view line);
+
+}  // namespace primeloop::test
