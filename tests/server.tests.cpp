@@ -1,0 +1,155 @@
+// End-to-end tests of primeloop-server for each executor, on 127.0.0.1 with a port picked by
+// the kernel. Waits are on events (a reply, a stats line, a closed socket), each with a deadline.
+#include <poll.h>
+#include <signal.h>
+
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "test_support.hpp"
+
+using namespace primeloop::test;
+
+namespace {
+
+const std::vector<std::string> all_executors{"inline", "threads", "processes"};
+
+/// Waits until the server's stats line reports `needle` (e.g. "in-flight 1").
+bool wait_stats(server_process& s, std::string_view needle) {
+  return s.proc.wait_for_line(needle).has_value();
+}
+
+/// Which of two sockets becomes readable first: 0 for a, 1 for b, -1 at the deadline.
+int first_readable(const line_client& a, const line_client& b, milliseconds deadline) {
+  pollfd fds[2] = {{a.fd(), POLLIN, 0}, {b.fd(), POLLIN, 0}};
+  if (::poll(fds, 2, static_cast<int>(deadline.count())) <= 0) return -1;
+  return (fds[0].revents & POLLIN) != 0 ? 0 : 1;
+}
+
+}  // namespace
+
+TEST_CASE("Each executor answers a single request", "[server]") {
+  for (const auto& ex : all_executors) {
+    INFO(ex);
+    auto s = start_server({"--executor", ex, "--stats-interval", "0"});
+    CHECK(s.first_line.find("executor=" + ex) != std::string::npos);
+    CHECK(ask(s.port, "10\n") == "29");
+    CHECK(ask(s.port, "10000\r\n") == "104729");
+  }
+}
+
+TEST_CASE("Each executor answers pipelined requests in request order", "[server]") {
+  for (const auto& ex : all_executors) {
+    INFO(ex);
+    auto s = start_server({"--executor", ex, "--stats-interval", "0", "--workload", "trial"});
+    line_client c(s.port);
+    // A slow one first: with a pool, the small ones behind it finish earlier, yet must wait.
+    c.send("20000\n1\n2\n3\n10\nx\n100\n1000\n");
+    for (const char* want : {"224737", "2", "3", "5", "29", "", "541", "7919"}) {
+      const auto got = c.read_line();
+      REQUIRE(got);
+      if (*want == '\0') {
+        CHECK(got->rfind("ERR ", 0) == 0);
+      } else {
+        CHECK(*got == want);
+      }
+    }
+  }
+}
+
+TEST_CASE("Each executor answers a bare number sent without a newline", "[server]") {
+  for (const auto& ex : all_executors) {
+    INFO(ex);
+    auto s = start_server({"--executor", ex, "--stats-interval", "0"});
+    line_client c(s.port);
+    c.send("1000");
+    CHECK(c.read_line() == "7919");
+    // And again on the same connection, as the lesson's client does.
+    c.send("10");
+    CHECK(c.read_line() == "29");
+    // A bare number followed by a half-close is answered too.
+    line_client d(s.port);
+    d.send("100");
+    d.shutdown_send();
+    CHECK(d.read_line() == "541");
+    CHECK(d.wait_closed());
+  }
+}
+
+TEST_CASE("Each executor answers bad input with ERR and keeps the connection", "[server]") {
+  for (const auto& ex : all_executors) {
+    INFO(ex);
+    auto s = start_server({"--executor", ex, "--stats-interval", "0", "--max-n", "5000"});
+    line_client c(s.port);
+    c.send("abc\n0\n\n5001\n-3\n7\n");
+    const auto r1 = c.read_line();
+    REQUIRE(r1);
+    CHECK(r1->rfind("ERR not a number", 0) == 0);
+    CHECK(c.read_line()->rfind("ERR n must be", 0) == 0);
+    CHECK(c.read_line()->rfind("ERR empty line", 0) == 0);
+    CHECK(c.read_line() == "ERR n is too large: the limit is 5000");
+    CHECK(c.read_line()->rfind("ERR n must be", 0) == 0);
+    CHECK(c.read_line() == "17");
+  }
+}
+
+TEST_CASE("A line over the limit gets ERR and the connection is closed", "[server]") {
+  auto s = start_server({"--executor", "threads", "--stats-interval", "0", "--max-line", "32"});
+  line_client c(s.port);
+  c.send("5\n" + std::string(100, '1'));
+  CHECK(c.read_line() == "11");
+  const auto err = c.read_line();
+  REQUIRE(err);
+  CHECK(err->rfind("ERR line too long", 0) == 0);
+  CHECK(c.wait_closed());
+  CHECK(ask(s.port, "1\n") == "2");  // the server lives on
+}
+
+// The lesson as behaviour, not timing: while a long request computes for connection A, a small
+// request from connection B is answered first by a pool, and only after A by inline.
+TEST_CASE("Inline freezes other clients during a long request, pools do not", "[server][lesson]") {
+  for (const auto& ex : all_executors) {
+    INFO(ex);
+    auto s = start_server({"--executor", ex, "--stats-interval", "0.02", "--workers", "2"});
+    line_client a(s.port);
+    a.send("20000\n");  // naive: seconds of CPU
+    REQUIRE(wait_stats(s, "in-flight 1 "));
+    line_client b(s.port);
+    b.send("10\n");
+    const int first = first_readable(a, b, default_deadline);
+    if (ex == "inline") {
+      CHECK(first == 0);
+      CHECK(a.read_line() == "224737");
+      CHECK(b.read_line() == "29");
+    } else {
+      CHECK(first == 1);
+      CHECK(b.read_line() == "29");
+      a.close();  // the server cancels A's computation
+    }
+  }
+}
+
+TEST_CASE("The stats line counts requests per interval", "[server]") {
+  auto s = start_server({"--executor", "threads", "--stats-interval", "0.05"});
+  line_client c(s.port);
+  std::string many;
+  for (int i = 0; i < 200; ++i) many += "1\n";
+  c.send(many);
+  for (int i = 0; i < 200; ++i) REQUIRE(c.read_line() == "2");
+  const auto line = s.proc.wait_for_line("stats: ");
+  REQUIRE(line);
+  CHECK(line->find(" req/s in-flight ") != std::string::npos);
+  CHECK(line->find(" busy ") != std::string::npos);
+}
+
+TEST_CASE("SIGTERM stops the server with status 0", "[server]") {
+  for (const auto& ex : all_executors) {
+    INFO(ex);
+    auto s = start_server({"--executor", ex, "--stats-interval", "0"});
+    CHECK(ask(s.port, "3\n") == "5");
+    s.proc.signal(SIGTERM);
+    CHECK(s.proc.wait() == 0);
+  }
+}
