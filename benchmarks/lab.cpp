@@ -1,0 +1,102 @@
+#include "benchmarks/lab.hpp"
+
+#include <fmt/format.h>
+
+#include <exception>
+
+namespace primeloop::lab {
+namespace {
+
+namespace net = asio;
+
+double mean_rps(const clients::load_result& r, unsigned first, unsigned last) {
+  if (first == 0 || last < first || r.seconds.size() < last) return 0;
+  std::uint64_t sum = 0;
+  for (unsigned s = first; s <= last; ++s) sum += r.seconds[s - 1].completed;
+  return static_cast<double>(sum) / (last - first + 1);
+}
+
+net::awaitable<executor_run> run_one(const lab_config& config, std::size_t index,
+                                     lab_observer& observer) {
+  executor_run run;
+  run.executor = config.executors[index];
+  const auto log = config.out_dir / fmt::format("server-{}.log", run.executor);
+  server_child server(co_await net::this_coro::executor, server_argv(config, run.executor),
+                      log.string());
+  try {
+    co_await server.wait_listening(std::chrono::seconds{10});
+    run.listening_line = server.first_line();
+    observer.started(index, run.listening_line);
+    clients::load_config load;
+    load.port = server.port();
+    load.connections = config.connections;
+    load.depth = config.depth;
+    load.n = config.n;
+    load.duration_s = config.total_s();
+    load.long_n = config.long_n;
+    load.long_after = std::chrono::seconds{config.before_s};
+    run.load = co_await clients::run_load(
+        load, [&](const clients::second_sample& s) { observer.second(index, s); });
+  } catch (const std::exception& e) {
+    run.error = e.what();
+  }
+  // Stopping also ends the long computation: the whole process group goes if SIGTERM is not
+  // enough, so nothing of this executor competes with the next one for the CPU.
+  run.stopped = co_await server.stop(config.stop_grace);
+  co_return run;
+}
+
+}  // namespace
+
+std::vector<std::string> server_argv(const lab_config& config, const std::string& executor) {
+  std::vector<std::string> argv{
+      config.server.string(), "--executor",       executor, "--port",  "0", "--workload",
+      config.workload,        "--stats-interval", "1",      "--grace", "0"};
+  if (config.workers) {
+    argv.push_back("--workers");
+    argv.push_back(std::to_string(*config.workers));
+  }
+  argv.insert(argv.end(), config.server_flags.begin(), config.server_flags.end());
+  return argv;
+}
+
+executor_summary summarize(const executor_run& run, const lab_config& config) {
+  executor_summary s;
+  s.executor = run.executor;
+  const auto& r = run.load;
+  s.before_first = config.before_s >= 2 ? 2 : 1;
+  s.before_last = config.before_s;
+  s.before_rps = mean_rps(r, s.before_first, s.before_last);
+  const unsigned during_first = config.before_s + 1;
+  const unsigned during_last = config.total_s();
+  s.during_rps = mean_rps(r, during_first, during_last);
+  if (s.before_rps > 0) s.retention = s.during_rps / s.before_rps;
+  clients::latency_histogram during;
+  for (unsigned sec = during_first; sec <= during_last && sec <= r.histograms.size(); ++sec) {
+    during.merge(r.histograms[sec - 1]);
+  }
+  s.during_answered = during.count();
+  s.p50 = during.percentile(0.5);
+  s.p99 = during.percentile(0.99);
+  s.max = during.max();
+  s.unfinished = r.unfinished;
+  s.oldest_unfinished = r.oldest_unfinished;
+  s.long_completed = r.long_completed;
+  s.server_end = run.error.empty()
+                     ? run.stopped.describe()
+                     : fmt::format("FAILED: {}; {}", run.error, run.stopped.describe());
+  return s;
+}
+
+net::awaitable<std::vector<executor_run>> run_lab(const lab_config& config,
+                                                  lab_observer& observer) {
+  std::filesystem::create_directories(config.out_dir);
+  std::vector<executor_run> runs;
+  for (std::size_t i = 0; i < config.executors.size(); ++i) {
+    runs.push_back(co_await run_one(config, i, observer));
+    observer.finished(i, runs.back());
+  }
+  co_return runs;
+}
+
+}  // namespace primeloop::lab

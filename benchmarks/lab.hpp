@@ -1,0 +1,89 @@
+#pragma once
+/// The lab: the lesson's scenario run against each executor in turn. For each one it starts
+/// primeloop-server as a child on a free port, puts a small-request load on it, starts the long
+/// request after a few seconds, stops the server, and keeps what the client side measured.
+#include <asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "benchmarks/server_child.hpp"
+#include "clients/load_generator.hpp"
+
+namespace primeloop::lab {
+
+/// What the lab runs. The defaults are the lesson's scenario and take under a minute.
+struct lab_config {
+  std::vector<std::string> executors{"inline", "threads", "processes"};  ///< in this order
+  unsigned before_s = 5;                  ///< seconds of small-request load before the long request
+  unsigned during_s = 8;                  ///< seconds of load after the long request starts
+  std::uint64_t n = 1;                    ///< the small request
+  std::uint64_t long_n = 100'000;         ///< the long request (naive: minutes of CPU)
+  unsigned connections = 16;              ///< small-request connections
+  unsigned depth = 1;                     ///< pipelining depth per connection
+  std::optional<unsigned> workers;        ///< --workers for the server (its default when unset)
+  std::string workload = "naive";         ///< --workload for the server
+  std::filesystem::path server;           ///< path of primeloop-server
+  std::vector<std::string> server_flags;  ///< extra flags passed to every server
+  std::filesystem::path out_dir = "lab-results";  ///< where CSV, SVG and logs go
+  std::chrono::milliseconds stop_grace{3000};     ///< SIGTERM to SIGKILL
+  std::string command;  ///< the command line that ran the lab, quoted in its outputs
+
+  /// Seconds of load per executor.
+  [[nodiscard]] unsigned total_s() const { return before_s + during_s; }
+};
+
+/// One executor's run.
+struct executor_run {
+  std::string executor;        ///< its name
+  std::string listening_line;  ///< the server's first line
+  clients::load_result load;   ///< what the client side measured
+  stop_outcome stopped;        ///< how the server ended
+  std::string error;           ///< non-empty when the run failed (the rest is then partial)
+};
+
+/// The derived figures of one run, as the summary table shows them.
+struct executor_summary {
+  std::string executor;               ///< its name
+  unsigned before_first = 0;          ///< first second counted as "before" (second 1 is warm-up)
+  unsigned before_last = 0;           ///< last second counted as "before"
+  double before_rps = 0;              ///< mean req/s before the long request
+  double during_rps = 0;              ///< mean req/s while the long request runs
+  std::optional<double> retention;    ///< during / before (none when before is zero)
+  std::uint64_t during_answered = 0;  ///< small requests answered during the long request
+  std::chrono::nanoseconds p50{0}, p99{0}, max{0};  ///< their latency (zero when none)
+  std::uint64_t unfinished = 0;  ///< small requests never answered before the run ended
+  std::chrono::nanoseconds oldest_unfinished{0};  ///< how long the oldest of those waited
+  std::uint64_t long_completed = 0;               ///< long requests answered
+  std::string server_end;                         ///< stop_outcome::describe(), or the error
+};
+
+/// Computes the summary of one run.
+[[nodiscard]] executor_summary summarize(const executor_run& run, const lab_config& config);
+
+/// Receives progress while the lab runs (on the loop thread).
+class lab_observer {
+ public:
+  virtual ~lab_observer() = default;
+  /// An executor's server is up.
+  virtual void started(std::size_t index, const std::string& listening_line) = 0;
+  /// One second of an executor's run ended.
+  virtual void second(std::size_t index, const clients::second_sample& sample) = 0;
+  /// An executor's run ended (failed when run.error is set).
+  virtual void finished(std::size_t index, const executor_run& run) = 0;
+};
+
+/// Runs every executor of config in turn. A failing executor is reported in its run and the
+/// others still run.
+[[nodiscard]] asio::awaitable<std::vector<executor_run>> run_lab(const lab_config& config,
+                                                                 lab_observer& observer);
+
+/// The server's command line for one executor.
+[[nodiscard]] std::vector<std::string> server_argv(const lab_config& config,
+                                                   const std::string& executor);
+
+}  // namespace primeloop::lab

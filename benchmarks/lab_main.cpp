@@ -1,0 +1,104 @@
+// primeloop-lab: the lesson's scenario for each executor in turn, with a live table, a summary,
+// CSV files and an SVG chart (docs/lessons.md).
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <csignal>
+#include <cstdio>
+
+#include "benchmarks/lab.hpp"
+#include "benchmarks/lab_report.hpp"
+#include "benchmarks/lab_support.hpp"
+
+namespace lab = primeloop::lab;
+
+int main(int argc, char** argv) {
+  CLI::App app{"primeloop-lab: small-request load plus one long request, for each executor"};
+  lab::lab_config config;
+  std::string out_dir = config.out_dir.string(), server;
+  app.add_option("--executors,-e", config.executors, "Executors to run, in order")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"inline", "threads", "processes"}))
+      ->default_str("inline,threads,processes");
+  app.add_option("--before", config.before_s, "Seconds of load before the long request")
+      ->default_val(config.before_s)
+      ->check(CLI::Range(1u, 3600u));
+  app.add_option("--during", config.during_s, "Seconds of load after the long request starts")
+      ->default_val(config.during_s)
+      ->check(CLI::Range(1u, 3600u));
+  app.add_option("--n", config.n, "The small request")
+      ->default_val(config.n)
+      ->check(CLI::PositiveNumber);
+  app.add_option("--long-n", config.long_n, "The long request")
+      ->default_val(config.long_n)
+      ->check(CLI::PositiveNumber);
+  app.add_option("--connections,-c", config.connections, "Small-request connections")
+      ->default_val(config.connections)
+      ->check(CLI::Range(1u, 10000u));
+  app.add_option("--depth", config.depth, "Pipelining depth per connection")
+      ->default_val(config.depth)
+      ->check(CLI::Range(1u, 4096u));
+  app.add_option("--workers", config.workers, "Server --workers (default: the server's)");
+  app.add_option("--workload", config.workload, "Server --workload")
+      ->default_val(config.workload)
+      ->check(CLI::IsMember({"naive", "trial", "sieve"}));
+  app.add_option("--server", server, "primeloop-server to run (default: next to this program)");
+  app.add_option("--server-arg", config.server_flags, "Extra flag for every server (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--out,-o", out_dir, "Directory for CSV, SVG and server logs")
+      ->default_val(out_dir);
+  CLI11_PARSE(app, argc, argv);
+  config.out_dir = out_dir;
+  config.command = lab::quote_command(argc, argv);
+  try {
+    config.server = lab::sibling_binary(server, "primeloop-server");
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "primeloop-lab: {}\n", e.what());
+    return 1;
+  }
+
+  fmt::print("primeloop lab: {}\nserver: {}\n", lab::describe_scenario(config),
+             config.server.string());
+  std::fflush(stdout);
+  asio::io_context io;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  lab::live_table table(config, stdout);
+  std::vector<lab::executor_run> runs;
+  int status = 1;
+  asio::co_spawn(io, lab::run_lab(config, table),
+                 [&](std::exception_ptr e, std::vector<lab::executor_run> r) {
+                   signals.cancel();
+                   if (e) return lab::report_exception("primeloop-lab", e);
+                   runs = std::move(r);
+                   status = 0;
+                 });
+  // Interrupted: stopping the loop destroys the run, and with it each server child (killed).
+  signals.async_wait([&](std::error_code ec, int) {
+    if (ec) return;
+    fmt::print(stderr, "primeloop-lab: interrupted\n");
+    status = 130;
+    io.stop();
+  });
+  io.run();
+  if (status != 0) return status;
+
+  std::vector<lab::executor_summary> rows;
+  for (const auto& r : runs) rows.push_back(lab::summarize(r, config));
+  fmt::print("\n{}", lab::format_summary_table(rows, config));
+  try {
+    const auto files = lab::write_lab_results(runs, rows, config);
+    fmt::print("\nwrote {}, {}, {} and {} (server logs: {}/server-*.log)\n",
+               files.series_csv.string(), files.summary_csv.string(), files.chart_svg.string(),
+               files.run_txt.string(), config.out_dir.string());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "primeloop-lab: {}\n", e.what());
+    return 1;
+  }
+  for (const auto& r : runs) {
+    if (!r.error.empty()) return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,192 @@
+#include "benchmarks/lab_report.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <stdexcept>
+
+#include "benchmarks/svg_chart.hpp"
+#include "clients/report.hpp"
+
+namespace primeloop::lab {
+namespace {
+
+double us(std::chrono::nanoseconds d) {
+  return static_cast<double>(d.count()) / 1e3;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream f(path);
+  f << text;
+  f.close();
+  if (!f) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
+}
+
+std::string latency_or_dash(std::chrono::nanoseconds d, std::uint64_t count) {
+  return count == 0 ? std::string("-") : clients::human_duration(d);
+}
+
+}  // namespace
+
+std::string describe_scenario(const lab_config& c) {
+  return fmt::format(
+      "{} connections x depth {} asking n={}; long request {} n={} after {} s; {} s per executor",
+      c.connections, c.depth, c.n, c.workload, c.long_n, c.before_s, c.total_s());
+}
+
+live_table::live_table(const lab_config& config, std::FILE* out)
+    : config_(config), out_(out), values_(config.executors.size()) {
+  for (const auto& e : config.executors) widths_.push_back(std::max<std::size_t>(10, e.size() + 2));
+}
+
+std::string live_table::header() const {
+  std::string h = "  t(s)";
+  for (std::size_t i = 0; i < widths_.size(); ++i) {
+    h += fmt::format("{:>{}}", config_.executors[i], widths_[i]);
+  }
+  return h + "   (requests answered in each second)\n";
+}
+
+void live_table::started(std::size_t index, const std::string& listening_line) {
+  fmt::print(out_, "\n[{}] {}\n{}", config_.executors[index], listening_line, header());
+  std::fflush(out_);
+}
+
+void live_table::second(std::size_t index, const clients::second_sample& sample) {
+  auto& mine = values_[index];
+  if (mine.size() < sample.second) mine.resize(sample.second);
+  mine[sample.second - 1] = sample.completed;
+  std::string row = fmt::format("{:>6}", sample.second);
+  for (std::size_t i = 0; i < values_.size(); ++i) {
+    const auto& v = values_[i];
+    const bool known = sample.second <= v.size() && v[sample.second - 1].has_value();
+    row += fmt::format("{:>{}}", known ? std::to_string(*v[sample.second - 1]) : ".", widths_[i]);
+  }
+  if (sample.second == config_.before_s + 1) {
+    row += fmt::format("   <- long request n={} starts", config_.long_n);
+  } else if (sample.long_completed > 0) {
+    row += fmt::format("   (long request answered x{})", sample.long_completed);
+  }
+  fmt::print(out_, "{}\n", row);
+  std::fflush(out_);
+}
+
+void live_table::finished(std::size_t index, const executor_run& run) {
+  if (!run.error.empty()) fmt::print(out_, "\n[{}] FAILED: {}\n", run.executor, run.error);
+  fmt::print(out_, "[{}] server stopped: {}\n", config_.executors[index], run.stopped.describe());
+  std::fflush(out_);
+}
+
+std::string format_summary_table(const std::vector<executor_summary>& rows,
+                                 const lab_config& config) {
+  std::string out = fmt::format(
+      "summary: {}\n  before = mean of seconds {}-{}, during = seconds {}-{}; latency of small "
+      "requests answered during the long request\n",
+      describe_scenario(config), config.before_s >= 2 ? 2 : 1, config.before_s, config.before_s + 1,
+      config.total_s());
+  out += fmt::format("{:<10} {:>12} {:>12} {:>10} {:>10} {:>10} {:>12} {:>5}  {}\n", "executor",
+                     "before req/s", "during req/s", "retention", "p50", "p99", "max", "long",
+                     "server");
+  for (const auto& r : rows) {
+    std::string max = latency_or_dash(r.max, r.during_answered);
+    if (r.unfinished > 0 && r.oldest_unfinished > r.max) {
+      // Requests still waiting at the end waited at least this long: the real maximum.
+      max = ">= " + clients::human_duration(r.oldest_unfinished);
+    }
+    out += fmt::format(
+        "{:<10} {:>12.0f} {:>12.0f} {:>10} {:>10} {:>10} {:>12} {:>5}  {}\n", r.executor,
+        r.before_rps, r.during_rps, r.retention ? fmt::format("{:.1f}%", *r.retention * 100) : "-",
+        latency_or_dash(r.p50, r.during_answered), latency_or_dash(r.p99, r.during_answered), max,
+        r.long_completed, r.server_end);
+  }
+  out +=
+      "  long = long requests answered; max '>=' = a small request was still unanswered at "
+      "the end\n";
+  return out;
+}
+
+std::string series_csv(const std::vector<executor_run>& runs) {
+  std::string out =
+      "executor,second,requests,errors,p50_us,p99_us,max_us,long_active,long_completed\n";
+  for (const auto& run : runs) {
+    for (const auto& s : run.load.seconds) {
+      out += fmt::format("{},{},{},{},{:.1f},{:.1f},{:.1f},{},{}\n", run.executor, s.second,
+                         s.completed, s.errors, us(s.p50), us(s.p99), us(s.max),
+                         s.long_active ? 1 : 0, s.long_completed);
+    }
+  }
+  return out;
+}
+
+std::string summary_csv(const std::vector<executor_summary>& rows, const lab_config& c) {
+  std::string out =
+      "executor,connections,depth,n,long_n,workload,workers,before_s,during_s,before_rps,"
+      "during_rps,retention,during_answered,p50_us,p99_us,max_us,unfinished,"
+      "oldest_unfinished_us,long_completed,server_end\n";
+  for (const auto& r : rows) {
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{:.1f},{:.1f},{},{},{:.1f},{:.1f},{:.1f},{},"
+        "{:.1f},{},{}\n",
+        r.executor, c.connections, c.depth, c.n, c.long_n, c.workload,
+        c.workers ? std::to_string(*c.workers) : "default", c.before_s, c.during_s, r.before_rps,
+        r.during_rps, r.retention ? fmt::format("{:.4f}", *r.retention) : "", r.during_answered,
+        us(r.p50), us(r.p99), us(r.max), r.unfinished, us(r.oldest_unfinished), r.long_completed,
+        csv_field(r.server_end));
+  }
+  return out;
+}
+
+std::string lab_svg(const std::vector<executor_run>& runs, const lab_config& config) {
+  chart c;
+  c.title = fmt::format("primeloop lab: small requests answered per second, {} connections",
+                        config.connections);
+  c.subtitle = describe_scenario(config);
+  for (const auto& run : runs) {
+    chart_series s{run.executor, {}};
+    for (const auto& sample : run.load.seconds) {
+      s.values.push_back(static_cast<double>(sample.completed));
+    }
+    c.series.push_back(std::move(s));
+  }
+  c.marker_x = config.before_s;
+  c.marker_label = fmt::format("long request n={} starts", config.long_n);
+  std::string svg = render_svg(c);
+  // The command goes in as a comment and as a caption: the chart says how it was made.
+  const auto caption = fmt::format(
+      "<text x=\"80\" y=\"{}\" fill=\"#666\" font-size=\"11\">made by: {}</text>\n</svg>\n", 476,
+      xml_escape(config.command));
+  svg.replace(svg.rfind("</svg>"), 7, caption);
+  return svg;
+}
+
+lab_files write_lab_results(const std::vector<executor_run>& runs,
+                            const std::vector<executor_summary>& rows, const lab_config& config) {
+  std::filesystem::create_directories(config.out_dir);
+  lab_files files{config.out_dir / "lab-series.csv", config.out_dir / "lab-summary.csv",
+                  config.out_dir / "lab-chart.svg", config.out_dir / "run.txt"};
+  write_file(files.series_csv, series_csv(runs));
+  write_file(files.summary_csv, summary_csv(rows, config));
+  write_file(files.chart_svg, lab_svg(runs, config));
+  utsname u{};
+  ::uname(&u);
+  std::string run_txt = fmt::format("command: {}\nscenario: {}\nmachine: {} {} {}, {} cpus\n",
+                                    config.command, describe_scenario(config), u.sysname, u.release,
+                                    u.machine, ::sysconf(_SC_NPROCESSORS_ONLN));
+  for (const auto& r : runs) run_txt += fmt::format("{}: {}\n", r.executor, r.listening_line);
+  run_txt += '\n';
+  run_txt += format_summary_table(rows, config);
+  write_file(files.run_txt, run_txt);
+  return files;
+}
+
+}  // namespace primeloop::lab

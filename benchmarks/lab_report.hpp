@@ -1,0 +1,57 @@
+#pragma once
+/// What the lab shows and writes: the live table (one row a second, one column per executor),
+/// the summary table, the CSV files and the SVG chart.
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "benchmarks/lab.hpp"
+
+namespace primeloop::lab {
+
+/// Prints the live table as the lab runs. Executors run in turn, so while executor k runs, each
+/// row shows the same second of the executors before it next to the live value: the freeze and
+/// the non-freeze side by side.
+class live_table final : public lab_observer {
+ public:
+  /// Prints to out (flushed after every line).
+  live_table(const lab_config& config, std::FILE* out);
+
+  void started(std::size_t index, const std::string& listening_line) override;
+  void second(std::size_t index, const clients::second_sample& sample) override;
+  void finished(std::size_t index, const executor_run& run) override;
+
+ private:
+  [[nodiscard]] std::string header() const;
+  const lab_config& config_;
+  std::FILE* out_;
+  std::vector<std::vector<std::optional<std::uint64_t>>> values_;  // [executor][second - 1]
+  std::vector<std::size_t> widths_;
+};
+
+/// The one-line description of a lab run: executors, connections, depth, n, long request.
+[[nodiscard]] std::string describe_scenario(const lab_config& config);
+/// The summary table as text, one row per executor.
+[[nodiscard]] std::string format_summary_table(const std::vector<executor_summary>& rows,
+                                               const lab_config& config);
+/// The per-second series as CSV (executor,second,requests,...).
+[[nodiscard]] std::string series_csv(const std::vector<executor_run>& runs);
+/// The summary as CSV, one row per executor.
+[[nodiscard]] std::string summary_csv(const std::vector<executor_summary>& rows,
+                                      const lab_config& config);
+/// The requests-per-second chart of the runs.
+[[nodiscard]] std::string lab_svg(const std::vector<executor_run>& runs, const lab_config& config);
+
+/// Files written by write_lab_results.
+struct lab_files {
+  std::filesystem::path series_csv, summary_csv, chart_svg, run_txt;
+};
+/// Writes the series and summary CSV, the SVG chart and run.txt (the command, the machine, each
+/// server's first line) into config.out_dir. Throws std::runtime_error when a file cannot be
+/// written.
+lab_files write_lab_results(const std::vector<executor_run>& runs,
+                            const std::vector<executor_summary>& rows, const lab_config& config);
+
+}  // namespace primeloop::lab

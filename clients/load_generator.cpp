@@ -1,0 +1,320 @@
+#include "clients/load_generator.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <asio/co_spawn.hpp>
+#include <asio/connect.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read_until.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <stdexcept>
+#include <string_view>
+
+#include "clients/connect.hpp"
+
+namespace primeloop::clients {
+namespace {
+
+namespace net = asio;
+using tcp = net::ip::tcp;
+using clock = std::chrono::steady_clock;
+constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
+
+/// One small-request connection: its socket, the send times of its outstanding requests (a ring
+/// of depth entries) and its read buffer. Sized once; nothing is allocated per request.
+struct connection {
+  connection(const net::any_io_executor& ex, unsigned depth) : socket(ex), sent_at(depth) {}
+  tcp::socket socket;
+  std::vector<clock::time_point> sent_at;
+  std::size_t head = 0;
+  std::size_t outstanding = 0;
+  std::array<char, 4096> buf{};
+  std::size_t have = 0;
+  bool failed = false;
+
+  void push(clock::time_point t) {
+    sent_at[(head + outstanding) % sent_at.size()] = t;
+    ++outstanding;
+  }
+  clock::time_point pop() {
+    const auto t = sent_at[head];
+    head = (head + 1) % sent_at.size();
+    --outstanding;
+    return t;
+  }
+};
+
+/// The state of one run. Lives in run_load's frame, which outlives every coroutine it spawns.
+class load_run {
+ public:
+  load_run(net::any_io_executor ex, load_config config, second_callback on_second)
+      : ex_(std::move(ex)),
+        config_(std::move(config)),
+        on_second_(std::move(on_second)),
+        done_(ex_),
+        tick_(ex_),
+        long_timer_(ex_),
+        long_socket_(ex_) {
+    const std::string one = fmt::format("{}\n", config_.n);
+    request_len_ = one.size();
+    for (unsigned i = 0; i < config_.depth; ++i) requests_ += one;
+    result_.config = config_;
+    result_.histograms.resize(config_.duration_s);
+    result_.seconds.reserve(config_.duration_s);
+  }
+
+  net::awaitable<load_result> run() {
+    if (config_.connections == 0 && !config_.long_n) {
+      throw std::invalid_argument("the load needs at least one connection");
+    }
+    if (config_.depth == 0) throw std::invalid_argument("the pipelining depth must be at least 1");
+    if (config_.duration_s == 0) throw std::invalid_argument("the duration must be at least 1 s");
+    for (unsigned i = 0; i < config_.connections; ++i) {
+      auto& c = connections_.emplace_back(ex_, config_.depth);
+      co_await connect_to(c.socket, config_.host, config_.port);
+    }
+    for (auto& c : connections_) spawn(drive(c));
+
+    if (config_.warmup.count() > 0) {
+      tick_.expires_after(config_.warmup);
+      co_await tick_.async_wait(use_tuple);
+    }
+    const auto start = clock::now();
+    second_start_ = {completed_, errors_, long_completed_};
+    measuring_ = true;
+    if (config_.long_n) spawn(drive_long(start));
+
+    for (unsigned s = 1; s <= config_.duration_s; ++s) {
+      tick_.expires_at(start + std::chrono::seconds{s});
+      co_await tick_.async_wait(use_tuple);
+      take_sample(s);
+      if (s < config_.duration_s) ++slot_;
+    }
+    result_.elapsed = clock::now() - start;
+    stop();
+    if (active_ > 0) {
+      done_.expires_at(clock::time_point::max());
+      co_await done_.async_wait(use_tuple);
+    }
+    if (failure_) std::rethrow_exception(failure_);
+    co_return std::move(result_);
+  }
+
+ private:
+  struct counts {
+    std::uint64_t completed = 0, errors = 0, long_completed = 0;
+  };
+
+  /// Starts a coroutine that is counted, so run() can wait until every one has returned. They
+  /// report I/O problems in the result; anything thrown is a bug and is rethrown by run().
+  void spawn(net::awaitable<void> a) {
+    ++active_;
+    net::co_spawn(ex_, std::move(a), [this](std::exception_ptr e) {
+      if (e && !failure_) failure_ = e;
+      if (--active_ == 0) done_.cancel();
+    });
+  }
+
+  void take_sample(unsigned s) {
+    auto& h = result_.histograms[slot_];
+    second_sample sample;
+    sample.second = s;
+    sample.completed = completed_ - second_start_.completed;
+    sample.errors = errors_ - second_start_.errors;
+    sample.long_completed = long_completed_ - second_start_.long_completed;
+    sample.p50 = h.percentile(0.50);
+    sample.p99 = h.percentile(0.99);
+    sample.max = h.max();
+    sample.long_active = long_active_in_second_;
+    long_active_in_second_ = long_outstanding_;
+    second_start_ = {completed_, errors_, long_completed_};
+    result_.seconds.push_back(sample);
+    if (on_second_) on_second_(sample);
+  }
+
+  void stop() {
+    stopping_ = true;
+    measuring_ = false;
+    const auto now = clock::now();
+    for (auto& c : connections_) {
+      if (!c.failed && c.outstanding > 0) {
+        result_.unfinished += c.outstanding;
+        result_.oldest_unfinished =
+            std::max<std::chrono::nanoseconds>(result_.oldest_unfinished, now - c.sent_at[c.head]);
+      }
+      std::error_code ignored;
+      c.socket.close(ignored);
+    }
+    long_timer_.cancel();
+    std::error_code ignored;
+    long_socket_.close(ignored);
+    result_.completed = completed_;
+    result_.errors = errors_;
+    result_.long_completed = long_completed_;
+    for (const auto& h : result_.histograms) result_.total.merge(h);
+  }
+
+  void fail(connection& c, std::string what) {
+    c.failed = true;
+    note_failure(std::move(what));
+    std::error_code ignored;
+    c.socket.close(ignored);
+  }
+
+  void note_failure(std::string what) {
+    if (result_.connection_failures++ == 0) result_.first_failure = std::move(what);
+  }
+
+  /// One reply line on c, read at now. False when the reply makes no sense (c is then failed).
+  bool on_reply(connection& c, std::string_view line, clock::time_point now) {
+    if (c.outstanding == 0) {
+      fail(c, fmt::format("the server sent a reply nobody asked for: '{}'", line));
+      return false;
+    }
+    const auto latency = now - c.pop();
+    if (!measuring_) return true;
+    if (line.starts_with("ERR")) {
+      if (errors_++ == 0) result_.first_error_reply = std::string(line);
+    } else {
+      ++completed_;
+      result_.histograms[slot_].record(latency);
+    }
+    return true;
+  }
+
+  net::awaitable<void> drive(connection& c) {
+    auto now = clock::now();
+    for (unsigned i = 0; i < config_.depth; ++i) c.push(now);
+    if (auto [ec, n] = co_await net::async_write(
+            c.socket, net::buffer(requests_.data(), request_len_ * config_.depth), use_tuple);
+        ec) {
+      if (!stopping_) fail(c, fmt::format("cannot send: {}", ec.message()));
+      co_return;
+    }
+    for (;;) {
+      auto [ec, got] = co_await c.socket.async_read_some(
+          net::buffer(c.buf.data() + c.have, c.buf.size() - c.have), use_tuple);
+      if (ec) {
+        if (!stopping_) {
+          fail(c, ec == net::error::eof ? std::string("the server closed the connection")
+                                        : fmt::format("cannot read: {}", ec.message()));
+        }
+        co_return;
+      }
+      now = clock::now();
+      c.have += got;
+      std::size_t begin = 0;
+      std::size_t answered = 0;
+      while (const void* nl = std::memchr(c.buf.data() + begin, '\n', c.have - begin)) {
+        const auto end = static_cast<std::size_t>(static_cast<const char*>(nl) - c.buf.data());
+        std::string_view line(c.buf.data() + begin, end - begin);
+        if (line.ends_with('\r')) line.remove_suffix(1);
+        if (!on_reply(c, line, now)) co_return;
+        ++answered;
+        begin = end + 1;
+      }
+      if (begin == 0 && c.have == c.buf.size()) {
+        fail(c, fmt::format("a reply longer than {} bytes", c.buf.size()));
+        co_return;
+      }
+      std::memmove(c.buf.data(), c.buf.data() + begin, c.have - begin);
+      c.have -= begin;
+      if (stopping_ || answered == 0) continue;
+      // Refill the pipeline with as many requests as were answered, in one write.
+      for (std::size_t i = 0; i < answered; ++i) c.push(now);
+      if (auto [wec, n] = co_await net::async_write(
+              c.socket, net::buffer(requests_.data(), request_len_ * answered), use_tuple);
+          wec) {
+        if (!stopping_) fail(c, fmt::format("cannot send: {}", wec.message()));
+        co_return;
+      }
+    }
+  }
+
+  net::awaitable<void> drive_long(clock::time_point start) {
+    long_timer_.expires_at(start + config_.long_after);
+    co_await long_timer_.async_wait(use_tuple);
+    if (stopping_) co_return;
+    try {
+      co_await connect_to(long_socket_, config_.host, config_.port);
+    } catch (const std::exception& e) {
+      note_failure(fmt::format("long request: {}", e.what()));
+      co_return;
+    }
+    const std::string request = fmt::format("{}\n", *config_.long_n);
+    std::string in;
+    while (!stopping_) {
+      const auto sent = clock::now();
+      long_outstanding_ = true;
+      long_active_in_second_ = true;
+      auto [wec, w] = co_await net::async_write(long_socket_, net::buffer(request), use_tuple);
+      if (wec) {
+        if (!stopping_) note_failure(fmt::format("long request: cannot send: {}", wec.message()));
+        co_return;
+      }
+      auto [rec, len] =
+          co_await net::async_read_until(long_socket_, net::dynamic_buffer(in), '\n', use_tuple);
+      if (rec) {
+        if (!stopping_) note_failure(fmt::format("long request: cannot read: {}", rec.message()));
+        co_return;
+      }
+      long_outstanding_ = false;
+      const std::string_view line(in.data(), len - 1);
+      if (line.starts_with("ERR")) {
+        note_failure(fmt::format("long request n={} answered '{}'", *config_.long_n, line));
+        co_return;
+      }
+      if (measuring_) {
+        ++long_completed_;
+        result_.long_latencies.push_back(clock::now() - sent);
+      }
+      in.erase(0, len);
+    }
+  }
+
+  net::any_io_executor ex_;
+  load_config config_;
+  second_callback on_second_;
+  std::string requests_;  // depth copies of "n\n": any prefix of k requests is one write
+  std::size_t request_len_ = 0;
+  std::deque<connection> connections_;  // a deque: coroutines hold references to its elements
+  net::steady_timer done_;
+  net::steady_timer tick_;
+  net::steady_timer long_timer_;
+  tcp::socket long_socket_;
+  unsigned active_ = 0;
+  std::exception_ptr failure_;
+  bool measuring_ = false;
+  bool stopping_ = false;
+  std::size_t slot_ = 0;
+  std::uint64_t completed_ = 0;
+  std::uint64_t errors_ = 0;
+  std::uint64_t long_completed_ = 0;
+  bool long_outstanding_ = false;
+  bool long_active_in_second_ = false;
+  counts second_start_;
+  load_result result_;
+};
+
+}  // namespace
+
+double load_result::mean_rps() const noexcept {
+  const double s = std::chrono::duration<double>(elapsed).count();
+  return s > 0 ? static_cast<double>(completed) / s : 0.0;
+}
+
+asio::awaitable<load_result> run_load(load_config config, second_callback on_second) {
+  load_run run(co_await net::this_coro::executor, std::move(config), std::move(on_second));
+  co_return co_await run.run();
+}
+
+}  // namespace primeloop::clients

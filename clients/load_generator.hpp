@@ -1,0 +1,75 @@
+#pragma once
+/// The load generator: many connections on one thread, each sending small requests back to back
+/// (optionally pipelined), per-second counts and latency histograms, and an optional long request
+/// that starts after a delay. A coroutine on the caller's executor, so the lab can run it next to
+/// its own work on one io_context.
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "clients/latency_histogram.hpp"
+
+namespace primeloop::clients {
+
+/// What to send, to whom, and for how long.
+struct load_config {
+  std::string host = "127.0.0.1";       ///< server address (numeric IPv4/IPv6 or a name)
+  std::uint16_t port = 0;               ///< server port
+  unsigned connections = 16;            ///< small-request connections
+  std::uint64_t n = 1;                  ///< what each small request asks for
+  unsigned depth = 1;                   ///< requests outstanding per connection (1 = ping-pong)
+  unsigned duration_s = 10;             ///< measured seconds (one sample each)
+  std::chrono::milliseconds warmup{0};  ///< load before the measured seconds, not counted
+  std::optional<std::uint64_t> long_n;  ///< when set, one more connection asks for it repeatedly
+  std::chrono::milliseconds long_after{5000};  ///< when the long connection starts (from the
+                                               ///< start of the measured seconds)
+};
+
+/// One measured second.
+struct second_sample {
+  unsigned second = 0;              ///< 1-based: the second that just ended
+  std::uint64_t completed = 0;      ///< small requests answered with a number in that second
+  std::uint64_t errors = 0;         ///< small requests answered with ERR in that second
+  std::chrono::nanoseconds p50{0};  ///< latency percentiles of that second's answers
+  std::chrono::nanoseconds p99{0};
+  std::chrono::nanoseconds max{0};
+  bool long_active = false;  ///< the long request was outstanding at some point in that second
+  std::uint64_t long_completed = 0;  ///< long requests answered in that second
+};
+
+/// Everything a run measured.
+struct load_result {
+  load_config config;                         ///< what was run
+  std::vector<second_sample> seconds;         ///< one per measured second
+  std::vector<latency_histogram> histograms;  ///< small-request latencies, one per second
+  latency_histogram total;                    ///< all small-request latencies
+  std::uint64_t completed = 0;                ///< small requests answered with a number
+  std::uint64_t errors = 0;                   ///< small requests answered with ERR
+  std::string first_error_reply;              ///< the first ERR line seen, if any
+  std::uint64_t unfinished = 0;  ///< small requests still unanswered when the run ended
+  std::chrono::nanoseconds oldest_unfinished{0};         ///< the age of the oldest of those
+  std::uint64_t long_completed = 0;                      ///< long requests answered
+  std::vector<std::chrono::nanoseconds> long_latencies;  ///< their latencies
+  std::uint64_t connection_failures = 0;  ///< connections that ended early (reset, closed...)
+  std::string first_failure;              ///< what the first of them said
+  std::chrono::nanoseconds elapsed{0};    ///< wall time of the measured seconds
+
+  /// Mean small requests per second over the measured seconds.
+  [[nodiscard]] double mean_rps() const noexcept;
+};
+
+/// Called on the loop thread after each measured second.
+using second_callback = std::function<void(const second_sample&)>;
+
+/// Connects every connection (throws std::runtime_error saying which address failed and why),
+/// runs the load for warmup + duration, then closes every socket and returns what was measured.
+/// Runs on the executor it is awaited on; all its connections share that one thread.
+[[nodiscard]] asio::awaitable<load_result> run_load(load_config config,
+                                                    second_callback on_second = {});
+
+}  // namespace primeloop::clients
