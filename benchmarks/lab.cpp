@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <exception>
 
 namespace primeloop::lab {
@@ -76,15 +77,33 @@ executor_summary summarize(const executor_run& run, const lab_config& config) {
     during.merge(r.histograms[sec - 1]);
   }
   s.during_answered = during.count();
+  auto min_waiting = std::chrono::nanoseconds::max();
+  for (const auto age : r.unfinished_ages) {
+    during.record(age);
+    min_waiting = std::min(min_waiting, age);
+  }
+  const auto bound = [&](std::chrono::nanoseconds v) {
+    return !r.unfinished_ages.empty() &&
+           clients::latency_histogram::bucket_of(static_cast<std::uint64_t>(v.count())) >=
+               clients::latency_histogram::bucket_of(
+                   static_cast<std::uint64_t>(min_waiting.count()));
+  };
   s.p50 = during.percentile(0.5);
   s.p99 = during.percentile(0.99);
   s.max = during.max();
+  s.p50_lower_bound = bound(s.p50);
+  s.p99_lower_bound = bound(s.p99);
+  s.max_lower_bound = bound(s.max);
   s.unfinished = r.unfinished;
   s.oldest_unfinished = r.oldest_unfinished;
   s.long_completed = r.long_completed;
-  s.server_end = run.error.empty()
-                     ? run.stopped.describe()
-                     : fmt::format("FAILED: {}; {}", run.error, run.stopped.describe());
+  if (r.connection_failures > 0) {
+    s.server_end +=
+        fmt::format("{} connections failed ({}); ", r.connection_failures, r.first_failure);
+  }
+  s.server_end += run.error.empty()
+                      ? run.stopped.describe()
+                      : fmt::format("FAILED: {}; {}", run.error, run.stopped.describe());
   return s;
 }
 

@@ -55,7 +55,10 @@ struct executor_summary {
   double during_rps = 0;              ///< mean req/s while the long request runs
   std::optional<double> retention;    ///< during / before (none when before is zero)
   std::uint64_t during_answered = 0;  ///< small requests answered during the long request
-  std::chrono::nanoseconds p50{0}, p99{0}, max{0};  ///< their latency (zero when none)
+  /// Latency of small requests during the long request. Requests still unanswered at the end
+  /// count with their age then; a figure that falls on one of them is only a lower bound.
+  std::chrono::nanoseconds p50{0}, p99{0}, max{0};
+  bool p50_lower_bound = false, p99_lower_bound = false, max_lower_bound = false;
   std::uint64_t unfinished = 0;  ///< small requests never answered before the run ended
   std::chrono::nanoseconds oldest_unfinished{0};  ///< how long the oldest of those waited
   std::uint64_t long_completed = 0;               ///< long requests answered

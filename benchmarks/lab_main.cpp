@@ -48,10 +48,15 @@ int main(int argc, char** argv) {
   app.add_option("--server", server, "primeloop-server to run (default: next to this program)");
   app.add_option("--server-arg", config.server_flags, "Extra flag for every server (repeatable)")
       ->allow_extra_args(false);
+  double stop_grace_s = 3;
+  app.add_option("--stop-grace", stop_grace_s, "Seconds from SIGTERM to SIGKILL of each server")
+      ->default_val(stop_grace_s)
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--out,-o", out_dir, "Directory for CSV, SVG and server logs")
       ->default_val(out_dir);
   CLI11_PARSE(app, argc, argv);
   config.out_dir = out_dir;
+  config.stop_grace = std::chrono::milliseconds{static_cast<long>(stop_grace_s * 1000)};
   config.command = lab::quote_command(argc, argv);
   try {
     config.server = lab::sibling_binary(server, "primeloop-server");

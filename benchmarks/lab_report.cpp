@@ -32,8 +32,17 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
   if (!f) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
 }
 
-std::string latency_or_dash(std::chrono::nanoseconds d, std::uint64_t count) {
-  return count == 0 ? std::string("-") : clients::human_duration(d);
+/// Which of p50, p99 and max are lower bounds, as "p99+max" (empty: none).
+std::string lower_bounds(const executor_summary& r) {
+  std::string out;
+  for (const auto& [flag, name] :
+       {std::pair{r.p50_lower_bound, "p50"}, std::pair{r.p99_lower_bound, "p99"},
+        std::pair{r.max_lower_bound, "max"}}) {
+    if (!flag) continue;
+    if (!out.empty()) out += '+';
+    out += name;
+  }
+  return out;
 }
 
 }  // namespace
@@ -94,24 +103,23 @@ std::string format_summary_table(const std::vector<executor_summary>& rows,
       "requests answered during the long request\n",
       describe_scenario(config), config.before_s >= 2 ? 2 : 1, config.before_s, config.before_s + 1,
       config.total_s());
-  out += fmt::format("{:<10} {:>12} {:>12} {:>10} {:>10} {:>10} {:>12} {:>5}  {}\n", "executor",
+  out += fmt::format("{:<10} {:>12} {:>12} {:>10} {:>11} {:>11} {:>11} {:>5}  {}\n", "executor",
                      "before req/s", "during req/s", "retention", "p50", "p99", "max", "long",
                      "server");
   for (const auto& r : rows) {
-    std::string max = latency_or_dash(r.max, r.during_answered);
-    if (r.unfinished > 0 && r.oldest_unfinished > r.max) {
-      // Requests still waiting at the end waited at least this long: the real maximum.
-      max = ">= " + clients::human_duration(r.oldest_unfinished);
-    }
-    out += fmt::format(
-        "{:<10} {:>12.0f} {:>12.0f} {:>10} {:>10} {:>10} {:>12} {:>5}  {}\n", r.executor,
-        r.before_rps, r.during_rps, r.retention ? fmt::format("{:.1f}%", *r.retention * 100) : "-",
-        latency_or_dash(r.p50, r.during_answered), latency_or_dash(r.p99, r.during_answered), max,
-        r.long_completed, r.server_end);
+    const auto shown = [&](std::chrono::nanoseconds d, bool lower_bound) {
+      if (r.during_answered == 0 && r.unfinished == 0) return std::string("-");
+      return (lower_bound ? ">= " : "") + clients::human_duration(d);
+    };
+    out += fmt::format("{:<10} {:>12.0f} {:>12.0f} {:>10} {:>11} {:>11} {:>11} {:>5}  {}\n",
+                       r.executor, r.before_rps, r.during_rps,
+                       r.retention ? fmt::format("{:.1f}%", *r.retention * 100) : "-",
+                       shown(r.p50, r.p50_lower_bound), shown(r.p99, r.p99_lower_bound),
+                       shown(r.max, r.max_lower_bound), r.long_completed, r.server_end);
   }
   out +=
-      "  long = long requests answered; max '>=' = a small request was still unanswered at "
-      "the end\n";
+      "  long = long requests answered; '>=' = small requests were still unanswered at the "
+      "end: their wait so far is a lower bound\n";
   return out;
 }
 
@@ -131,17 +139,17 @@ std::string series_csv(const std::vector<executor_run>& runs) {
 std::string summary_csv(const std::vector<executor_summary>& rows, const lab_config& c) {
   std::string out =
       "executor,connections,depth,n,long_n,workload,workers,before_s,during_s,before_rps,"
-      "during_rps,retention,during_answered,p50_us,p99_us,max_us,unfinished,"
+      "during_rps,retention,during_answered,p50_us,p99_us,max_us,lower_bounds,unfinished,"
       "oldest_unfinished_us,long_completed,server_end\n";
   for (const auto& r : rows) {
     out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{:.1f},{:.1f},{},{},{:.1f},{:.1f},{:.1f},{},"
+        "{},{},{},{},{},{},{},{},{},{:.1f},{:.1f},{},{},{:.1f},{:.1f},{:.1f},{},{},"
         "{:.1f},{},{}\n",
         r.executor, c.connections, c.depth, c.n, c.long_n, c.workload,
         c.workers ? std::to_string(*c.workers) : "default", c.before_s, c.during_s, r.before_rps,
         r.during_rps, r.retention ? fmt::format("{:.4f}", *r.retention) : "", r.during_answered,
-        us(r.p50), us(r.p99), us(r.max), r.unfinished, us(r.oldest_unfinished), r.long_completed,
-        csv_field(r.server_end));
+        us(r.p50), us(r.p99), us(r.max), lower_bounds(r), r.unfinished, us(r.oldest_unfinished),
+        r.long_completed, csv_field(r.server_end));
   }
   return out;
 }

@@ -29,6 +29,8 @@ namespace net = asio;
 using clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
+/// A server's log is for reading: past this size the rest of its output is dropped.
+constexpr std::size_t max_log_bytes = 4 << 20;
 
 [[noreturn]] void throw_errno(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
@@ -55,6 +57,7 @@ struct server_child::output {
   net::posix::stream_descriptor pipe;
   std::string pending;
   std::ofstream log;
+  std::size_t logged = 0;
 };
 
 std::string stop_outcome::describe() const {
@@ -174,8 +177,15 @@ net::awaitable<void> server_child::wait_listening(std::chrono::milliseconds dead
         for (;;) {
           auto [ec, n] = co_await out->pipe.async_read_some(net::buffer(buf), use_tuple);
           if (ec) co_return;
-          out->log.write(buf, static_cast<std::streamsize>(n));
-          out->log.flush();
+          // Keep reading past the cap: a server blocked on a full pipe would stall the run.
+          if (out->logged < max_log_bytes) {
+            out->log.write(buf, static_cast<std::streamsize>(n));
+            out->logged += n;
+            if (out->logged >= max_log_bytes) {
+              out->log << fmt::format("\n[primeloop-lab: log cut at {} bytes]\n", max_log_bytes);
+            }
+            out->log.flush();
+          }
         }
       }(out_),
       [](std::exception_ptr e) {

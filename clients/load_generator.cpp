@@ -146,10 +146,13 @@ class load_run {
     measuring_ = false;
     const auto now = clock::now();
     for (auto& c : connections_) {
-      if (!c.failed && c.outstanding > 0) {
+      if (!c.failed) {
+        for (std::size_t i = 0; i < c.outstanding; ++i) {
+          const std::chrono::nanoseconds age = now - c.sent_at[(c.head + i) % c.sent_at.size()];
+          result_.unfinished_ages.push_back(age);
+          result_.oldest_unfinished = std::max(result_.oldest_unfinished, age);
+        }
         result_.unfinished += c.outstanding;
-        result_.oldest_unfinished =
-            std::max<std::chrono::nanoseconds>(result_.oldest_unfinished, now - c.sent_at[c.head]);
       }
       std::error_code ignored;
       c.socket.close(ignored);

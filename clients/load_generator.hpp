@@ -52,7 +52,9 @@ struct load_result {
   std::uint64_t errors = 0;                   ///< small requests answered with ERR
   std::string first_error_reply;              ///< the first ERR line seen, if any
   std::uint64_t unfinished = 0;  ///< small requests still unanswered when the run ended
-  std::chrono::nanoseconds oldest_unfinished{0};         ///< the age of the oldest of those
+  std::chrono::nanoseconds oldest_unfinished{0};  ///< the age of the oldest of those
+  /// The age of each of those at the end: a lower bound on its latency.
+  std::vector<std::chrono::nanoseconds> unfinished_ages;
   std::uint64_t long_completed = 0;                      ///< long requests answered
   std::vector<std::chrono::nanoseconds> long_latencies;  ///< their latencies
   std::uint64_t connection_failures = 0;  ///< connections that ended early (reset, closed...)

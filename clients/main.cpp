@@ -27,6 +27,7 @@ net::awaitable<int> run_one_shot(one_shot_config config, std::vector<std::string
       status = 1;
     } else {
       fmt::print("{}\n", replies[i]);
+      std::fflush(stdout);  // answers and ERR lines (stderr) appear in request order
     }
   }
   co_return status;

@@ -1,0 +1,155 @@
+// The lab's pure parts (summary figures, the SVG chart) and one short lab run end to end:
+// inline and threads, a few seconds each, checking the shape of what it prints and writes.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "benchmarks/lab.hpp"
+#include "benchmarks/lab_report.hpp"
+#include "benchmarks/svg_chart.hpp"
+#include "test_support.hpp"
+
+using namespace primeloop::test;
+namespace lab = primeloop::lab;
+
+namespace {
+
+std::vector<std::string> read_lines(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(f, line);) lines.push_back(line);
+  return lines;
+}
+
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+/// A fake run: `per_second` answers in each second, each answered in 100 us.
+lab::executor_run fake_run(std::string name, std::vector<std::uint64_t> per_second) {
+  lab::executor_run run;
+  run.executor = std::move(name);
+  run.load.histograms.resize(per_second.size());
+  for (std::size_t i = 0; i < per_second.size(); ++i) {
+    primeloop::clients::second_sample s;
+    s.second = static_cast<unsigned>(i + 1);
+    s.completed = per_second[i];
+    run.load.seconds.push_back(s);
+    for (std::uint64_t k = 0; k < per_second[i]; ++k) {
+      run.load.histograms[i].record(std::chrono::microseconds{100});
+    }
+  }
+  run.stopped.exit_status = 0;
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("The lab's summary skips the warm-up second and computes retention", "[lab]") {
+  lab::lab_config config;
+  config.before_s = 3;
+  config.during_s = 2;
+  auto run = fake_run("threads", {10, 100, 300, 100, 50});
+  const auto s = lab::summarize(run, config);
+  CHECK(s.before_first == 2);
+  CHECK(s.before_rps == Approx(200));
+  CHECK(s.during_rps == Approx(75));
+  REQUIRE(s.retention);
+  CHECK(*s.retention == Approx(0.375));
+  CHECK(s.during_answered == 150);
+  CHECK_FALSE(s.max_lower_bound);
+
+  // A frozen server: nothing answered during, and requests still waiting at the end.
+  auto frozen = fake_run("inline", {10, 100, 300, 0, 0});
+  frozen.load.unfinished = 2;
+  frozen.load.unfinished_ages = {std::chrono::seconds{2}, std::chrono::seconds{2}};
+  frozen.load.oldest_unfinished = std::chrono::seconds{2};
+  const auto f = lab::summarize(frozen, config);
+  REQUIRE(f.retention);
+  CHECK(*f.retention == 0);
+  CHECK(f.p99_lower_bound);
+  CHECK(f.max_lower_bound);
+  CHECK(f.max >= std::chrono::seconds{2});
+  CHECK_THAT(lab::format_summary_table({s, f}, config), Catch::Contains(">= 2.00 s"));
+}
+
+TEST_CASE("The chart is an SVG document with one line per executor and the marker", "[lab]") {
+  lab::chart c;
+  c.title = "req/s <16 connections>";
+  c.series = {{"inline", {5, 5, 0}}, {"threads", {5, 4, 4}}};
+  c.marker_x = 2;
+  c.marker_label = "long request starts";
+  const auto svg = lab::render_svg(c);
+  CHECK_THAT(svg, Catch::StartsWith("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+  CHECK_THAT(svg, Catch::EndsWith("</svg>\n"));
+  CHECK(count(svg, "<polyline") == 2);
+  CHECK_THAT(svg, Catch::Contains("long request starts"));
+  CHECK_THAT(svg, Catch::Contains("req/s &lt;16 connections&gt;"));
+  CHECK(lab::nice_ceiling(0) == 1);
+  CHECK(lab::nice_ceiling(130'000) == 200'000);
+  CHECK(lab::nice_ceiling(500) == 500);
+}
+
+TEST_CASE("A short lab run of inline and threads prints and writes its summary", "[lab]") {
+  const auto out =
+      std::filesystem::temp_directory_path() / ("primeloop-lab-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(out);
+  child_process p({bin("primeloop-lab"), "--executors", "inline,threads", "--before", "2",
+                   "--during", "2", "--long-n", "20000", "--connections", "4", "--stop-grace", "2",
+                   "--out", out.string()});
+  const auto text = p.read_all(std::chrono::seconds{60});
+  INFO(text);
+  REQUIRE(p.wait() == 0);
+
+  // The live table: a header per executor and one row per second, the long request marked.
+  CHECK(count(text, "  t(s)    inline   threads") == 2);
+  CHECK(count(text, "<- long request n=20000 starts") == 2);
+  // The summary: one row per executor, in order, after the header.
+  const auto summary = text.find("summary: 4 connections x depth 1");
+  REQUIRE(summary != std::string::npos);
+  const auto header = text.find("executor   before req/s during req/s  retention", summary);
+  REQUIRE(header != std::string::npos);
+  const auto inline_row = text.find("\ninline ", header);
+  const auto threads_row = text.find("\nthreads ", header);
+  CHECK(inline_row != std::string::npos);
+  CHECK(threads_row != std::string::npos);
+  CHECK(inline_row < threads_row);
+
+  const auto series = read_lines(out / "lab-series.csv");
+  REQUIRE(series.size() == 1 + 2 * 4);
+  CHECK(series[0] ==
+        "executor,second,requests,errors,p50_us,p99_us,max_us,long_active,"
+        "long_completed");
+  CHECK_THAT(series[1], Catch::StartsWith("inline,1,"));
+  CHECK_THAT(series[5], Catch::StartsWith("threads,1,"));
+
+  const auto rows = read_lines(out / "lab-summary.csv");
+  REQUIRE(rows.size() == 3);
+  const auto columns = count(rows[0], ",");
+  CHECK(count(rows[1], ",") >= columns);  // the last field may quote commas
+  CHECK_THAT(rows[1], Catch::StartsWith("inline,4,1,1,20000,naive,"));
+  CHECK_THAT(rows[2], Catch::StartsWith("threads,4,1,1,20000,naive,"));
+
+  std::ifstream svg_file(out / "lab-chart.svg");
+  std::stringstream svg;
+  svg << svg_file.rdbuf();
+  CHECK(count(svg.str(), "<polyline") == 2);
+  CHECK(std::filesystem::exists(out / "run.txt"));
+  CHECK_THAT(text, Catch::Contains(out.string()));
+  std::filesystem::remove_all(out);
+}
+
+TEST_CASE("primeloop-lab rejects an unknown executor", "[lab]") {
+  child_process p({bin("primeloop-lab"), "--executors", "inline,fibers"});
+  const auto text = p.read_all();
+  CHECK(p.wait() != 0);
+  CHECK_THAT(text, Catch::Contains("fibers"));
+}
