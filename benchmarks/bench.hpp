@@ -16,8 +16,9 @@ namespace primeloop::lab {
 struct bench_config {
   std::vector<std::string> executors{"inline", "threads", "processes"};  ///< after the baseline
   std::vector<unsigned> connection_counts{1, 16, 64};  ///< one measurement per count and target
-  unsigned duration_s = 3;                             ///< measured seconds per cell
-  std::chrono::milliseconds warmup{500};               ///< load before each cell, not counted
+  unsigned duration_s = 1;                             ///< measured seconds per cell and round
+  unsigned rounds = 3;                                 ///< each cell keeps its best round
+  std::chrono::milliseconds warmup{300};               ///< load before each cell, not counted
   unsigned depth = 1;                                  ///< pipelining depth
   std::optional<unsigned> workers;                     ///< server --workers
   std::filesystem::path server;                        ///< primeloop-server
@@ -31,6 +32,7 @@ struct bench_config {
 struct bench_cell {
   std::string target;  ///< "baseline" or an executor
   unsigned connections = 0;
+  unsigned round = 0;                                ///< the round this measurement comes from
   double rps = 0;                                    ///< small requests answered per second
   std::chrono::nanoseconds mean{0}, p50{0}, p99{0};  ///< their latency
   std::string error;                                 ///< non-empty when the measurement failed

@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
   app.add_option("--duration,-d", config.duration_s, "Measured seconds per cell")
       ->default_val(config.duration_s)
       ->check(CLI::Range(1u, 600u));
+  app.add_option("--rounds,-r", config.rounds, "Rounds over all cells; each keeps its best")
+      ->default_val(config.rounds)
+      ->check(CLI::Range(1u, 100u));
   app.add_option("--depth", config.depth, "Pipelining depth")
       ->default_val(config.depth)
       ->check(CLI::Range(1u, 4096u));
@@ -56,9 +59,10 @@ int main(int argc, char** argv) {
   std::vector<lab::bench_cell> cells;
   int status = 1;
   const auto progress = [](const lab::bench_cell& c) {
-    fmt::print("  {:<10} {:>3} connections: {:>9.0f} req/s  p50 {:.1f} us  p99 {:.1f} us{}\n",
-               c.target, c.connections, c.rps, static_cast<double>(c.p50.count()) / 1e3,
-               static_cast<double>(c.p99.count()) / 1e3, c.error.empty() ? "" : "  " + c.error);
+    fmt::print(
+        "  round {} {:<10} {:>3} connections: {:>9.0f} req/s  p50 {:.1f} us  p99 {:.1f} us{}\n",
+        c.round, c.target, c.connections, c.rps, static_cast<double>(c.p50.count()) / 1e3,
+        static_cast<double>(c.p99.count()) / 1e3, c.error.empty() ? "" : "  " + c.error);
     std::fflush(stdout);
   };
   asio::co_spawn(io, lab::run_bench(config, progress),
