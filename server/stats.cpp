@@ -24,7 +24,11 @@ void stats_printer::run(std::stop_token stop) {
   auto last_answered = counters_.answered.load(std::memory_order_relaxed);
   auto last_time = clock::now();
   std::unique_lock lock(mutex_);
-  while (!wake_.wait_until(lock, stop, next, [] { return false; })) {
+  for (;;) {
+    // The predicate is never true: wait_until returns at `next` or when stop is requested, and
+    // only stop_requested() tells the two apart (without it, shutdown would spin here forever).
+    (void)wake_.wait_until(lock, stop, next, [] { return false; });
+    if (stop.stop_requested()) break;
     const auto now = clock::now();
     const auto answered = counters_.answered.load(std::memory_order_relaxed);
     const double seconds = std::chrono::duration<double>(now - last_time).count();
