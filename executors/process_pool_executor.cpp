@@ -8,13 +8,15 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <stdexcept>
 #include <system_error>
 
+#include <fmt/format.h>
 #include <asio/post.hpp>
 #include <asio/write.hpp>
-#include <fmt/format.h>
 
 namespace primeloop::executors {
 
@@ -25,9 +27,23 @@ namespace {
 
 /// Requests a worker may hold at once when all of them are cheap.
 constexpr std::size_t max_cheap_in_worker = 32;
-/// A worker that dies sooner than this after its start counts as failing at start-up.
+/// A worker that dies sooner than this after its start, having answered nothing, failed at
+/// start-up.
 constexpr auto startup_window = std::chrono::seconds(1);
 constexpr auto max_backoff = std::chrono::seconds(5);
+
+/// The wait before the next start after `failures` consecutive start-up failures. The first
+/// failure is respawned at once (one crash is bad luck); from the second on the wait doubles
+/// from 100 ms up to max_backoff, so a worker that cannot start costs a few forks a second.
+std::chrono::steady_clock::duration backoff(int failures) {
+  if (failures <= 1) return {};
+  const auto delay = std::chrono::milliseconds(100) * (1 << std::min(failures - 2, 10));
+  return std::min<std::chrono::steady_clock::duration>(delay, max_backoff);
+}
+
+long long to_ms(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
 
 }  // namespace
 
@@ -47,8 +63,10 @@ struct process_pool_executor::worker {
   std::vector<request_msg> sending;  // being written
   bool writing = false;
   bool dead = false;
+  bool answered = false;  // it has sent at least one reply: it started fine
+  bool reaped = false;    // waitpid has collected it: its pid may belong to someone else now
   kill_reason killed_for = kill_reason::none;
-  int fast_deaths = 0;  // consecutive deaths within startup_window
+  int fast_deaths = 0;  // consecutive start-up failures of this slot
 };
 
 process_pool_executor::process_pool_executor(asio::any_io_executor loop,
@@ -61,6 +79,10 @@ process_pool_executor::process_pool_executor(asio::any_io_executor loop,
       // About a millisecond of work: queueing behind that costs little latency.
       cheap_cost_(1e6),
       parent_pid_(::getpid()),
+      fail_at_start_([] {
+        const char* v = std::getenv("PRIMELOOP_TEST_WORKER_EXIT");
+        return v != nullptr && std::string_view(v) == "1";
+      }()),
       sigchld_(loop_, SIGCHLD),
       deadline_timer_(loop_) {
   workers_.resize(resolve_workers(config));
@@ -68,7 +90,9 @@ process_pool_executor::process_pool_executor(asio::any_io_executor loop,
   wait_sigchld();
 }
 
-process_pool_executor::~process_pool_executor() { stop(); }
+process_pool_executor::~process_pool_executor() {
+  stop();
+}
 
 void process_pool_executor::spawn(std::size_t slot) {
   int fds[2];
@@ -83,10 +107,12 @@ void process_pool_executor::spawn(std::size_t slot) {
     throw std::system_error(err, std::generic_category(), "cannot fork a worker process");
   }
   if (pid == 0) {
+    if (fail_at_start_) ::_exit(70);  // test-only: a worker that cannot start
     ::close(fds[0]);
     run_worker_process(fds[1], parent_pid_, work_, nice_);
   }
   ::close(fds[1]);
+  children_.push_back(pid);
   auto w = std::make_shared<worker>(loop_, slot);
   w->pid = pid;
   w->socket.assign(asio::local::stream_protocol(), fds[0]);
@@ -118,14 +144,17 @@ void process_pool_executor::on_replies(const std::shared_ptr<worker>& w, std::si
     w->in_flight.pop_front();
     w->head_started = clock::now();
     if (!j.dropped) {
-      j.sink->on_result(j.tag, reply.ok != 0 ? outcome{reply.value, errc{}}
-                                             : outcome{0, errc::internal});
+      j.sink->on_result(j.tag,
+                        reply.ok != 0 ? outcome{reply.value, errc{}} : outcome{0, errc::internal});
     }
   }
   const std::size_t used = count * sizeof(reply_msg);
   std::memmove(w->in.data(), w->in.data() + used, w->have - used);
   w->have -= used;
-  w->fast_deaths = 0;  // it answered: it works
+  if (count > 0) {
+    w->answered = true;  // it works: a later death is not a start-up failure
+    w->fast_deaths = 0;
+  }
   pump();
   if (!w->dead) start_read(w);
 }
@@ -135,7 +164,8 @@ void process_pool_executor::on_death(const std::shared_ptr<worker>& w) {
   w->dead = true;
   asio::error_code ignored;
   w->socket.close(ignored);
-  if (w->pid > 0) ::kill(w->pid, SIGKILL);  // it may only have closed its socket
+  // It may only have closed its socket. A reaped pid is not ours any more: never signal it.
+  if (w->pid > 0 && !w->reaped) ::kill(w->pid, SIGKILL);
   if (stopped_) return;
 
   // The front request was computing: it is the one that failed (or was killed on purpose).
@@ -144,49 +174,65 @@ void process_pool_executor::on_death(const std::shared_ptr<worker>& w) {
   if (!w->in_flight.empty()) {
     job head = w->in_flight.front();
     w->in_flight.pop_front();
-    if (!head.dropped) {
-      const errc e = w->killed_for == kill_reason::timeout ? errc::timeout : errc::worker_died;
-      head.sink->on_result(head.tag, {0, e});
-    }
     for (auto it = w->in_flight.rbegin(); it != w->in_flight.rend(); ++it) {
       if (it->dropped) continue;
       (it->cheap ? cheap_queue_ : costly_queue_).push_front(*it);
     }
     w->in_flight.clear();
+    if (!head.dropped) {
+      const errc e = w->killed_for == kill_reason::timeout ? errc::timeout : errc::worker_died;
+      head.sink->on_result(head.tag, {0, e});
+    }
   }
 
   const bool ours = w->killed_for != kill_reason::none;
-  const bool fast = !ours && clock::now() - w->started < startup_window;
-  w->fast_deaths = fast ? w->fast_deaths + 1 : 0;
-  if (!ours) {
+  const bool at_start = !ours && !w->answered && clock::now() - w->started < startup_window;
+  w->fast_deaths = at_start ? w->fast_deaths + 1 : 0;
+  ++respawns_;
+  const auto delay = backoff(w->fast_deaths);
+  if (!ours && delay == clock::duration::zero()) {
     fmt::print(stderr, "primeloop-server: worker {} (pid {}) died; starting a new one\n", w->slot,
                w->pid);
+  } else if (!ours) {
+    // Dying at start-up again and again: back off instead of forking in a tight loop.
+    fmt::print(stderr,
+               "primeloop-server: worker {} (pid {}) died at start-up {} times in a row; next "
+               "try in {} ms\n",
+               w->slot, w->pid, w->fast_deaths, to_ms(delay));
   }
-  ++respawns_;
-  if (w->fast_deaths == 0) {
-    spawn(w->slot);
+  std::fflush(stderr);
+  respawn(w, delay);
+}
+
+void process_pool_executor::respawn(const std::shared_ptr<worker>& dead, clock::duration delay) {
+  const auto attempt = [this, dead] {
+    if (stopped_ || workers_[dead->slot] != dead) return;
+    try {
+      spawn(dead->slot);
+    } catch (const std::exception& e) {
+      // Out of processes or descriptors: the loop must go on serving; try again later.
+      dead->fast_deaths = std::max(dead->fast_deaths + 1, 2);
+      const auto later = backoff(dead->fast_deaths);
+      fmt::print(stderr, "primeloop-server: cannot start worker {}: {}; next try in {} ms\n",
+                 dead->slot, e.what(), to_ms(later));
+      std::fflush(stderr);
+      respawn(dead, later);
+      return;
+    }
     pump();
+  };
+  if (delay == clock::duration::zero()) {
+    attempt();
     return;
   }
-  // Dying at start-up again and again: back off instead of forking in a tight loop.
-  const auto delay = std::min<clock::duration>(
-      std::chrono::milliseconds(50) * (1 << std::min(w->fast_deaths, 10)), max_backoff);
-  fmt::print(stderr,
-             "primeloop-server: worker {} died {} times within {} ms of starting; next try in {} "
-             "ms\n",
-             w->slot, w->fast_deaths,
-             std::chrono::duration_cast<std::chrono::milliseconds>(startup_window).count(),
-             std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
-  w->respawn_timer.expires_after(delay);
-  w->respawn_timer.async_wait([this, w](asio::error_code ec) {
-    if (ec || stopped_ || workers_[w->slot] != w) return;
-    spawn(w->slot);
-    pump();
+  dead->respawn_timer.expires_after(delay);
+  dead->respawn_timer.async_wait([attempt](asio::error_code ec) {
+    if (!ec) attempt();
   });
 }
 
 void process_pool_executor::kill(worker& w, kill_reason why) {
-  if (w.dead || w.pid <= 0) return;
+  if (w.dead || w.pid <= 0 || w.reaped) return;
   if (w.killed_for == kill_reason::none) w.killed_for = why;
   ::kill(w.pid, SIGKILL);  // its socket reaches end of stream: on_death does the rest
 }
@@ -200,6 +246,9 @@ bool process_pool_executor::dispatchable(const worker& w, const job& j) const {
 
 void process_pool_executor::pump() {
   bool sent = false;
+  // A request that waited in the queue past its deadline is answered here, without costing a
+  // worker that would be killed for it at once.
+  if (timeout_.count() > 0) expire_queued(clock::now());
   for (auto* queue : {&costly_queue_, &cheap_queue_}) {
     while (!queue->empty()) {
       if (queue->front().dropped) {
@@ -319,14 +368,14 @@ void process_pool_executor::stop() {
     w->socket.close(ignored);
     if (w->pid > 0) ::kill(w->pid, SIGKILL);
   }
-  for (const auto& w : workers_) {
-    if (w && w->pid > 0) {
-      int st = 0;
-      while (::waitpid(w->pid, &st, 0) < 0 && errno == EINTR) {
-      }
+  // Every child not reaped yet, including replaced workers whose SIGCHLD has not been handled:
+  // all have had SIGKILL, so these waits are short.
+  for (const pid_t pid : children_) {
+    int st = 0;
+    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }
   }
-  reap();  // workers replaced earlier whose SIGCHLD was not handled yet
+  children_.clear();
 }
 
 pool_stats process_pool_executor::stats() const {
@@ -351,7 +400,12 @@ std::vector<pid_t> process_pool_executor::worker_pids() const {
 void process_pool_executor::reap() {
   // Signals merge: one SIGCHLD may stand for several dead children.
   int st = 0;
-  while (::waitpid(-1, &st, WNOHANG) > 0) {
+  pid_t pid = 0;
+  while ((pid = ::waitpid(-1, &st, WNOHANG)) > 0) {
+    std::erase(children_, pid);
+    for (const auto& w : workers_) {
+      if (w && w->pid == pid) w->reaped = true;
+    }
   }
 }
 
@@ -363,24 +417,49 @@ void process_pool_executor::wait_sigchld() {
   });
 }
 
+bool process_pool_executor::expire_queued(clock::time_point now) {
+  // Each queue is in submission order (requeued requests go back to the front, and they are
+  // older still), so the late ones are at the front.
+  std::vector<job> late;
+  for (auto* queue : {&costly_queue_, &cheap_queue_}) {
+    while (!queue->empty() && queue->front().deadline <= now) {
+      if (!queue->front().dropped) late.push_back(queue->front());
+      queue->pop_front();
+    }
+  }
+  for (const auto& j : late) j.sink->on_result(j.tag, {0, errc::timeout});
+  return !late.empty();
+}
+
 void process_pool_executor::arm_deadline_timer() {
-  if (deadline_armed_ || stopped_) return;
+  if (stopped_ || timeout_.count() <= 0) return;
   auto next = clock::time_point::max();
   for (const auto& w : workers_) {
-    if (w && !w->dead && !w->in_flight.empty()) next = std::min(next, w->in_flight.front().deadline);
+    // A worker already being killed is left out: its death is on its way.
+    if (w && !w->dead && w->killed_for == kill_reason::none && !w->in_flight.empty()) {
+      next = std::min(next, w->in_flight.front().deadline);
+    }
+  }
+  for (auto* queue : {&costly_queue_, &cheap_queue_}) {
+    if (!queue->empty()) next = std::min(next, queue->front().deadline);
   }
   if (next == clock::time_point::max()) return;
+  if (deadline_armed_ && deadline_timer_.expiry() <= next) return;
   deadline_armed_ = true;
+  // Setting the expiry cancels an earlier wait; that handler sees operation_aborted and leaves
+  // deadline_armed_ to this one.
   deadline_timer_.expires_at(next);
   deadline_timer_.async_wait([this](asio::error_code ec) {
+    if (ec) return;
     deadline_armed_ = false;
-    if (ec || stopped_) return;
+    if (stopped_) return;
     const auto now = clock::now();
     for (const auto& w : workers_) {
       if (w && !w->dead && !w->in_flight.empty() && w->in_flight.front().deadline <= now) {
         kill(*w, kill_reason::timeout);
       }
     }
+    expire_queued(now);
     arm_deadline_timer();
   });
 }

@@ -25,6 +25,11 @@ class process_pool_executor {
   static constexpr std::string_view name = "processes";
 
   /// Forks resolve_workers(config) workers. Call before any other thread starts.
+  ///
+  /// Fault injection for tests: when the environment variable PRIMELOOP_TEST_WORKER_EXIT is set
+  /// to 1, every worker exits right after fork, before serving anything, so the tests can show
+  /// the back-off instead of a fork storm (docs/architecture.md, "The process pool's life
+  /// cycle"). Nothing else reads it.
   process_pool_executor(asio::any_io_executor loop, const executor_config& config);
   ~process_pool_executor();
   process_pool_executor(const process_pool_executor&) = delete;
@@ -55,6 +60,9 @@ class process_pool_executor {
   struct worker;
 
   void spawn(std::size_t slot);
+  /// Spawns a replacement for a dead worker now or after `delay`; retries with back-off when
+  /// fork itself fails.
+  void respawn(const std::shared_ptr<worker>& dead, clock::duration delay);
   void start_read(const std::shared_ptr<worker>& w);
   void on_replies(const std::shared_ptr<worker>& w, std::size_t bytes);
   void on_death(const std::shared_ptr<worker>& w);
@@ -65,6 +73,8 @@ class process_pool_executor {
   void reap();
   void wait_sigchld();
   void arm_deadline_timer();
+  /// Answers ERR timeout to queued requests past their deadline; true if any was removed.
+  bool expire_queued(clock::time_point now);
   [[nodiscard]] bool dispatchable(const worker& w, const job& j) const;
 
   asio::any_io_executor loop_;
@@ -74,8 +84,10 @@ class process_pool_executor {
   int nice_;
   double cheap_cost_;  // estimated steps under which requests may queue inside a worker
   pid_t parent_pid_;
+  bool fail_at_start_;  // test-only fault injection, see the constructor
 
-  std::vector<std::shared_ptr<worker>> workers_;  // one per slot; null while backing off
+  std::vector<std::shared_ptr<worker>> workers_;  // one per slot; a dead one while backing off
+  std::vector<pid_t> children_;                   // forked and not reaped yet
   std::deque<job> cheap_queue_;                   // waiting for a worker, FIFO per class
   std::deque<job> costly_queue_;
   asio::signal_set sigchld_;

@@ -1,0 +1,445 @@
+// Pools that survive (issue 4), end to end on 127.0.0.1: dead workers, dead clients, a dead
+// server, request timeouts and shutdown. Worker processes are found as the server's children in
+// /proc; every wait is on an event or a state, with a deadline.
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "server/workloads.hpp"
+#include "test_support.hpp"
+
+using namespace primeloop::test;
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+/// Calls pred until it returns true or the deadline passes. For states that no descriptor
+/// announces (a process gone, a CPU counter at rest) polling with a short back-off is the only
+/// way to wait; the deadline bounds it.
+template <class Pred>
+bool eventually(Pred pred, milliseconds deadline = default_deadline) {
+  const auto until = clock::now() + deadline;
+  for (auto pause = 1ms;; pause = std::min(pause * 2, milliseconds{20})) {
+    if (pred()) return true;
+    if (clock::now() >= until) return false;
+    ::poll(nullptr, 0, static_cast<int>(pause.count()));
+  }
+}
+
+/// What the tests need from /proc/<pid>/stat.
+struct proc_stat {
+  char state = '?';
+  pid_t ppid = 0;
+  long long cpu_ticks = 0;  // utime + stime, in clock ticks
+};
+
+std::optional<proc_stat> read_stat(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(f, text)) return std::nullopt;
+  // The command name may hold spaces and parentheses: the fields start after the last ')'.
+  const auto paren = text.rfind(')');
+  if (paren == std::string::npos || paren + 2 > text.size()) return std::nullopt;
+  std::istringstream in(text.substr(paren + 2));
+  proc_stat st;
+  in >> st.state >> st.ppid;
+  std::string skip;
+  for (int i = 0; i < 9; ++i) in >> skip;  // pgrp .. cmajflt
+  long long utime = 0, stime = 0;
+  in >> utime >> stime;
+  st.cpu_ticks = utime + stime;
+  return st;
+}
+
+/// True while pid runs; a zombie has stopped running and holds nothing but its entry.
+bool alive(pid_t pid) {
+  const auto st = read_stat(pid);
+  return st && st->state != 'Z' && st->state != 'X';
+}
+
+/// The children of parent, living ones or zombies ones.
+std::vector<pid_t> children_of(pid_t parent, bool zombies = false) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const auto name = entry.path().filename().string();
+    pid_t pid = 0;
+    const auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), pid);
+    if (err != std::errc{} || end != name.data() + name.size()) continue;
+    const auto st = read_stat(pid);
+    if (!st || st->ppid != parent) continue;
+    if ((st->state == 'Z') == zombies) out.push_back(pid);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// The server's worker processes once there are `count` of them, none of them in `gone`.
+std::vector<pid_t> wait_workers(const server_process& s, std::size_t count,
+                                const std::vector<pid_t>& gone = {}) {
+  std::vector<pid_t> now;
+  const bool ok = eventually([&] {
+    now = children_of(s.proc.pid());
+    return now.size() == count && std::none_of(now.begin(), now.end(), [&](pid_t p) {
+             return std::find(gone.begin(), gone.end(), p) != gone.end();
+           });
+  });
+  return ok ? now : std::vector<pid_t>{};
+}
+
+/// Closes with a reset (SO_LINGER 0): the way a client that is gone looks to the server.
+void reset(line_client& c) {
+  const linger abort{1, 0};
+  ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  c.close();
+}
+
+/// True once pid's CPU time grows by less than a third of the wall time over 300 ms or more:
+/// nothing computes there any more.
+bool cpu_settles(pid_t pid, milliseconds deadline = default_deadline) {
+  const long tick_ms = 1000 / ::sysconf(_SC_CLK_TCK);
+  auto since = clock::now();
+  auto ticks = read_stat(pid).value_or(proc_stat{}).cpu_ticks;
+  return eventually(
+      [&] {
+        const auto now = clock::now();
+        const auto wall = std::chrono::duration_cast<milliseconds>(now - since).count();
+        if (wall < 300) return false;
+        const auto used = (read_stat(pid).value_or(proc_stat{}).cpu_ticks - ticks) * tick_ms;
+        if (used * 3 < wall) return true;
+        since = now;
+        ticks += used / tick_ms;
+        return false;
+      },
+      deadline);
+}
+
+/// True when the server refuses new connections (its acceptor is closed).
+bool refuses_connections(std::uint16_t port) {
+  try {
+    line_client c(port);
+    // Accepted into the backlog before the close: the close resets it.
+    return c.wait_closed(2s);
+  } catch (const std::system_error&) {
+    return true;
+  }
+}
+
+std::string nth_prime(std::uint64_t n) {
+  return std::to_string(*primeloop::nth_prime(primeloop::workload::sieve, n));
+}
+
+/// The server's report of a worker that died on its own (not killed by the pool).
+std::string died_report(pid_t pid) {
+  return "(pid " + std::to_string(pid) + ") died";
+}
+
+const std::string died = "ERR worker died while computing this request";
+const std::string timed_out = "ERR timeout: the request ran over the server's time limit";
+const std::string shutting_down = "ERR shutting down: the answer was not ready in time";
+
+// naive n = 50000 takes many seconds of CPU: it is still computing whenever a test acts on it.
+const std::string long_request = "50000\n";
+
+}  // namespace
+
+TEST_CASE("A worker killed mid-request: ERR worker died, a new worker, queued requests answered",
+          "[pool][processes]") {
+  auto s = start_server({"--executor", "processes", "--workers", "1", "--stats-interval", "0.05"});
+  const auto first = wait_workers(s, 1);
+  REQUIRE(first.size() == 1);
+
+  line_client a(s.port), b(s.port);
+  a.send(long_request + "7\n");  // the 7 waits: a cheap request never queues behind a costly one
+  REQUIRE(s.proc.wait_for_line("busy 1/1"));
+  b.send("10\n");
+  REQUIRE(s.proc.wait_for_line("queued 2 busy 1/1"));
+
+  ::kill(first[0], SIGKILL);
+  CHECK(a.read_line() == died);
+  CHECK(a.read_line() == "17");
+  CHECK(b.read_line() == "29");
+  CHECK(s.proc.wait_for_line(died_report(first[0])));
+
+  const auto second = wait_workers(s, 1, first);
+  REQUIRE(second.size() == 1);
+  CHECK(ask(s.port, "100\n") == "541");
+  CHECK(eventually([&] { return children_of(s.proc.pid(), true).empty(); }));  // reaped
+}
+
+TEST_CASE("Workers never outlive a server killed with SIGKILL", "[pool][processes]") {
+  auto s = start_server({"--executor", "processes", "--workers", "2", "--stats-interval", "0.05"});
+  const auto workers = wait_workers(s, 2);
+  REQUIRE(workers.size() == 2);
+  line_client a(s.port);
+  a.send(long_request);
+  REQUIRE(s.proc.wait_for_line("busy 1/2"));
+
+  s.proc.signal(SIGKILL);
+  CHECK(s.proc.wait() == 128 + SIGKILL);
+  for (const pid_t pid : workers) {
+    INFO("worker " << pid);
+    CHECK(eventually([&] { return !alive(pid); }, 5s));
+  }
+}
+
+TEST_CASE("A client that disconnects stops its work: the worker process is replaced",
+          "[pool][processes][cancel]") {
+  auto s = start_server({"--executor", "processes", "--workers", "1", "--stats-interval", "0.05"});
+  const auto first = wait_workers(s, 1);
+  REQUIRE(first.size() == 1);
+  line_client a(s.port);
+  a.send(long_request + long_request);  // one computing, one queued
+  REQUIRE(s.proc.wait_for_line("queued 1 busy 1/1"));
+
+  const auto start = clock::now();
+  reset(a);
+  CHECK(eventually([&] { return !alive(first[0]); }));
+  WARN("worker stopped " << std::chrono::duration_cast<milliseconds>(clock::now() - start).count()
+                         << " ms after the disconnect");
+  CHECK(wait_workers(s, 1, first).size() == 1);
+  // The queued request was dropped, not started on the new worker.
+  CHECK(s.proc.wait_for_line("in-flight 0 queued 0 busy 0/1"));
+  const auto& lines = s.proc.lines();
+  CHECK(std::none_of(lines.begin(), lines.end(), [&](const std::string& l) {
+    return l.find(died_report(first[0])) != std::string::npos;  // killed on purpose, not "died"
+  }));
+  CHECK(ask(s.port, "10\n") == "29");
+}
+
+TEST_CASE("A client that disconnects stops its work: the thread stops computing",
+          "[pool][threads][cancel]") {
+  auto s = start_server({"--executor", "threads", "--workers", "1", "--stats-interval", "0.05"});
+  line_client a(s.port);
+  a.send(long_request + long_request);
+  REQUIRE(s.proc.wait_for_line("queued 1 busy 1/1"));
+
+  const auto start = clock::now();
+  reset(a);
+  // busy 0 means the computation returned: the workload saw its stop flag.
+  CHECK(s.proc.wait_for_line("in-flight 0 queued 0 busy 0/1"));
+  WARN("thread stopped within "
+       << std::chrono::duration_cast<milliseconds>(clock::now() - start).count()
+       << " ms after the disconnect (stats published every 100 ms)");
+  CHECK(cpu_settles(s.proc.pid()));
+  CHECK(ask(s.port, "10\n") == "29");
+}
+
+TEST_CASE("--request-timeout answers ERR timeout; the process pool replaces the worker",
+          "[pool][timeout]") {
+  for (const std::string ex : {"processes", "threads"}) {
+    INFO(ex);
+    auto s = start_server(
+        {"--executor", ex, "--workers", "1", "--stats-interval", "0", "--request-timeout", "0.3"});
+    const auto first = ex == "processes" ? wait_workers(s, 1) : std::vector<pid_t>{};
+    line_client c(s.port);
+    c.send(long_request + long_request);
+    CHECK(c.read_line() == timed_out);
+    CHECK(c.read_line() == timed_out);  // waited in the queue past its deadline, or ran over it
+    if (ex == "processes") {
+      REQUIRE(first.size() == 1);
+      CHECK(eventually([&] { return !alive(first[0]); }));
+      CHECK(wait_workers(s, 1, first).size() == 1);
+    }
+    CHECK(ask(s.port, "100\n") == "541");
+  }
+}
+
+TEST_CASE("SIGTERM: a request that finishes within --grace is answered, then exit 0",
+          "[pool][shutdown]") {
+  const auto want = nth_prime(12000);
+  for (const std::string ex : {"processes", "threads"}) {
+    INFO(ex);
+    auto s = start_server(
+        {"--executor", ex, "--workers", "2", "--stats-interval", "0.05", "--grace", "60"});
+    const auto workers = ex == "processes" ? wait_workers(s, 2) : std::vector<pid_t>{};
+    line_client a(s.port);
+    a.send("12000\n");  // naive: around a second
+    REQUIRE(s.proc.wait_for_line("busy 1/2"));
+
+    s.proc.signal(SIGTERM);
+    CHECK(eventually([&] { return refuses_connections(s.port); }));
+    CHECK(a.read_line() == want);
+    CHECK(a.wait_closed());
+    CHECK(s.proc.wait() == 0);
+    for (const pid_t pid : workers) CHECK(eventually([&] { return !alive(pid); }, 5s));
+  }
+}
+
+TEST_CASE("SIGTERM: a request still computing after --grace gets ERR shutting down, then exit 0",
+          "[pool][shutdown]") {
+  for (const std::string ex : {"processes", "threads"}) {
+    INFO(ex);
+    auto s = start_server(
+        {"--executor", ex, "--workers", "1", "--stats-interval", "0.05", "--grace", "0.3"});
+    const auto workers = ex == "processes" ? wait_workers(s, 1) : std::vector<pid_t>{};
+    line_client a(s.port);
+    a.send(long_request + "10\n");
+    REQUIRE(s.proc.wait_for_line("busy 1/1"));
+
+    s.proc.signal(SIGTERM);
+    CHECK(a.read_line() == shutting_down);
+    CHECK(a.read_line() == shutting_down);  // queued, never started
+    CHECK(a.wait_closed());
+    CHECK(s.proc.wait() == 0);
+    for (const pid_t pid : workers) CHECK(eventually([&] { return !alive(pid); }, 5s));
+  }
+}
+
+TEST_CASE("A second signal during the grace period exits at once", "[pool][shutdown]") {
+  for (const std::string ex : {"processes", "threads"}) {
+    INFO(ex);
+    auto s = start_server(
+        {"--executor", ex, "--workers", "1", "--stats-interval", "0.05", "--grace", "600"});
+    const auto workers = ex == "processes" ? wait_workers(s, 1) : std::vector<pid_t>{};
+    line_client a(s.port);
+    a.send(long_request);
+    REQUIRE(s.proc.wait_for_line("busy 1/1"));
+
+    s.proc.signal(SIGTERM);
+    REQUIRE(s.proc.wait_for_line("shutting down"));
+    s.proc.signal(SIGINT);
+    // Far sooner than the 600 s grace, and with a status that says it was not a clean stop.
+    const auto status = s.proc.wait();
+    REQUIRE(status);
+    CHECK(*status != 0);
+    CHECK(a.wait_closed());
+    for (const pid_t pid : workers) CHECK(eventually([&] { return !alive(pid); }, 5s));
+  }
+}
+
+TEST_CASE("Workers hold only their own socket, respawned ones included", "[pool][processes]") {
+  auto s = start_server({"--executor", "processes", "--workers", "2", "--stats-interval", "0"});
+  const auto first = wait_workers(s, 2);
+  REQUIRE(first.size() == 2);
+  // A client connection is open when the replacement is forked: it must not inherit it.
+  line_client held(s.port);
+  held.send("1\n");
+  REQUIRE(held.read_line() == "2");
+  ::kill(first[0], SIGKILL);
+  const auto now = wait_workers(s, 2, {first[0]});
+  REQUIRE(now.size() == 2);
+
+  for (const pid_t pid : now) {
+    // Descriptors other than stdin, stdout and stderr. Right after fork a child holds copies of
+    // all of the server's until its set-up closes them: wait for that, with a deadline.
+    std::vector<std::string> extra;
+    const bool alone = eventually([&] {
+      extra.clear();
+      std::error_code ec;
+      for (const auto& fd :
+           std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+        const int n = std::stoi(fd.path().filename().string());
+        if (n > 2) extra.push_back(std::filesystem::read_symlink(fd.path(), ec).string());
+      }
+      return extra.size() == 1;
+    });
+    INFO("worker " << pid << " holds " << extra.size() << " descriptors besides stdio");
+    CHECK(alone);
+    CHECK((extra.size() == 1 && extra[0].rfind("socket:", 0) == 0));
+  }
+  CHECK(ask(s.port, "10\n") == "29");
+}
+
+// PRIMELOOP_TEST_WORKER_EXIT=1 makes every worker exit right after fork (documented in
+// process_pool_executor.hpp): the honest way to get a worker that cannot start.
+TEST_CASE("A worker that keeps dying at start-up makes the pool back off, not fork in a loop",
+          "[pool][processes]") {
+  ::setenv("PRIMELOOP_TEST_WORKER_EXIT", "1", 1);
+  auto s = start_server({"--executor", "processes", "--workers", "1", "--stats-interval", "0",
+                         "--request-timeout", "0.5"});
+  ::unsetenv("PRIMELOOP_TEST_WORKER_EXIT");
+
+  // The waits double: 100, 200, 400, 800 ms. A fork storm would print thousands of lines first.
+  REQUIRE(s.proc.wait_for_line("next try in 800 ms"));
+  const auto& lines = s.proc.lines();
+  const auto deaths = std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.find(") died") != std::string::npos;
+  });
+  CHECK(deaths >= 5);
+  CHECK(deaths <= 8);
+  // The loop keeps serving: with no worker, a request ends at its deadline.
+  CHECK(ask(s.port, "10\n") == timed_out);
+  s.proc.signal(SIGTERM);
+  CHECK(s.proc.wait() == 0);
+}
+
+TEST_CASE("The server survives 50 random worker kills under load; every request is answered",
+          "[pool][processes][soak]") {
+  constexpr int kills = 50;
+  constexpr std::size_t workers = 2;
+  auto s = start_server({"--executor", "processes", "--workers", std::to_string(workers),
+                         "--workload", "trial", "--stats-interval", "0"});
+  auto pids = wait_workers(s, workers);
+  REQUIRE(pids.size() == workers);
+
+  std::mt19937 rng(4);  // fixed: a failure can be replayed
+  std::uniform_int_distribution<std::uint64_t> cheap(1, 3000), costly(20'000, 60'000);
+  std::map<std::uint64_t, std::string> primes;
+  const auto prime = [&](std::uint64_t n) -> const std::string& {
+    auto [it, fresh] = primes.try_emplace(n);
+    if (fresh) it->second = nth_prime(n);
+    return it->second;
+  };
+
+  std::vector<std::unique_ptr<line_client>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(std::make_unique<line_client>(s.port));
+  int answered = 0, errors = 0;
+  std::vector<pid_t> killed;
+  for (int k = 0; k < kills; ++k) {
+    std::vector<std::vector<std::uint64_t>> sent(clients.size());
+    for (std::size_t c = 0; c < clients.size(); ++c) {
+      std::string batch;
+      for (int i = 0; i < 12; ++i) {
+        const auto n = i % 4 == 0 ? costly(rng) : cheap(rng);
+        sent[c].push_back(n);
+        batch += std::to_string(n) + "\n";
+      }
+      clients[c]->send(batch);
+    }
+    const pid_t victim = pids[std::uniform_int_distribution<std::size_t>(0, workers - 1)(rng)];
+    ::kill(victim, SIGKILL);
+    killed.push_back(victim);
+    for (std::size_t c = 0; c < clients.size(); ++c) {
+      for (const auto n : sent[c]) {
+        const auto reply = clients[c]->read_line();
+        INFO("kill " << k << " client " << c << " n " << n);
+        REQUIRE(reply);
+        if (reply->rfind("ERR ", 0) == 0) {
+          CHECK(*reply == died);
+          ++errors;
+        } else {
+          CHECK(*reply == prime(n));
+          ++answered;
+        }
+      }
+    }
+    pids = wait_workers(s, workers, killed);
+    REQUIRE(pids.size() == workers);
+  }
+  WARN(answered << " answers and " << errors << " ERR worker died over " << kills << " kills");
+  CHECK(errors <= kills);  // only the request a killed worker was computing fails
+  CHECK(ask(s.port, "10\n") == "29");
+  CHECK(eventually([&] { return children_of(s.proc.pid(), true).empty(); }));  // no zombie
+  s.proc.signal(SIGTERM);
+  CHECK(s.proc.wait() == 0);
+  for (const pid_t pid : pids) CHECK(eventually([&] { return !alive(pid); }, 5s));
+}
