@@ -82,9 +82,11 @@ void thread_pool_executor::cancel_all(result_sink& sink) {
 
 void thread_pool_executor::abort_all(errc e) {
   std::vector<job*> aborted;
+  std::size_t queued = 0;
   {
     std::lock_guard lock(mutex_);
     aborted.assign(queue_.begin(), queue_.end());
+    queued = aborted.size();
     queue_.clear();
     for (job* j : running_) {
       if (j != nullptr && !j->dropped) {
@@ -97,11 +99,9 @@ void thread_pool_executor::abort_all(errc e) {
   for (job* j : aborted) {
     j->sink->on_result(j->tag, {0, e});
   }
-  // Queued jobs can be reused at once; running ones come back through deliver().
-  std::lock_guard lock(mutex_);
-  for (job* j : aborted) {
-    if (std::find(running_.begin(), running_.end(), j) == running_.end()) recycle(j);
-  }
+  // Queued jobs can be reused at once. Running ones come back through deliver(), which recycles
+  // them: they may finish while we are here, so asking running_ again would recycle them twice.
+  for (std::size_t i = 0; i < queued; ++i) recycle(aborted[i]);
 }
 
 void thread_pool_executor::stop() {

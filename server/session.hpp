@@ -139,6 +139,9 @@ class session final : public executors::result_sink,
         // End of stream (or a reset, or shutdown): a bare number sent just before a half-close
         // is still a request.
         if (ec == net::error::eof && !closed_) dispatch_bare();
+        // A reset: the client is gone and reads nothing more, so its work is cancelled now
+        // (docs/architecture.md, "Close"). End of stream may be a half-close: answers still go.
+        if (ec != net::error::eof) close();
         co_return;
       }
       framer_.commit(n);
