@@ -77,16 +77,21 @@ executor_summary summarize(const executor_run& run, const lab_config& config) {
     during.merge(r.histograms[sec - 1]);
   }
   s.during_answered = during.count();
-  auto min_waiting = std::chrono::nanoseconds::max();
+  // Requests in flight when the run is cut off are normal; only those that had already waited
+  // longer than every answered one are stuck, and count with their wait so far.
+  const auto answered_max = during.max();
+  auto min_stuck = std::chrono::nanoseconds::max();
+  bool any_stuck = false;
   for (const auto age : r.unfinished_ages) {
+    if (age <= answered_max) continue;
     during.record(age);
-    min_waiting = std::min(min_waiting, age);
+    min_stuck = std::min(min_stuck, age);
+    any_stuck = true;
   }
   const auto bound = [&](std::chrono::nanoseconds v) {
-    return !r.unfinished_ages.empty() &&
-           clients::latency_histogram::bucket_of(static_cast<std::uint64_t>(v.count())) >=
-               clients::latency_histogram::bucket_of(
-                   static_cast<std::uint64_t>(min_waiting.count()));
+    using h = clients::latency_histogram;
+    return any_stuck && h::bucket_of(static_cast<std::uint64_t>(v.count())) >=
+                            h::bucket_of(static_cast<std::uint64_t>(min_stuck.count()));
   };
   s.p50 = during.percentile(0.5);
   s.p99 = during.percentile(0.99);

@@ -56,7 +56,8 @@ struct executor_summary {
   std::optional<double> retention;    ///< during / before (none when before is zero)
   std::uint64_t during_answered = 0;  ///< small requests answered during the long request
   /// Latency of small requests during the long request. Requests still unanswered at the end
-  /// count with their age then; a figure that falls on one of them is only a lower bound.
+  /// that had waited longer than every answered one are stuck: they count with their wait so
+  /// far, and a figure that falls on one of them is only a lower bound.
   std::chrono::nanoseconds p50{0}, p99{0}, max{0};
   bool p50_lower_bound = false, p99_lower_bound = false, max_lower_bound = false;
   std::uint64_t unfinished = 0;  ///< small requests never answered before the run ended

@@ -67,6 +67,15 @@ TEST_CASE("The lab's summary skips the warm-up second and computes retention", "
   CHECK(s.during_answered == 150);
   CHECK_FALSE(s.max_lower_bound);
 
+  // Requests merely in flight when the run is cut off do not make the figures lower bounds.
+  auto cut = run;
+  cut.load.unfinished = 1;
+  cut.load.unfinished_ages = {std::chrono::microseconds{50}};
+  const auto c = lab::summarize(cut, config);
+  CHECK_FALSE(c.p50_lower_bound);
+  CHECK_FALSE(c.p99_lower_bound);
+  CHECK_FALSE(c.max_lower_bound);
+
   // A frozen server: nothing answered during, and requests still waiting at the end.
   auto frozen = fake_run("inline", {10, 100, 300, 0, 0});
   frozen.load.unfinished = 2;
