@@ -47,6 +47,7 @@ struct executor_config {
   std::size_t workers = 0;                    ///< 0: one per core
   std::size_t queue_limit = 10'000;           ///< requests waiting for a worker, past it ERR busy
   std::chrono::milliseconds request_timeout{0};  ///< 0: no limit
+  std::chrono::milliseconds grace{2'000};  ///< shutdown: time left to work in flight (inline)
   int worker_nice = 0;                        ///< added niceness of worker threads/processes
 };
 

@@ -23,6 +23,7 @@ class inline_executor {
  private:
   workload work_;
   std::chrono::milliseconds timeout_;
+  std::chrono::milliseconds grace_;
 };
 
 static_assert(executor_policy<inline_executor>);

@@ -95,6 +95,7 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   o.stats_interval = std::chrono::duration<double>(stats);
   o.idle_timeout = to_ms(idle);
   o.grace = to_ms(grace);
+  o.pool.grace = o.grace;
   o.pool.request_timeout = to_ms(timeout);
   return {o, 0};
 }
