@@ -153,3 +153,33 @@ TEST_CASE("SIGTERM stops the server with status 0", "[server]") {
     CHECK(s.proc.wait() == 0);
   }
 }
+
+TEST_CASE("SIGTERM during a long inline computation ends it after the grace", "[server][shutdown]") {
+  // The loop is frozen by the computation; the computation itself notices the signal.
+  auto s = start_server({"--executor", "inline", "--stats-interval", "0.02", "--grace", "0.2"});
+  line_client a(s.port);
+  a.send("100000\n");  // naive: minutes of CPU
+  REQUIRE(s.proc.wait_for_line("in-flight 1 "));
+  s.proc.signal(SIGTERM);
+  const auto reply = a.read_line();
+  REQUIRE(reply);
+  CHECK(reply->rfind("ERR shutting down", 0) == 0);
+  CHECK(s.proc.wait() == 0);
+}
+
+TEST_CASE("A second signal during a long inline computation exits at once", "[server][shutdown]") {
+  auto s = start_server({"--executor", "inline", "--stats-interval", "0.02", "--grace", "600"});
+  line_client a(s.port);
+  a.send("100000\n");
+  REQUIRE(s.proc.wait_for_line("in-flight 1 "));
+  s.proc.signal(SIGTERM);
+  // The first signal is taken by the computation's check; wait until it is, then send another.
+  // Both may merge into one pending signal if sent too close: resend until the process ends.
+  std::optional<int> status;
+  for (int i = 0; i < 200 && !status; ++i) {
+    s.proc.signal(SIGINT);
+    status = s.proc.wait(50ms);
+  }
+  REQUIRE(status);
+  CHECK(*status == 1);
+}
