@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
+
+#include <primesieve.hpp>
 
 namespace primeloop {
 
@@ -74,60 +75,27 @@ std::optional<std::uint64_t> nth_prime_trial(std::uint64_t n, interrupt_check ch
   }
 }
 
-namespace {
-
-/// An upper bound of the nth prime (Rosser and Schoenfeld: p_n < n (ln n + ln ln n) for n >= 6).
-std::uint64_t nth_prime_upper_bound(std::uint64_t n) {
-  if (n < 6) return 13;
-  const double x = static_cast<double>(n);
-  return static_cast<std::uint64_t>(x * (std::log(x) + std::log(std::log(x)))) + 3;
-}
-
-}  // namespace
-
 std::optional<std::uint64_t> nth_prime_sieve(std::uint64_t n, interrupt_check check) {
-  if (n == 1) return 2;
-  // Odd numbers only; segments sized to stay in the L1/L2 cache.
-  const std::uint64_t limit = nth_prime_upper_bound(n);
-  const auto root = static_cast<std::uint64_t>(std::sqrt(static_cast<double>(limit))) + 1;
-
-  std::vector<std::uint32_t> base;  // odd primes up to root
-  {
-    std::vector<bool> composite(root + 1, false);
-    for (std::uint64_t i = 3; i <= root; i += 2) {
-      if (composite[i]) continue;
-      base.push_back(static_cast<std::uint32_t>(i));
-      for (std::uint64_t j = i * i; j <= root; j += 2 * i) composite[j] = true;
-    }
-  }
-
-  constexpr std::uint64_t segment_odds = 1U << 16;  // 64 Ki odd numbers: 128 Ki span
-  std::vector<std::uint8_t> segment(segment_odds);
-  std::vector<std::uint64_t> next(base.size());  // next odd multiple index per base prime
-  for (std::size_t k = 0; k < base.size(); ++k) {
-    const std::uint64_t p = base[k];
-    next[k] = (p * p - 1) / 2;  // index of p*p among odd numbers (odd m has index (m-1)/2)
-  }
-
-  std::uint64_t count = 1;  // 2
-  // Index j stands for the odd number 2j+1; index 0 (the number 1) is not prime.
-  for (std::uint64_t low = 0; 2 * low + 1 <= limit; low += segment_odds) {
+  // Debian's libprimesieve (a segmented sieve of Eratosthenes with wheel factorisation) counts
+  // the primes of one interval at a time, so that the check runs between intervals; the last
+  // interval is searched for the exact prime. One thread per computation, like every workload:
+  // where requests run in parallel is the executor's decision, not the algorithm's.
+  static const bool single_threaded = [] {
+    primesieve::set_num_threads(1);
+    return true;
+  }();
+  (void)single_threaded;
+  constexpr std::uint64_t interval = std::uint64_t{1} << 24;  // a few milliseconds each
+  std::uint64_t counted = 0;
+  for (std::uint64_t low = 0;; low += interval) {
     if (check()) return std::nullopt;
-    const std::uint64_t high = std::min(low + segment_odds, (limit - 1) / 2 + 1);
-    const std::uint64_t len = high - low;
-    std::fill(segment.begin(), segment.begin() + static_cast<std::ptrdiff_t>(len), 1);
-    if (low == 0) segment[0] = 0;
-    for (std::size_t k = 0; k < base.size(); ++k) {
-      const std::uint64_t p = base[k];
-      std::uint64_t j = next[k];
-      for (; j < high; j += p) segment[j - low] = 0;
-      next[k] = j;
+    const std::uint64_t in_interval = primesieve::count_primes(low, low + interval - 1);
+    if (counted + in_interval >= n) {
+      // The (n - counted)th prime after low - 1, i.e. at or after low.
+      return primesieve::nth_prime(static_cast<std::int64_t>(n - counted), low == 0 ? 0 : low - 1);
     }
-    for (std::uint64_t j = 0; j < len; ++j) {
-      if (segment[j] != 0 && ++count == n) return 2 * (low + j) + 1;
-    }
+    counted += in_interval;
   }
-  return std::nullopt;  // unreachable: the bound holds for every n
 }
 
 double estimated_cost(workload w, std::uint64_t n) noexcept {

@@ -11,7 +11,7 @@ namespace primeloop {
 enum class workload {
   naive,  ///< the lesson's: i is prime when no d in [2, i/2] divides it. Deliberately slow.
   trial,  ///< trial division by odd numbers up to the integer square root
-  sieve,  ///< segmented sieve of Eratosthenes
+  sieve,  ///< segmented sieve of Eratosthenes (Debian's libprimesieve)
 };
 
 /// "naive", "trial" or "sieve".
