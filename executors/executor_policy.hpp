@@ -15,6 +15,8 @@
 
 namespace primeloop::executors {
 
+class gil;
+
 /// The result of one computation: the prime, or why there is none.
 struct outcome {
   std::uint64_t value = 0;
@@ -49,6 +51,7 @@ struct executor_config {
   std::chrono::milliseconds request_timeout{0};  ///< 0: no limit
   std::chrono::milliseconds grace{2'000};  ///< shutdown: time left to work in flight (inline)
   int worker_nice = 0;                        ///< added niceness of worker threads/processes
+  gil* lock = nullptr;  ///< the interpreter-lock model the loop shares (--gil); null: off
 };
 
 /// A policy is constructed on the loop's executor before the loop runs, then driven only from

@@ -16,7 +16,8 @@ thread_pool_executor::thread_pool_executor(asio::any_io_executor loop,
       work_(config.work),
       queue_limit_(config.queue_limit),
       timeout_(config.request_timeout),
-      nice_(config.worker_nice) {
+      nice_(config.worker_nice),
+      gil_(config.lock) {
   const std::size_t count = resolve_workers(config);
   running_.assign(count, nullptr);
   threads_.reserve(count);
@@ -130,9 +131,12 @@ namespace {
 struct stop_check {
   const std::atomic<bool>* stop;
   std::chrono::steady_clock::time_point deadline;
+  gil* lock = nullptr;
   bool timed_out = false;
   static bool poll(void* ctx) {
     auto* self = static_cast<stop_check*>(ctx);
+    // The workload's check point is the model's eval loop check: hand the lock over on request.
+    if (self->lock != nullptr) self->lock->yield_if_requested();
     if (self->stop->load(std::memory_order_relaxed)) return true;
     if (self->deadline != std::chrono::steady_clock::time_point::max() &&
         std::chrono::steady_clock::now() >= self->deadline) {
@@ -160,8 +164,13 @@ void thread_pool_executor::work(std::size_t index) {
       queue_.pop_front();
       running_[index] = j;
     }
-    stop_check check{&j->stop, j->deadline};
-    const auto value = nth_prime(work_, j->n, {&stop_check::poll, &check});
+    stop_check check{&j->stop, j->deadline, gil_};
+    const auto value = [&] {
+      // With --gil a worker computes only while it holds the lock, as a Python thread runs
+      // bytecode; it never holds it while it waits for a job.
+      const gil::hold held(gil_);
+      return nth_prime(work_, j->n, {&stop_check::poll, &check});
+    }();
     j->result = value ? outcome{*value, errc{}}
                       : outcome{0, check.timed_out ? errc::timeout : errc::cancelled};
     bool post = false;
@@ -178,6 +187,8 @@ void thread_pool_executor::work(std::size_t index) {
 }
 
 void thread_pool_executor::deliver() {
+  // A result delivery is an event of the loop: with --gil it runs under the lock.
+  const gil::hold held(gil_);
   {
     std::lock_guard lock(mutex_);
     delivering_.swap(done_);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "executors/executor_policy.hpp"
+#include "executors/gil.hpp"
 
 namespace primeloop::executors {
 
@@ -53,6 +54,7 @@ class thread_pool_executor {
   std::size_t queue_limit_;
   std::chrono::milliseconds timeout_;
   int nice_;
+  gil* gil_;  // the interpreter-lock model (--gil), shared with the loop; null: off
 
   mutable std::mutex mutex_;
   std::condition_variable ready_;

@@ -36,7 +36,7 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   const std::map<std::string, workload> workloads{
       {"naive", workload::naive}, {"trial", workload::trial}, {"sieve", workload::sieve}};
   std::string executor_name = "threads", workload_name = "naive";
-  double stats = 1.0, idle = 60.0, grace = 2.0, timeout = 0.0;
+  double stats = 1.0, idle = 60.0, grace = 2.0, timeout = 0.0, switch_interval = 0.005;
 
   app.add_option("--executor", executor_name, "Where computations run")
       ->check(CLI::IsMember(executors))
@@ -84,6 +84,13 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
                  "Niceness added to worker threads/processes (0-19): the loop wins the CPU")
       ->check(CLI::Range(0, 19))
       ->capture_default_str();
+  app.add_flag("--gil", o.gil,
+               "Model CPython's interpreter lock: the loop and the workers share one lock "
+               "(docs/gil.md)");
+  app.add_option("--switch-interval", switch_interval,
+                 "With --gil: seconds a thread waits for the lock before asking for it")
+      ->check(CLI::Range(0.000001, 3600.0))
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -97,6 +104,8 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   o.grace = to_ms(grace);
   o.pool.grace = o.grace;
   o.pool.request_timeout = to_ms(timeout);
+  o.switch_interval =
+      std::chrono::microseconds(static_cast<std::int64_t>(switch_interval * 1e6 + 0.5));
   return {o, 0};
 }
 

@@ -32,6 +32,8 @@ struct server_options {
   std::size_t max_connections = 16384;  ///< past it: ERR too many connections, close
   std::chrono::milliseconds idle_timeout{60'000};  ///< 0: never
   std::chrono::milliseconds grace{2'000};          ///< shutdown: time left to in-flight work
+  bool gil = false;  ///< model CPython's interpreter lock (docs/gil.md)
+  std::chrono::microseconds switch_interval{5'000};  ///< with gil: CPython's switch interval
 };
 
 /// The result of reading the command line: options to run with, or an exit status (after --help,

@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "executors/executor_policy.hpp"
+#include "executors/gil.hpp"
 #include "server/options.hpp"
 #include "server/protocol.hpp"
 #include "server/session.hpp"
@@ -43,13 +44,15 @@ class server {
   explicit server(server_options options)
       : options_(std::move(options)),
         errors_(options_.max_n, options_.max_line),
+        gil_(make_gil(options_)),
         policy_(io_.get_executor(), options_.pool),
         acceptor_(io_),
         signals_(io_, SIGINT, SIGTERM),
         accept_pause_(io_),
         grace_timer_(io_),
         publish_timer_(io_),
-        ctx_{policy_, options_, errors_, counters_, {}, false, [this] { finish_if_idle(); }} {
+        ctx_{policy_, options_, errors_, counters_, {}, false, [this] { finish_if_idle(); },
+             gil_.get()} {
     const std::size_t files = raise_open_file_limit();
     if (files < options_.max_connections + 64) {
       fmt::print(stderr,
@@ -66,9 +69,9 @@ class server {
   int run() {
     const auto ep = acceptor_.local_endpoint();
     const auto st = policy_.stats();
-    fmt::print("listening on {}:{} executor={} workers={} workload={} max-n={}\n",
+    fmt::print("listening on {}:{} executor={} workers={} workload={} max-n={}{}\n",
                ep.address().to_string(), ep.port(), Policy::name, st.workers,
-               to_string(options_.pool.work), options_.max_n);
+               to_string(options_.pool.work), options_.max_n, gil_description());
     std::fflush(stdout);
 
     start_accept();
@@ -81,6 +84,20 @@ class server {
   }
 
  private:
+  /// The interpreter-lock model when --gil asks for it: one lock for the loop and the pool.
+  static std::unique_ptr<executors::gil> make_gil(server_options& options) {
+    if (!options.gil) return nullptr;
+    auto lock = std::make_unique<executors::gil>(options.switch_interval);
+    options.pool.lock = lock.get();
+    return lock;
+  }
+
+  /// " gil=<interval>s" for the first line when --gil is on, else nothing.
+  std::string gil_description() const {
+    if (!gil_) return {};
+    return fmt::format(" gil={}s", std::chrono::duration<double>(gil_->interval()).count());
+  }
+
   void open_acceptor() {
     asio::error_code ec;
     const auto address = asio::ip::make_address(options_.bind, ec);
@@ -206,6 +223,7 @@ class server {
   asio::io_context io_{1};
   protocol::error_lines errors_;
   stats_counters counters_;
+  std::unique_ptr<executors::gil> gil_;  // before policy_: outlives the pool's threads
   Policy policy_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;

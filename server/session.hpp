@@ -17,6 +17,7 @@
 #include <asio/write.hpp>
 
 #include "executors/executor_policy.hpp"
+#include "executors/gil.hpp"
 #include "server/options.hpp"
 #include "server/protocol.hpp"
 #include "server/reply_queue.hpp"
@@ -40,6 +41,7 @@ struct server_context {
   std::unordered_set<session<Policy>*> sessions;
   bool draining = false;  ///< shutting down: sessions read no more requests
   std::function<void()> session_closed;  ///< called after a session left `sessions`
+  executors::gil* gil = nullptr;         ///< the interpreter-lock model (--gil); null: off
 };
 
 template <executors::executor_policy Policy>
@@ -138,7 +140,10 @@ class session final : public executors::result_sink,
       if (ec) {
         // End of stream (or a reset, or shutdown): a bare number sent just before a half-close
         // is still a request.
-        if (ec == net::error::eof && !closed_) dispatch_bare();
+        if (ec == net::error::eof && !closed_) {
+          const executors::gil::hold held(ctx_.gil);
+          dispatch_bare();
+        }
         // A reset: the client is gone and reads nothing more, so its work is cancelled now
         // (docs/architecture.md, "Close"). End of stream may be a half-close: answers still go.
         if (ec != net::error::eof) close();
@@ -146,13 +151,22 @@ class session final : public executors::result_sink,
       }
       framer_.commit(n);
       last_activity_ = clock::now();
-      if (!dispatch_buffered()) co_return;
-      // A client that has never sent a newline and has nothing more in flight towards us sent a
-      // bare number and waits for the answer (docs/protocol.md, "bare numbers").
-      if (!framer_.seen_newline() && framer_.buffered() > 0 && socket_.available(ec) == 0 && !ec) {
-        dispatch_bare();
-      }
+      if (!handle_read()) co_return;
     }
+  }
+
+  /// One read's worth of requests; false after a fatal protocol error. A read is one event of
+  /// the loop: with --gil it runs under the interpreter lock, as a read callback does in Python.
+  bool handle_read() {
+    const executors::gil::hold held(ctx_.gil);
+    if (!dispatch_buffered()) return false;
+    // A client that has never sent a newline and has nothing more in flight towards us sent a
+    // bare number and waits for the answer (docs/protocol.md, "bare numbers").
+    asio::error_code ec;
+    if (!framer_.seen_newline() && framer_.buffered() > 0 && socket_.available(ec) == 0 && !ec) {
+      dispatch_bare();
+    }
+    return true;
   }
 
   /// Dispatches complete lines while the pipeline has room; false after a fatal protocol error.
