@@ -8,6 +8,7 @@
 #include <asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "benchmarks/bench.hpp"
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
   app.add_option("--out,-o", out_dir, "Directory for bench.csv and server logs")
       ->default_val(out_dir);
   CLI11_PARSE(app, argc, argv);
-  config.out_dir = out_dir;
+  config.out_dir = std::filesystem::absolute(out_dir);
   config.command = lab::quote_command(argc, argv);
   try {
     config.server = lab::sibling_binary(server, "primeloop-server");

@@ -8,6 +8,7 @@
 #include <asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include "benchmarks/lab.hpp"
 #include "benchmarks/lab_report.hpp"
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
   app.add_option("--out,-o", out_dir, "Directory for CSV, SVG and server logs")
       ->default_val(out_dir);
   CLI11_PARSE(app, argc, argv);
-  config.out_dir = out_dir;
+  config.out_dir = std::filesystem::absolute(out_dir);
   config.stop_grace = std::chrono::milliseconds{static_cast<long>(stop_grace_s * 1000)};
   config.command = lab::quote_command(argc, argv);
   try {

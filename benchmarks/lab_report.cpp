@@ -187,9 +187,13 @@ lab_files write_lab_results(const std::vector<executor_run>& runs,
   write_file(files.chart_svg, lab_svg(runs, config));
   utsname u{};
   ::uname(&u);
-  std::string run_txt = fmt::format("command: {}\nscenario: {}\nmachine: {} {} {}, {} cpus\n",
-                                    config.command, describe_scenario(config), u.sysname, u.release,
-                                    u.machine, ::sysconf(_SC_NPROCESSORS_ONLN));
+  std::string loadavg;
+  std::getline(std::ifstream("/proc/loadavg"), loadavg);
+  // Other processes on the machine change every figure: the load average says if there were.
+  std::string run_txt = fmt::format(
+      "command: {}\nscenario: {}\nmachine: {} {} {}, {} cpus; /proc/loadavg after the run: {}\n",
+      config.command, describe_scenario(config), u.sysname, u.release, u.machine,
+      ::sysconf(_SC_NPROCESSORS_ONLN), loadavg);
   for (const auto& r : runs) run_txt += fmt::format("{}: {}\n", r.executor, r.listening_line);
   run_txt += '\n';
   run_txt += format_summary_table(rows, config);
