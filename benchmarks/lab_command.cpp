@@ -1,0 +1,120 @@
+#include "benchmarks/lab_command.hpp"
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include "benchmarks/lab_report.hpp"
+#include "benchmarks/lab_support.hpp"
+
+namespace primeloop::lab {
+
+std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code) {
+  CLI::App app{"primeloop-lab: small-request load plus one long request, for each executor"};
+  lab_config config;
+  std::string out_dir = config.out_dir.string(), server;
+  app.add_option("--executors,-e", config.executors, "Executors to run, in order")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"inline", "threads", "processes"}))
+      ->default_str("inline,threads,processes");
+  app.add_option("--before", config.before_s, "Seconds of load before the long request")
+      ->default_val(config.before_s)
+      ->check(CLI::Range(1u, 3600u));
+  app.add_option("--during", config.during_s, "Seconds of load after the long request starts")
+      ->default_val(config.during_s)
+      ->check(CLI::Range(1u, 3600u));
+  app.add_option("--n", config.n, "The small request")
+      ->default_val(config.n)
+      ->check(CLI::PositiveNumber);
+  app.add_option("--long-n", config.long_n, "The long request")
+      ->default_val(config.long_n)
+      ->check(CLI::PositiveNumber);
+  app.add_option("--connections,-c", config.connections, "Small-request connections")
+      ->default_val(config.connections)
+      ->check(CLI::Range(1u, 10000u));
+  app.add_option("--depth", config.depth, "Pipelining depth per connection")
+      ->default_val(config.depth)
+      ->check(CLI::Range(1u, 4096u));
+  app.add_option("--workers", config.workers, "Server --workers (default: the server's)");
+  app.add_option("--workload", config.workload, "Server --workload")
+      ->default_val(config.workload)
+      ->check(CLI::IsMember({"naive", "trial", "sieve"}));
+  app.add_option("--server", server, "primeloop-server to run (default: next to this program)");
+  app.add_option("--server-arg", config.server_flags, "Extra flag for every server (repeatable)")
+      ->allow_extra_args(false);
+  double stop_grace_s = 3;
+  app.add_option("--stop-grace", stop_grace_s, "Seconds from SIGTERM to SIGKILL of each server")
+      ->default_val(stop_grace_s)
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--out,-o", out_dir, "Directory for CSV, SVG and server logs")
+      ->default_val(out_dir);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    exit_code = app.exit(e);
+    return std::nullopt;
+  }
+  config.out_dir = std::filesystem::absolute(out_dir);
+  config.stop_grace = std::chrono::milliseconds{static_cast<long>(stop_grace_s * 1000)};
+  config.command = quote_command(argc, argv);
+  try {
+    config.server = sibling_binary(server, "primeloop-server");
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "primeloop-lab: {}\n", e.what());
+    exit_code = 1;
+    return std::nullopt;
+  }
+
+  return config;
+}
+
+int run_lab_command(const lab_config& config) {
+  fmt::print("primeloop lab: {}\nserver: {}\n", describe_scenario(config), config.server.string());
+  std::fflush(stdout);
+  asio::io_context io;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  live_table table(config, stdout);
+  std::vector<executor_run> runs;
+  int status = 1;
+  asio::co_spawn(io, run_lab(config, table),
+                 [&](std::exception_ptr e, std::vector<executor_run> r) {
+                   signals.cancel();
+                   if (e) return report_exception("primeloop-lab", e);
+                   runs = std::move(r);
+                   status = 0;
+                 });
+  // Interrupted: stopping the loop destroys the run, and with it each server child (killed).
+  signals.async_wait([&](std::error_code ec, int) {
+    if (ec) return;
+    fmt::print(stderr, "primeloop-lab: interrupted\n");
+    status = 130;
+    io.stop();
+  });
+  io.run();
+  if (status != 0) return status;
+
+  std::vector<executor_summary> rows;
+  for (const auto& r : runs) rows.push_back(summarize(r, config));
+  fmt::print("\n{}", format_summary_table(rows, config));
+  try {
+    const auto files = write_lab_results(runs, rows, config);
+    fmt::print("\nwrote {}, {}, {} and {} (server logs: {}/server-*.log)\n",
+               files.series_csv.string(), files.summary_csv.string(), files.chart_svg.string(),
+               files.run_txt.string(), config.out_dir.string());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "primeloop-lab: {}\n", e.what());
+    return 1;
+  }
+  for (const auto& r : runs) {
+    if (!r.error.empty()) return 1;
+  }
+  return 0;
+}
+
+}  // namespace primeloop::lab

@@ -1,0 +1,127 @@
+#include "clients/client_command.hpp"
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <cstdio>
+#include <exception>
+
+namespace primeloop::clients {
+
+namespace net = asio;
+
+namespace {
+
+net::awaitable<int> run_one_shot(one_shot_config config, std::vector<std::string> requests) {
+  const auto replies = co_await ask(config, requests);
+  int status = 0;
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    if (replies[i].starts_with("ERR")) {
+      fmt::print(stderr, "primeloop-client: the server answered '{}' to '{}'\n", replies[i],
+                 requests[i]);
+      status = 1;
+    } else {
+      fmt::print("{}\n", replies[i]);
+      std::fflush(stdout);  // answers and ERR lines (stderr) appear in request order
+    }
+  }
+  co_return status;
+}
+
+net::awaitable<int> run_load_mode(load_config config, output_format format) {
+  fmt::print("{}", format_header(format));
+  std::fflush(stdout);
+  const auto result = co_await run_load(config, [format](const second_sample& s) {
+    fmt::print("{}", format_second(s, format));
+    std::fflush(stdout);
+  });
+  fmt::print("{}", format_summary(result, format));
+  co_return (result.errors > 0 || result.connection_failures > 0) ? 1 : 0;
+}
+
+}  // namespace
+
+std::optional<client_command> parse_client_flags(int argc, char** argv, int& exit_code) {
+  CLI::App app{"primeloop-client: ask a primeloop server for the nth prime, or load it"};
+  client_command cmd;
+  auto& one = cmd.one_shot;
+  auto& load = cmd.load;
+  auto& requests = cmd.requests;
+  double timeout_s = 60, long_after_s = 5;
+  std::uint64_t long_n = 0;
+  bool json = false, csv = false, load_flag = false;
+  app.add_option("--host", one.host, "Server address")->default_val(one.host);
+  app.add_option("--port,-p", one.port, "Server port")->required();
+  app.add_option("n", requests, "One-shot mode: the n values to ask for (one answer a line)");
+  app.add_option("--timeout", timeout_s, "One-shot: seconds to wait for all answers (0: forever)")
+      ->default_val(timeout_s);
+  auto* group = app.add_option_group("load", "Load mode (used when no n is given)");
+  group->add_flag("--load", load_flag, "Load mode with the defaults below");
+  group->add_option("--connections,-c", load.connections, "Small-request connections")
+      ->default_val(load.connections)
+      ->check(CLI::Range(1u, 100000u));
+  group->add_option("--n", load.n, "What each small request asks for")
+      ->default_val(load.n)
+      ->check(CLI::PositiveNumber);
+  group->add_option("--depth", load.depth, "Requests outstanding per connection (pipelining)")
+      ->default_val(load.depth)
+      ->check(CLI::Range(1u, 4096u));
+  group->add_option("--duration,-d", load.duration_s, "Seconds of load")
+      ->default_val(load.duration_s)
+      ->check(CLI::Range(1u, 86400u));
+  group
+      ->add_option("--long-n", long_n, "Also ask for this n again and again on one more connection")
+      ->check(CLI::PositiveNumber);
+  group->add_option("--long-after", long_after_s, "Seconds before the long request starts")
+      ->default_val(long_after_s)
+      ->check(CLI::NonNegativeNumber);
+  group->add_flag("--json", json, "Print JSON lines instead of text");
+  group->add_flag("--csv", csv, "Print CSV instead of text");
+  app.set_version_flag("--version", PRIMELOOP_VERSION);
+  try {
+    app.parse(argc, argv);
+    if (json && csv) throw CLI::ValidationError("--json and --csv", "choose one");
+    const bool load_mode = load_flag || group->count_all() > 0;
+    if (load_mode && !requests.empty()) {
+      throw CLI::ValidationError("n values", "give n values (one-shot) or load flags, not both");
+    }
+    if (!load_mode && requests.empty()) {
+      throw CLI::RequiredError("n values to ask for, or --load / --connections / --duration");
+    }
+  } catch (const CLI::ParseError& e) {
+    exit_code = app.exit(e);
+    return std::nullopt;
+  }
+  load.host = one.host;
+  load.port = one.port;
+  if (long_n) load.long_n = long_n;
+  load.long_after = std::chrono::milliseconds{static_cast<long>(long_after_s * 1000)};
+  one.timeout = std::chrono::milliseconds{static_cast<long>(timeout_s * 1000)};
+  cmd.format = json ? output_format::json : csv ? output_format::csv : output_format::text;
+
+  return cmd;
+}
+
+int run_client_command(const client_command& cmd) {
+  net::io_context io;
+  int status = 1;
+  auto work = cmd.requests.empty() ? run_load_mode(cmd.load, cmd.format)
+                                   : run_one_shot(cmd.one_shot, cmd.requests);
+  net::co_spawn(io, std::move(work), [&](std::exception_ptr e, int s) {
+    if (!e) {
+      status = s;
+      return;
+    }
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      fmt::print(stderr, "primeloop-client: {}\n", ex.what());
+    }
+  });
+  io.run();
+  return status;
+}
+
+}  // namespace primeloop::clients
