@@ -22,6 +22,7 @@ class category final : public std::error_category {
       case errc::too_many_connections: return "too many connections, try again later";
       case errc::cancelled: return "cancelled";
       case errc::internal: return "internal error";
+      case errc::idle_timeout: return "idle timeout: nothing received for too long, closing";
     }
     return "unknown error " + std::to_string(value);
   }

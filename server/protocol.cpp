@@ -33,19 +33,27 @@ std::size_t format_value(std::uint64_t value, std::span<char, max_value_reply> o
   return static_cast<std::size_t>(end - out.data()) + 1;
 }
 
-std::string format_error(errc e, std::uint64_t max_n, std::size_t max_line) {
+std::string format_error(errc e, std::uint64_t max_n, std::size_t max_line,
+                         std::chrono::milliseconds idle_timeout) {
   const std::string reason = make_error_code(e).message();
   switch (e) {
     case errc::too_large: return fmt::format("ERR {}: the limit is {}\n", reason, max_n);
     case errc::line_too_long:
       return fmt::format("ERR line too long: no newline within {} bytes, closing\n", max_line);
-    default: return fmt::format("ERR {}\n", reason);
+    case errc::idle_timeout:
+      if (idle_timeout.count() <= 0) break;
+      return fmt::format("ERR idle timeout: nothing received for {} s, closing\n",
+                         std::chrono::duration<double>(idle_timeout).count());
+    default: break;
   }
+  return fmt::format("ERR {}\n", reason);
 }
 
-error_lines::error_lines(std::uint64_t max_n, std::size_t max_line) {
-  for (std::size_t i = 1; i <= static_cast<std::size_t>(errc::internal); ++i) {
-    lines_.at(i) = format_error(static_cast<errc>(i), max_n, max_line);
+error_lines::error_lines(std::uint64_t max_n, std::size_t max_line,
+                         std::chrono::milliseconds idle_timeout) {
+  static_assert(static_cast<std::size_t>(last_errc) < std::tuple_size_v<decltype(lines_)>);
+  for (std::size_t i = 1; i <= static_cast<std::size_t>(last_errc); ++i) {
+    lines_.at(i) = format_error(static_cast<errc>(i), max_n, max_line, idle_timeout);
   }
 }
 

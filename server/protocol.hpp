@@ -2,6 +2,7 @@
 /// The wire protocol as pure functions and small types: framing, parsing, formatting replies.
 /// No I/O and no Asio here, so every rule can be unit-tested and fuzzed on its own.
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -34,13 +35,16 @@ struct request {
 /// Writes "<value>\n" into out and returns the number of bytes written.
 std::size_t format_value(std::uint64_t value, std::span<char, max_value_reply> out) noexcept;
 
-/// The whole "ERR <reason>\n" line for an error; limits are named where they explain the error.
-[[nodiscard]] std::string format_error(errc e, std::uint64_t max_n, std::size_t max_line);
+/// The whole "ERR <reason>\n" line for an error; limits are named where they explain the error
+/// (an idle_timeout of zero leaves the time out of its line).
+[[nodiscard]] std::string format_error(errc e, std::uint64_t max_n, std::size_t max_line,
+                                       std::chrono::milliseconds idle_timeout = {});
 
 /// The precomputed ERR lines of one server, so replying with an error allocates nothing.
 class error_lines {
  public:
-  error_lines(std::uint64_t max_n, std::size_t max_line);
+  error_lines(std::uint64_t max_n, std::size_t max_line,
+              std::chrono::milliseconds idle_timeout = {});
   /// The line for e, with its trailing newline.
   [[nodiscard]] std::string_view operator[](errc e) const noexcept;
 

@@ -43,7 +43,7 @@ class server {
   /// then binds. Throws std::runtime_error with a readable message when it cannot listen.
   explicit server(server_options options)
       : options_(std::move(options)),
-        errors_(options_.max_n, options_.max_line),
+        errors_(options_.max_n, options_.max_line, options_.idle_timeout),
         gil_(make_gil(options_)),
         policy_(io_.get_executor(), options_.pool),
         acceptor_(io_),

@@ -76,7 +76,7 @@ TEST_CASE("Replies are the number and a newline", "[protocol]") {
 
 TEST_CASE("Error lines start with ERR, say why and end with a newline", "[protocol]") {
   const primeloop::protocol::error_lines lines(1000, 64);
-  for (int e = 1; e <= static_cast<int>(errc::internal); ++e) {
+  for (int e = 1; e <= static_cast<int>(primeloop::last_errc); ++e) {
     const auto text = lines[static_cast<errc>(e)];
     INFO(text);
     CHECK(text.substr(0, 4) == "ERR ");
