@@ -69,6 +69,11 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
                  "Open connections before new ones get ERR too many connections")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
       ->capture_default_str();
+  app.add_option("--send-buffer", o.send_buffer,
+                 "Kernel send buffer per connection in bytes: bounds the replies a client that "
+                 "does not read can leave behind (0: the kernel's automatic sizing)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 26))
+      ->capture_default_str();
   app.add_option("--idle-timeout", idle,
                  "Seconds a connection may stay silent with nothing computing (0: forever)")
       ->check(CLI::NonNegativeNumber)

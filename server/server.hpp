@@ -134,6 +134,12 @@ class server {
         refuse(std::move(socket));
       } else {
         socket.set_option(tcp::no_delay(true), ec);
+        // A fixed send buffer: the kernel would grow it to megabytes for a client that never
+        // reads, and the server would go on reading and computing for it all that time.
+        if (options_.send_buffer > 0) {
+          socket.set_option(
+              asio::socket_base::send_buffer_size(static_cast<int>(options_.send_buffer)), ec);
+        }
         auto s = std::make_shared<session<Policy>>(std::move(socket), ctx_);
         asio::co_spawn(io_, s->run(), [](std::exception_ptr e) {
           if (e) log_exception("session", e);
