@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <exception>
+#include <stdexcept>
 
 namespace primeloop::lab {
 namespace {
@@ -49,10 +51,46 @@ net::awaitable<executor_run> run_one(const lab_config& config, std::size_t index
 
 }  // namespace
 
+std::optional<column_spec> parse_column(std::string_view name) {
+  const auto plus = name.find('+');
+  column_spec spec{std::string(name.substr(0, plus)), {}};
+  if (spec.executor != "inline" && spec.executor != "threads" && spec.executor != "processes") {
+    return std::nullopt;
+  }
+  if (plus == std::string_view::npos) return spec;
+  // "gil<number><unit>": the lock model with that switch interval, given to the server in s.
+  auto rest = name.substr(plus + 1);
+  if (!rest.starts_with("gil")) return std::nullopt;
+  rest.remove_prefix(3);
+  double value = 0;
+  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
+  const std::string_view unit(end, static_cast<std::size_t>(rest.data() + rest.size() - end));
+  const double scale = unit == "us" ? 1e-6 : unit == "ms" ? 1e-3 : unit == "s" ? 1.0 : 0.0;
+  if (ec != std::errc{} || end == rest.data() || scale == 0.0 || value <= 0) return std::nullopt;
+  spec.flags = {"--gil", "--switch-interval", fmt::format("{}", value * scale)};
+  return spec;
+}
+
+std::vector<std::string> gil_sweep_columns() {
+  return {"threads",       "threads+gil5ms",   "threads+gil2ms",
+          "threads+gil1s", "processes+gil5ms", "processes"};
+}
+
 std::vector<std::string> server_argv(const lab_config& config, const std::string& executor) {
-  std::vector<std::string> argv{
-      config.server.string(), "--executor",       executor, "--port",  "0", "--workload",
-      config.workload,        "--stats-interval", "1",      "--grace", "0"};
+  const auto column = parse_column(executor);
+  if (!column) throw std::invalid_argument(fmt::format("not an executor: '{}'", executor));
+  std::vector<std::string> argv{config.server.string(),
+                                "--executor",
+                                column->executor,
+                                "--port",
+                                "0",
+                                "--workload",
+                                config.workload,
+                                "--stats-interval",
+                                "1",
+                                "--grace",
+                                "0"};
+  argv.insert(argv.end(), column->flags.begin(), column->flags.end());
   if (config.workers) {
     argv.push_back("--workers");
     argv.push_back(std::to_string(*config.workers));

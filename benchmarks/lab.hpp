@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "benchmarks/server_child.hpp"
@@ -86,7 +87,21 @@ class lab_observer {
 [[nodiscard]] asio::awaitable<std::vector<executor_run>> run_lab(const lab_config& config,
                                                                  lab_observer& observer);
 
-/// The server's command line for one executor.
+/// One column of the lab: an executor, optionally with the interpreter-lock model, named
+/// "<executor>" or "<executor>+gil<interval>" with the interval in us, ms or s ("threads+gil5ms").
+struct column_spec {
+  std::string executor;            ///< inline, threads or processes
+  std::vector<std::string> flags;  ///< what the name adds to the server's command line
+};
+
+/// The column a name asks for, or nullopt when it names none.
+[[nodiscard]] std::optional<column_spec> parse_column(std::string_view name);
+
+/// --gil-sweep: threads without the lock and with it at 5 ms, 2 ms and 1 s, and processes with
+/// and without it (docs/gil.md).
+[[nodiscard]] std::vector<std::string> gil_sweep_columns();
+
+/// The server's command line for one executor (a column name, see parse_column).
 [[nodiscard]] std::vector<std::string> server_argv(const lab_config& config,
                                                    const std::string& executor);
 

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "benchmarks/lab.hpp"
 #include "benchmarks/lab_report.hpp"
 #include "benchmarks/lab_support.hpp"
 
@@ -19,10 +20,22 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   CLI::App app{"primeloop-lab: small-request load plus one long request, for each executor"};
   lab_config config;
   std::string out_dir = config.out_dir.string(), server;
-  app.add_option("--executors,-e", config.executors, "Executors to run, in order")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"inline", "threads", "processes"}))
-      ->default_str("inline,threads,processes");
+  const CLI::Validator column_check(
+      [](std::string& name) {
+        return parse_column(name) ? std::string() : "not an executor: '" + name + "'";
+      },
+      "inline|threads|processes[+gil<interval>]");
+  auto* executors_option =
+      app.add_option("--executors,-e", config.executors,
+                     "Executors to run, in order; '+gil5ms' adds --gil with that switch interval")
+          ->delimiter(',')
+          ->check(column_check)
+          ->default_str("inline,threads,processes");
+  bool gil_sweep = false;
+  app.add_flag("--gil-sweep", gil_sweep,
+               "Run threads without the interpreter lock and with it at 5 ms, 2 ms and 1 s, and "
+               "processes with and without it (docs/gil.md)")
+      ->excludes(executors_option);
   app.add_option("--before", config.before_s, "Seconds of load before the long request")
       ->default_val(config.before_s)
       ->check(CLI::Range(1u, 3600u));
@@ -60,6 +73,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
     exit_code = app.exit(e);
     return std::nullopt;
   }
+  if (gil_sweep) config.executors = gil_sweep_columns();
   config.out_dir = std::filesystem::absolute(out_dir);
   config.stop_grace = std::chrono::milliseconds{static_cast<long>(stop_grace_s * 1000)};
   config.command = quote_command(argc, argv);

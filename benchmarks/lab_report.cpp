@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <stdexcept>
 
@@ -103,16 +104,19 @@ std::string format_summary_table(const std::vector<executor_summary>& rows,
       "requests answered during the long request\n",
       describe_scenario(config), config.before_s >= 2 ? 2 : 1, config.before_s, config.before_s + 1,
       config.total_s());
-  out += fmt::format("{:<10} {:>12} {:>12} {:>10} {:>11} {:>11} {:>11} {:>5}  {}\n", "executor",
-                     "before req/s", "during req/s", "retention", "p50", "p99", "max", "long",
-                     "server");
+  // Wide enough for column names such as "threads+gil5ms" (--gil-sweep).
+  std::size_t name_width = 10;
+  for (const auto& r : rows) name_width = std::max(name_width, r.executor.size());
+  out += fmt::format("{:<{}} {:>12} {:>12} {:>10} {:>11} {:>11} {:>11} {:>5}  {}\n", "executor",
+                     name_width, "before req/s", "during req/s", "retention", "p50", "p99", "max",
+                     "long", "server");
   for (const auto& r : rows) {
     const auto shown = [&](std::chrono::nanoseconds d, bool lower_bound) {
       if (r.during_answered == 0 && r.unfinished == 0) return std::string("-");
       return (lower_bound ? ">= " : "") + clients::human_duration(d);
     };
-    out += fmt::format("{:<10} {:>12.0f} {:>12.0f} {:>10} {:>11} {:>11} {:>11} {:>5}  {}\n",
-                       r.executor, r.before_rps, r.during_rps,
+    out += fmt::format("{:<{}} {:>12.0f} {:>12.0f} {:>10} {:>11} {:>11} {:>11} {:>5}  {}\n",
+                       r.executor, name_width, r.before_rps, r.during_rps,
                        r.retention ? fmt::format("{:.1f}%", *r.retention * 100) : "-",
                        shown(r.p50, r.p50_lower_bound), shown(r.p99, r.p99_lower_bound),
                        shown(r.max, r.max_lower_bound), r.long_completed, r.server_end);

@@ -25,7 +25,7 @@ std::string format_tick(double v) {
 double nice_ceiling(double v) {
   if (!(v > 0)) return 1;
   const double p = std::pow(10.0, std::floor(std::log10(v)));
-  for (const double m : {1.0, 2.0, 5.0, 10.0}) {
+  for (const double m : {1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0}) {
     if (m * p >= v) return m * p;
   }
   return 10 * p;

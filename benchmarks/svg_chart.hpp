@@ -27,7 +27,8 @@ struct chart {
 /// The chart as a standalone SVG document (opens in any browser).
 [[nodiscard]] std::string render_svg(const chart& c);
 
-/// A round axis maximum at or above v: 1, 2 or 5 times a power of ten (1 for v <= 0).
+/// A round axis maximum at or above v: 1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten
+/// (1 for v <= 0).
 [[nodiscard]] double nice_ceiling(double v);
 
 /// Escapes &, <, > and quotes for SVG text and attributes.

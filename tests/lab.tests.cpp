@@ -103,7 +103,8 @@ TEST_CASE("The chart is an SVG document with one line per executor and the marke
   CHECK_THAT(svg, Catch::Contains("long request starts"));
   CHECK_THAT(svg, Catch::Contains("req/s &lt;16 connections&gt;"));
   CHECK(lab::nice_ceiling(0) == 1);
-  CHECK(lab::nice_ceiling(130'000) == 200'000);
+  CHECK(lab::nice_ceiling(130'000) == 150'000);
+  CHECK(lab::nice_ceiling(250'001) == 300'000);
   CHECK(lab::nice_ceiling(500) == 500);
 }
 
