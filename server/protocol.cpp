@@ -87,6 +87,8 @@ void line_framer::commit(std::size_t n) noexcept { end_ += n; }
 
 line_framer::event line_framer::next() noexcept {
   if (failed_) return {status::too_long, {}};
+  // Nothing new since the last look (or no buffer yet: memchr must not see a null pointer).
+  if (end_ - begin_ == scanned_) return {status::need_more, {}};
   const char* base = buf_.get();
   const char* from = base + begin_ + scanned_;
   const char* nl = static_cast<const char*>(std::memchr(from, '\n', end_ - begin_ - scanned_));
