@@ -75,7 +75,8 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
       ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 26))
       ->capture_default_str();
   app.add_option("--idle-timeout", idle,
-                 "Seconds a connection may stay silent with nothing computing (0: forever)")
+                 "Seconds a connection may go with nothing received, nothing delivered and "
+                 "nothing computing before it is closed (0: never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--request-timeout", timeout,
