@@ -158,7 +158,10 @@ class session final : public executors::result_sink,
         // End of stream (or a reset, or shutdown): a bare number sent just before a half-close
         // is still a request.
         if (ec == net::error::eof && !closed_) {
-          const executors::gil::hold held(ctx_.gil);
+          // Only a bare number left to answer is work under the lock: a plain end of stream
+          // (every connection, at shutdown) does not wait a switch interval for it.
+          const bool bare = !framer_.seen_newline() && framer_.buffered() > 0;
+          const executors::gil::hold held(bare ? ctx_.gil : nullptr);
           dispatch_bare();
         }
         // A reset: the client is gone and reads nothing more, so its work is cancelled now

@@ -163,3 +163,22 @@ TEST_CASE("primeloop-lab rejects an unknown executor", "[lab]") {
   CHECK(p.wait() != 0);
   CHECK_THAT(text, Catch::Contains("fibers"));
 }
+
+TEST_CASE("Lab columns name an executor and, after '+gil', a switch interval", "[lab][gil]") {
+  const auto threads = lab::parse_column("threads");
+  REQUIRE(threads);
+  CHECK(threads->executor == "threads");
+  CHECK(threads->flags.empty());
+  const auto gil5 = lab::parse_column("threads+gil5ms");
+  REQUIRE(gil5);
+  CHECK(gil5->executor == "threads");
+  CHECK(gil5->flags == std::vector<std::string>{"--gil", "--switch-interval", "0.005"});
+  CHECK(lab::parse_column("processes+gil1s")->flags.back() == "1");
+  CHECK(lab::parse_column("inline+gil500us")->flags.back() == "0.0005");
+  for (const char* bad : {"fibers", "threads+", "threads+gil", "threads+gil5", "threads+gil0ms",
+                          "threads+gilms", "threads+nogil5ms", "+gil5ms"}) {
+    INFO(bad);
+    CHECK_FALSE(lab::parse_column(bad));
+  }
+  for (const auto& column : lab::gil_sweep_columns()) CHECK(lab::parse_column(column));
+}
