@@ -366,7 +366,7 @@ void process_pool_executor::stop() {
     w->dead = true;
     w->respawn_timer.cancel();
     w->socket.close(ignored);
-    if (w->pid > 0) ::kill(w->pid, SIGKILL);
+    if (w->pid > 0 && !w->reaped) ::kill(w->pid, SIGKILL);
   }
   // Every child not reaped yet, including replaced workers whose SIGCHLD has not been handled:
   // all have had SIGKILL, so these waits are short.
