@@ -75,10 +75,22 @@ class session final : public executors::result_sink,
     if (ctx_.draining) stop_reading_ = true;
 
     co_await read_requests();
+    if (end_of_stream_ && !bare_at_end_) {
+      // End of stream is how most clients leave (a closed socket sends FIN, not a reset), and a
+      // gone client must not keep a core busy. So answers that come soon still go out, then
+      // what is still computing is cancelled. A bare number completed by the end of stream is
+      // the exception: that client half-closed to say "this is my request" and waits for it.
+      const auto until = clock::now() + eof_linger;
+      while (!closed_ && outstanding_ > 0 && clock::now() < until) co_await wait_event(until);
+      if (outstanding_ > 0) close();
+    }
     // Requests already read still get their answers (or errors) before the connection closes.
     while (!closed_ && (!replies_.empty() || writing_)) co_await wait_event();
     close();
   }
+
+  /// After end of stream, how long work in flight may still finish before it is cancelled.
+  static constexpr std::chrono::milliseconds eof_linger{100};
 
   /// Shutdown: read no more requests; answer those in flight.
   void drain() {
@@ -158,11 +170,13 @@ class session final : public executors::result_sink,
         // End of stream (or a reset, or shutdown): a bare number sent just before a half-close
         // is still a request.
         if (ec == net::error::eof && !closed_) {
+          end_of_stream_ = !stop_reading_;  // at shutdown, our own shutdown_receive ends reads
           // Only a bare number left to answer is work under the lock: a plain end of stream
           // (every connection, at shutdown) does not wait a switch interval for it.
           const bool bare = !framer_.seen_newline() && framer_.buffered() > 0;
           const executors::gil::hold held(bare ? ctx_.gil : nullptr);
           dispatch_bare();
+          bare_at_end_ = bare;
         }
         // A reset: the client is gone and reads nothing more, so its work is cancelled now
         // (docs/architecture.md, "Close"). End of stream may be a half-close: answers still go.
@@ -290,9 +304,9 @@ class session final : public executors::result_sink,
   /// Wakes the coroutine if it waits for replies to drain or results to come.
   void notify() { event_.cancel(); }
 
-  net::awaitable<void> wait_event() {
+  net::awaitable<void> wait_event(clock::time_point until = clock::time_point::max()) {
     using net::experimental::as_tuple;
-    event_.expires_at(clock::time_point::max());
+    event_.expires_at(until);
     co_await event_.async_wait(as_tuple(net::use_awaitable));
   }
 
@@ -346,6 +360,8 @@ class session final : public executors::result_sink,
   bool writing_ = false;
   bool in_batch_ = false;
   bool stop_reading_ = false;
+  bool end_of_stream_ = false;  // the client half-closed (or closed) its side
+  bool bare_at_end_ = false;    // ...and that completed a bare number
   bool closed_ = false;
 };
 

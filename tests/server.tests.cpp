@@ -126,7 +126,7 @@ TEST_CASE("Inline freezes other clients during a long request, pools do not", "[
     } else {
       CHECK(first == 1);
       CHECK(b.read_line() == "29");
-      a.close();  // the server cancels A's computation
+      a.close();  // end of stream: the server cancels A's computation
     }
   }
 }
@@ -182,4 +182,30 @@ TEST_CASE("A second signal during a long inline computation exits at once", "[se
   }
   REQUIRE(status);
   CHECK(*status == 1);
+}
+
+TEST_CASE("A client that half-closes after its requests still gets the answers", "[server][eof]") {
+  for (const auto& ex : all_executors) {
+    INFO(ex);
+    auto s = start_server({"--executor", ex, "--stats-interval", "0"});
+    line_client c(s.port);
+    c.send("1\n2\n3\n1000\n");
+    c.shutdown_send();
+    for (const char* want : {"2", "3", "5", "7919"}) CHECK(c.read_line() == want);
+    CHECK(c.wait_closed());
+  }
+}
+
+TEST_CASE("A client that closes during a long request frees the worker", "[server][eof]") {
+  for (const std::string ex : {"threads", "processes"}) {
+    INFO(ex);
+    auto s = start_server({"--executor", ex, "--stats-interval", "0.02", "--workers", "1"});
+    {
+      line_client a(s.port);
+      a.send("100000\n");  // naive: minutes of CPU
+      REQUIRE(s.proc.wait_for_line("in-flight 1 queued 0 busy 1/1"));
+    }  // closed: FIN, not a reset
+    CHECK(s.proc.wait_for_line("in-flight 0 queued 0 busy 0/1"));
+    CHECK(ask(s.port, "10\n") == "29");
+  }
 }
