@@ -250,7 +250,7 @@ class load_run {
     try {
       co_await connect_to(long_socket_, config_.host, config_.port);
     } catch (const std::exception& e) {
-      note_failure(fmt::format("long request: {}", e.what()));
+      if (!stopping_) note_failure(fmt::format("long request: {}", e.what()));
       co_return;
     }
     const std::string request = fmt::format("{}\n", *config_.long_n);
