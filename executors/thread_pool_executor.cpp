@@ -50,26 +50,49 @@ thread_pool_executor::job* thread_pool_executor::acquire(std::uint64_t n, result
 void thread_pool_executor::recycle(job* j) { free_.push_back(j); }
 
 bool thread_pool_executor::submit(std::uint64_t n, result_sink& sink, std::uint64_t tag) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || queue_.size() >= queue_limit_) return false;
+  if (stopped_ || waiting_.load(std::memory_order_relaxed) >= queue_limit_) return false;
+  waiting_.fetch_add(1, std::memory_order_relaxed);
+  staged_.push_back(acquire(n, sink, tag));
+  // Jobs submitted during one pass of the loop (every request of a read, of every connection
+  // that was ready) reach the workers under one lock, with one wake-up per idle worker at most.
+  if (!publish_posted_) {
+    publish_posted_ = true;
+    asio::post(loop_, [this] { publish(); });
   }
-  job* j = acquire(n, sink, tag);
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(j);
-  }
-  ready_.notify_one();
   return true;
 }
 
+void thread_pool_executor::publish() {
+  publish_posted_ = false;
+  if (staged_.empty()) return;
+  std::size_t wake = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    queue_.insert(queue_.end(), staged_.begin(), staged_.end());
+    wake = std::min(idle_, staged_.size());
+  }
+  staged_.clear();
+  if (wake == 1) {
+    ready_.notify_one();
+  } else if (wake > 1) {
+    ready_.notify_all();
+  }
+}
+
 void thread_pool_executor::cancel_all(result_sink& sink) {
-  std::lock_guard lock(mutex_);
   const auto mine = [&](job* j) { return j->sink == &sink; };
+  for (job* j : staged_) {
+    if (mine(j)) recycle(j);
+  }
+  waiting_.fetch_sub(static_cast<std::size_t>(std::erase_if(staged_, mine)),
+                     std::memory_order_relaxed);
+  std::lock_guard lock(mutex_);
   for (job* j : queue_) {
     if (mine(j)) recycle(j);
   }
-  std::erase_if(queue_, mine);
+  waiting_.fetch_sub(static_cast<std::size_t>(std::erase_if(queue_, mine)),
+                     std::memory_order_relaxed);
   for (job* j : running_) {
     if (j != nullptr && mine(j)) {
       j->dropped = true;  // recycled by deliver() when its thread hands it back
@@ -86,9 +109,12 @@ void thread_pool_executor::abort_all(errc e) {
   std::size_t queued = 0;
   {
     std::lock_guard lock(mutex_);
-    aborted.assign(queue_.begin(), queue_.end());
+    aborted.assign(staged_.begin(), staged_.end());
+    aborted.insert(aborted.end(), queue_.begin(), queue_.end());
     queued = aborted.size();
+    staged_.clear();
     queue_.clear();
+    waiting_.fetch_sub(queued, std::memory_order_relaxed);
     for (job* j : running_) {
       if (j != nullptr && !j->dropped) {
         j->stop.store(true, std::memory_order_relaxed);
@@ -106,6 +132,7 @@ void thread_pool_executor::abort_all(errc e) {
 }
 
 void thread_pool_executor::stop() {
+  stopped_ = true;
   {
     std::lock_guard lock(mutex_);
     if (stopping_ && threads_.empty()) return;
@@ -123,7 +150,7 @@ pool_stats thread_pool_executor::stats() const {
   std::lock_guard lock(mutex_);
   const auto busy = static_cast<std::size_t>(
       std::count_if(running_.begin(), running_.end(), [](job* j) { return j != nullptr; }));
-  return {queue_.size(), busy, running_.size(), 0};
+  return {queue_.size() + staged_.size(), busy, running_.size(), 0};
 }
 
 namespace {
@@ -154,16 +181,40 @@ void thread_pool_executor::work(std::size_t index) {
     // Linux applies setpriority to a single thread when given its thread id.
     ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice_);
   }
+  job* finished = nullptr;
   for (;;) {
     job* j = nullptr;
+    bool post = false;
     {
+      // One lock per job: hand back the last result and take the next job together.
       std::unique_lock lock(mutex_);
-      ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (finished != nullptr) {
+        running_[index] = nullptr;
+        done_.push_back(finished);
+        // One wake-up of the loop carries every result finished before it runs.
+        post = !deliver_posted_;
+        deliver_posted_ = true;
+        finished = nullptr;
+      }
+      if (queue_.empty() && !stopping_) {
+        if (post) {
+          // Tell the loop before sleeping, outside the lock.
+          lock.unlock();
+          asio::post(loop_, [this] { deliver(); });
+          post = false;
+          lock.lock();
+        }
+        ++idle_;
+        ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        --idle_;
+      }
       if (stopping_) return;
       j = queue_.front();
       queue_.pop_front();
       running_[index] = j;
     }
+    waiting_.fetch_sub(1, std::memory_order_relaxed);
+    if (post) asio::post(loop_, [this] { deliver(); });
     stop_check check{&j->stop, j->deadline, gil_};
     const auto value = [&] {
       // With --gil a worker computes only while it holds the lock, as a Python thread runs
@@ -173,16 +224,7 @@ void thread_pool_executor::work(std::size_t index) {
     }();
     j->result = value ? outcome{*value, errc{}}
                       : outcome{0, check.timed_out ? errc::timeout : errc::cancelled};
-    bool post = false;
-    {
-      std::lock_guard lock(mutex_);
-      running_[index] = nullptr;
-      done_.push_back(j);
-      // One wake-up of the loop carries every result finished before it runs.
-      post = !deliver_posted_;
-      deliver_posted_ = true;
-    }
-    if (post) asio::post(loop_, [this] { deliver(); });
+    finished = j;
   }
 }
 

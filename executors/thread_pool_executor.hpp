@@ -44,6 +44,8 @@ class thread_pool_executor {
   };
 
   void work(std::size_t index);
+  /// Runs on the loop thread, once per pass: moves the staged jobs to the shared queue.
+  void publish();
   /// Runs on the loop thread: hands finished jobs to their sinks.
   void deliver();
   job* acquire(std::uint64_t n, result_sink& sink, std::uint64_t tag);
@@ -63,10 +65,16 @@ class thread_pool_executor {
   std::vector<job*> done_;       // under mutex_: finished, not delivered
   bool deliver_posted_ = false;  // under mutex_
   bool stopping_ = false;        // under mutex_
+  std::size_t idle_ = 0;         // under mutex_: threads waiting for a job
+
+  std::atomic<std::size_t> waiting_{0};  // accepted, not started: checked against queue_limit_
 
   std::vector<std::unique_ptr<job>> jobs_;  // loop thread: every job ever made
   std::vector<job*> free_;                  // loop thread: jobs to reuse
   std::vector<job*> delivering_;            // loop thread: swapped with done_
+  std::vector<job*> staged_;                // loop thread: submitted during this pass
+  bool publish_posted_ = false;             // loop thread
+  bool stopped_ = false;                    // loop thread
   std::vector<std::thread> threads_;
 };
 
