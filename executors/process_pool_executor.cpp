@@ -25,6 +25,22 @@ using worker_protocol::request_msg;
 
 namespace {
 
+/// The smallest n whose estimated cost reaches `cost`: computed once, so that classifying a
+/// request on the hot path is one comparison.
+std::uint64_t first_costly_n(workload work, double cost) {
+  std::uint64_t lo = 1, hi = 1;
+  while (estimated_cost(work, hi) < cost && hi < (std::uint64_t{1} << 62)) hi *= 2;
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    if (estimated_cost(work, mid) < cost) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
 /// Requests a worker may hold at once when all of them are cheap.
 constexpr std::size_t max_cheap_in_worker = 32;
 /// A worker that dies sooner than this after its start, having answered nothing, failed at
@@ -77,7 +93,7 @@ process_pool_executor::process_pool_executor(asio::any_io_executor loop,
       timeout_(config.request_timeout),
       nice_(config.worker_nice),
       // About a millisecond of work: queueing behind that costs little latency.
-      cheap_cost_(1e6),
+      cheap_below_n_(first_costly_n(config.work, 1e6)),
       parent_pid_(::getpid()),
       fail_at_start_([] {
         const char* v = std::getenv("PRIMELOOP_TEST_WORKER_EXIT");
@@ -241,7 +257,8 @@ bool process_pool_executor::dispatchable(const worker& w, const job& j) const {
   if (w.dead || w.killed_for != kill_reason::none) return false;
   if (!j.cheap) return w.in_flight.empty();
   if (w.in_flight.size() >= max_cheap_in_worker) return false;
-  return std::all_of(w.in_flight.begin(), w.in_flight.end(), [](const job& x) { return x.cheap; });
+  // A costly request only ever goes to an idle worker, so one can only be at the front.
+  return w.in_flight.empty() || w.in_flight.front().cheap;
 }
 
 void process_pool_executor::pump() {
@@ -313,7 +330,7 @@ bool process_pool_executor::submit(std::uint64_t n, result_sink& sink, std::uint
   j.n = n;
   j.sink = &sink;
   j.tag = tag;
-  j.cheap = estimated_cost(work_, n) < cheap_cost_;
+  j.cheap = n < cheap_below_n_;
   if (timeout_.count() > 0) j.deadline = clock::now() + timeout_;
   (j.cheap ? cheap_queue_ : costly_queue_).push_back(j);
   pump();

@@ -82,7 +82,7 @@ class process_pool_executor {
   std::size_t queue_limit_;
   std::chrono::milliseconds timeout_;
   int nice_;
-  double cheap_cost_;  // estimated steps under which requests may queue inside a worker
+  std::uint64_t cheap_below_n_;  // about a millisecond of work: such requests may queue in a worker
   pid_t parent_pid_;
   bool fail_at_start_;  // test-only fault injection, see the constructor
 
