@@ -51,23 +51,55 @@ net::awaitable<executor_run> run_one(const lab_config& config, std::size_t index
 
 }  // namespace
 
-std::optional<column_spec> parse_column(std::string_view name) {
-  const auto plus = name.find('+');
-  column_spec spec{std::string(name.substr(0, plus)), {}};
-  if (spec.executor != "inline" && spec.executor != "threads" && spec.executor != "processes") {
-    return std::nullopt;
-  }
-  if (plus == std::string_view::npos) return spec;
-  // "gil<number><unit>": the lock model with that switch interval, given to the server in s.
-  auto rest = name.substr(plus + 1);
-  if (!rest.starts_with("gil")) return std::nullopt;
-  rest.remove_prefix(3);
+namespace {
+
+/// "gil<number><unit>": the lock model with that switch interval, given to the server in s.
+bool add_gil(std::string_view rest, std::vector<std::string>& flags) {
   double value = 0;
   const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
   const std::string_view unit(end, static_cast<std::size_t>(rest.data() + rest.size() - end));
   const double scale = unit == "us" ? 1e-6 : unit == "ms" ? 1e-3 : unit == "s" ? 1.0 : 0.0;
-  if (ec != std::errc{} || end == rest.data() || scale == 0.0 || value <= 0) return std::nullopt;
-  spec.flags = {"--gil", "--switch-interval", fmt::format("{}", value * scale)};
+  if (ec != std::errc{} || end == rest.data() || scale == 0.0 || value <= 0) return false;
+  flags.insert(flags.end(), {"--gil", "--switch-interval", fmt::format("{}", value * scale)});
+  return true;
+}
+
+/// "nice<0..19>": the server's --worker-nice.
+bool add_nice(std::string_view rest, std::vector<std::string>& flags) {
+  int value = -1;
+  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
+  if (ec != std::errc{} || end != rest.data() + rest.size() || value < 0 || value > 19) {
+    return false;
+  }
+  flags.insert(flags.end(), {"--worker-nice", std::to_string(value)});
+  return true;
+}
+
+}  // namespace
+
+std::optional<column_spec> parse_column(std::string_view name) {
+  auto plus = name.find('+');
+  column_spec spec{std::string(name.substr(0, plus)), {}};
+  if (spec.executor != "inline" && spec.executor != "threads" && spec.executor != "processes") {
+    return std::nullopt;
+  }
+  // Each '+' adds one variant; the same variant twice would give the server a flag twice.
+  bool gil = false, nice = false;
+  while (plus != std::string_view::npos) {
+    const auto next = name.find('+', plus + 1);
+    const auto part =
+        name.substr(plus + 1, next == std::string_view::npos ? next : next - plus - 1);
+    if (part.starts_with("gil") && !gil) {
+      if (!add_gil(part.substr(3), spec.flags)) return std::nullopt;
+      gil = true;
+    } else if (part.starts_with("nice") && !nice) {
+      if (!add_nice(part.substr(4), spec.flags)) return std::nullopt;
+      nice = true;
+    } else {
+      return std::nullopt;
+    }
+    plus = next;
+  }
   return spec;
 }
 

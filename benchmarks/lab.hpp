@@ -87,8 +87,9 @@ class lab_observer {
 [[nodiscard]] asio::awaitable<std::vector<executor_run>> run_lab(const lab_config& config,
                                                                  lab_observer& observer);
 
-/// One column of the lab: an executor, optionally with the interpreter-lock model, named
-/// "<executor>" or "<executor>+gil<interval>" with the interval in us, ms or s ("threads+gil5ms").
+/// One column of the lab or the benchmark: an executor and variants of its server, named
+/// "<executor>" followed by any of "+gil<interval>" (the interpreter-lock model, the interval in
+/// us, ms or s: "threads+gil5ms") and "+nice<0..19>" (--worker-nice: "threads+nice19").
 struct column_spec {
   std::string executor;            ///< inline, threads or processes
   std::vector<std::string> flags;  ///< what the name adds to the server's command line

@@ -24,10 +24,11 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
       [](std::string& name) {
         return parse_column(name) ? std::string() : "not an executor: '" + name + "'";
       },
-      "inline|threads|processes[+gil<interval>]");
+      "inline|threads|processes[+gil<interval>][+nice<0-19>]");
   auto* executors_option =
       app.add_option("--executors,-e", config.executors,
-                     "Executors to run, in order; '+gil5ms' adds --gil with that switch interval")
+                     "Executors to run, in order; '+gil5ms' adds --gil with that switch interval, "
+                     "'+nice19' adds --worker-nice 19")
           ->delimiter(',')
           ->check(column_check)
           ->default_str("inline,threads,processes");
