@@ -1,36 +1,87 @@
 #pragma once
-/// The throughput benchmark: small requests (n = 1) against the baseline server and each
-/// executor at several connection counts, all in one run, reported as ratios of the baseline;
-/// and the cost of one offload round trip per executor (one connection, mean latency).
+/// The performance benchmark (issue 7), every figure in one run:
+/// - throughput: small requests (n = 1) against the baseline server and each column at several
+///   connection counts, as ratios of the baseline, best of interleaved rounds; and the cost of
+///   one offload round trip per executor (one connection, mean latency);
+/// - a long request: each column's small-request throughput while one more connection asks for
+///   a long computation, against its own throughput just before (retention), and the latency of
+///   the small requests meanwhile;
+/// - idle connections: each column's server memory with thousands of connections open;
+/// - the sieve: the time the server takes to answer one big n with --workload sieve, against
+///   Debian's primesieve command on the same machine.
+#include <sys/types.h>
+
 #include <asio/awaitable.hpp>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "benchmarks/idle_connections.hpp"
+#include "benchmarks/lab.hpp"
+#include "benchmarks/lab_support.hpp"
+#include "benchmarks/process_probe.hpp"
 
 namespace primeloop::lab {
 
-/// What the benchmark runs.
+/// The parts of a benchmark run, in the order they run.
+enum class bench_phase { throughput, long_request, idle, sieve };
+/// "throughput", "long", "idle", "sieve".
+[[nodiscard]] std::string_view to_string(bench_phase p) noexcept;
+/// The phase a name asks for, or nullopt.
+[[nodiscard]] std::optional<bench_phase> parse_phase(std::string_view name) noexcept;
+
+/// What the benchmark runs. The defaults take about two minutes.
 struct bench_config {
-  std::vector<std::string> executors{"inline", "threads", "processes"};  ///< after the baseline
+  /// The measured columns after the baseline: executors and variants (see parse_column,
+  /// "threads+nice19").
+  std::vector<std::string> executors{"inline", "threads", "processes"};
+  /// Extra server flags of one column only, by column name (--column-arg NAME=FLAG).
+  std::map<std::string, std::vector<std::string>> column_flags;
+  std::vector<bench_phase> phases{bench_phase::throughput, bench_phase::long_request,
+                                  bench_phase::idle, bench_phase::sieve};  ///< what runs
+
+  // Throughput.
   std::vector<unsigned> connection_counts{1, 16, 64};  ///< one measurement per count and target
   unsigned duration_s = 1;                             ///< measured seconds per cell and round
   unsigned rounds = 3;                                 ///< each cell keeps its best round
-  std::chrono::milliseconds warmup{300};               ///< load before each cell, not counted
+  std::chrono::milliseconds warmup{300};               ///< load before each measurement
   unsigned depth = 1;                                  ///< pipelining depth
-  std::optional<unsigned> workers;                     ///< server --workers
-  std::filesystem::path server;                        ///< primeloop-server
-  std::filesystem::path baseline;                      ///< primeloop-baseline
-  std::vector<std::string> server_flags;               ///< extra flags for every server
-  std::filesystem::path out_dir = "lab-results";       ///< where bench.csv and logs go
-  std::string command;                                 ///< quoted in the outputs
+
+  // The long request.
+  unsigned long_connections = 16;  ///< small-request connections meanwhile
+  unsigned before_s = 4;           ///< measured seconds before it (the first one not counted)
+  unsigned during_s = 5;           ///< measured seconds while it runs
+  std::uint64_t long_n = 100'000;  ///< its n, with the naive workload (minutes of CPU)
+
+  // Idle connections.
+  unsigned idle_connections = 10'000;  ///< 0: skip
+
+  // The sieve.
+  std::uint64_t sieve_n = 100'000'000;     ///< the n asked for
+  std::string sieve_executor = "threads";  ///< inline or threads (whose CPU time is the server's)
+  unsigned sieve_rounds = 3;               ///< each figure keeps its best round
+  std::filesystem::path primesieve;        ///< the command; empty: not found, skipped
+
+  std::optional<unsigned> workers;                ///< server --workers
+  std::filesystem::path server;                   ///< primeloop-server
+  std::filesystem::path baseline;                 ///< primeloop-baseline
+  std::vector<std::string> server_flags;          ///< extra flags for every primeloop-server
+  std::filesystem::path out_dir = "lab-results";  ///< where bench.csv and logs go
+  std::string command;                            ///< quoted in the outputs
+
+  /// True when phase p is to run.
+  [[nodiscard]] bool runs(bench_phase p) const;
 };
 
-/// One measurement: one target at one connection count.
+/// One throughput measurement: one target at one connection count.
 struct bench_cell {
-  std::string target;  ///< "baseline" or an executor
+  std::string target;  ///< "baseline" or a column
   unsigned connections = 0;
   unsigned round = 0;                                ///< the round this measurement comes from
   double rps = 0;                                    ///< small requests answered per second
@@ -38,16 +89,37 @@ struct bench_cell {
   std::string error;                                 ///< non-empty when the measurement failed
 };
 
-/// Runs every cell; progress(cell) is called after each one. The servers all start first and
-/// stay up (idle when not measured), so each connection count compares them back to back.
-[[nodiscard]] asio::awaitable<std::vector<bench_cell>> run_bench(
-    const bench_config& config, std::function<void(const bench_cell&)> progress);
+/// The sieve against primesieve: each figure is the best of the rounds.
+struct sieve_race {
+  std::uint64_t n = 0;
+  std::string executor;                  ///< the server's
+  std::optional<timing> server;          ///< the server answering n, client to client
+  std::optional<timing> primesieve_one;  ///< primesieve -n N -q -t1
+  std::optional<timing> primesieve_all;  ///< primesieve -n N -q (its default threads)
+  std::string answer;                    ///< the server's answer
+  std::string skipped;                   ///< why primesieve was not run, when it was not
+  std::string error;                     ///< non-empty when the race failed
+};
 
-/// The throughput table (req/s and ratio of the baseline) and the offload round-trip costs.
-[[nodiscard]] std::string format_bench(const std::vector<bench_cell>& cells,
-                                       const bench_config& config);
-/// The cells as CSV, with the ratio to the baseline.
-[[nodiscard]] std::string bench_csv(const std::vector<bench_cell>& cells,
-                                    const bench_config& config);
+/// Everything one run measured.
+struct bench_results {
+  std::vector<bench_cell> cells;               ///< throughput, best round of each cell
+  std::vector<executor_summary> long_runs;     ///< one per column, in column order
+  std::vector<idle_cell> idle;                 ///< one per column, in column order
+  std::optional<sieve_race> sieve;             ///< when the phase ran
+  machine_info machine_before, machine_after;  ///< the machine, and its load, around the run
+};
+
+/// Runs the phases of config; progress(line) is called with a line of progress after each
+/// measurement. The throughput servers start first and stay up (idle when not measured) for
+/// the idle-connection phase; each is stopped after its long request, which ends the long
+/// computation with it.
+[[nodiscard]] asio::awaitable<bench_results> run_bench(
+    const bench_config& config, std::function<void(const std::string&)> progress);
+
+/// The server's command line for one column (a name parse_column accepts) and workload.
+[[nodiscard]] std::vector<std::string> bench_server_argv(const bench_config& config,
+                                                         const std::string& column,
+                                                         const std::string& workload = "naive");
 
 }  // namespace primeloop::lab

@@ -11,77 +11,156 @@
 #include <filesystem>
 #include <fstream>
 
+#include "benchmarks/bench_report.hpp"
 #include "benchmarks/lab_support.hpp"
 
 namespace primeloop::lab {
 
 std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_code) {
-  CLI::App app{"primeloop-bench: small-request throughput as a ratio of the baseline server"};
+  CLI::App app{
+      "primeloop-bench: every performance figure of issue 7 in one run: small-request throughput "
+      "as a ratio of the baseline server, throughput and latency during a long request, memory "
+      "with idle connections, and the sieve against primesieve"};
   bench_config config;
-  std::string out_dir = config.out_dir.string(), server, baseline;
-  app.add_option("--executors,-e", config.executors, "Executors to measure")
+  std::string out_dir = config.out_dir.string(), server, baseline, primesieve;
+  std::vector<std::string> phases{"throughput", "long", "idle", "sieve"}, column_args;
+  long warmup_ms = config.warmup.count();
+  const CLI::Validator column_check(
+      [](std::string& name) {
+        return parse_column(name) ? std::string() : "not an executor: '" + name + "'";
+      },
+      "inline|threads|processes[+gil<interval>][+nice<0-19>]");
+  app.add_option("--executors,-e", config.executors,
+                 "Columns to measure after the baseline: executors, and variants such as "
+                 "'threads+nice19' (--worker-nice 19) or 'threads+gil5ms'")
       ->delimiter(',')
-      ->check(CLI::IsMember({"inline", "threads", "processes"}))
+      ->check(column_check)
       ->default_str("inline,threads,processes");
-  app.add_option("--connections,-c", config.connection_counts, "Connection counts")
+  app.add_option("--column-arg", column_args,
+                 "COLUMN=FLAG: an extra server flag for that column only (repeatable), e.g. "
+                 "--column-arg threads+nice19=--workers=1")
+      ->allow_extra_args(false);
+  app.add_option("--phases", phases, "Phases to run")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"throughput", "long", "idle", "sieve"}))
+      ->default_str("throughput,long,idle,sieve");
+  app.add_option("--connections,-c", config.connection_counts,
+                 "Throughput: connection counts (1 measures wake-up latency)")
       ->delimiter(',')
       ->check(CLI::Range(1u, 10000u))
       ->default_str("1,16,64");
-  app.add_option("--duration,-d", config.duration_s, "Measured seconds per cell")
+  app.add_option("--duration,-d", config.duration_s, "Throughput: measured seconds per cell")
       ->default_val(config.duration_s)
       ->check(CLI::Range(1u, 600u));
-  app.add_option("--rounds,-r", config.rounds, "Rounds over all cells; each keeps its best")
+  app.add_option("--rounds,-r", config.rounds, "Throughput: rounds over all cells, best kept")
       ->default_val(config.rounds)
       ->check(CLI::Range(1u, 100u));
-  app.add_option("--depth", config.depth, "Pipelining depth")
+  app.add_option("--warmup", warmup_ms, "Milliseconds of load before each measurement")
+      ->default_val(warmup_ms)
+      ->check(CLI::Range(0l, 60'000l));
+  app.add_option("--depth", config.depth, "Pipelining depth of the small requests")
       ->default_val(config.depth)
       ->check(CLI::Range(1u, 4096u));
+  app.add_option("--long-n", config.long_n, "Long request: its n (naive workload)")
+      ->default_val(config.long_n)
+      ->check(CLI::PositiveNumber);
+  app.add_option("--long-connections", config.long_connections,
+                 "Long request: small-request connections meanwhile")
+      ->default_val(config.long_connections)
+      ->check(CLI::Range(1u, 10000u));
+  app.add_option("--before", config.before_s, "Long request: measured seconds before it")
+      ->default_val(config.before_s)
+      ->check(CLI::Range(1u, 3600u));
+  app.add_option("--during", config.during_s, "Long request: measured seconds while it runs")
+      ->default_val(config.during_s)
+      ->check(CLI::Range(1u, 3600u));
+  app.add_option("--idle-connections", config.idle_connections,
+                 "Idle connections per server (0: skip)")
+      ->default_val(config.idle_connections)
+      ->check(CLI::Range(0u, 1'000'000u));
+  app.add_option("--sieve-n", config.sieve_n, "Sieve: the n asked for (0: skip)")
+      ->default_val(config.sieve_n);
+  app.add_option("--sieve-executor", config.sieve_executor,
+                 "Sieve: the server's executor (its CPU time is read from its process)")
+      ->default_val(config.sieve_executor)
+      ->check(CLI::IsMember({"inline", "threads"}));
+  app.add_option("--sieve-rounds", config.sieve_rounds, "Sieve: rounds, best kept")
+      ->default_val(config.sieve_rounds)
+      ->check(CLI::Range(1u, 100u));
+  app.add_option("--primesieve", primesieve, "primesieve command (default: from PATH)");
   app.add_option("--workers", config.workers, "Server --workers (default: the server's)");
   app.add_option("--server", server, "primeloop-server (default: next to this program)");
   app.add_option("--baseline", baseline, "primeloop-baseline (default: next to this program)");
   app.add_option("--server-arg", config.server_flags, "Extra flag for every server (repeatable)")
       ->allow_extra_args(false);
-  app.add_option("--out,-o", out_dir, "Directory for bench.csv and server logs")
+  app.add_option("--out,-o", out_dir, "Directory for bench.csv, bench.txt and server logs")
       ->default_val(out_dir);
   try {
     app.parse(argc, argv);
+    for (const auto& a : column_args) {
+      const auto eq = a.find('=');
+      const auto column = a.substr(0, eq);
+      if (eq == std::string::npos || eq + 1 == a.size()) {
+        throw CLI::ValidationError("--column-arg", "'" + a + "' is not COLUMN=FLAG");
+      }
+      if (std::find(config.executors.begin(), config.executors.end(), column) ==
+          config.executors.end()) {
+        throw CLI::ValidationError("--column-arg",
+                                   "'" + column + "' is not one of the columns (--executors)");
+      }
+      config.column_flags[column].push_back(a.substr(eq + 1));
+    }
   } catch (const CLI::ParseError& e) {
     exit_code = app.exit(e);
     return std::nullopt;
   }
+  config.phases.clear();
+  for (const auto& p : phases) {
+    if (const auto phase = parse_phase(p)) config.phases.push_back(*phase);
+  }
+  config.warmup = std::chrono::milliseconds{warmup_ms};
   config.out_dir = std::filesystem::absolute(out_dir);
   config.command = quote_command(argc, argv);
+  config.primesieve =
+      primesieve.empty() ? find_on_path("primesieve") : std::filesystem::path(primesieve);
   try {
     config.server = sibling_binary(server, "primeloop-server");
-    config.baseline = sibling_binary(baseline, "primeloop-baseline");
+    if (config.runs(bench_phase::throughput)) {
+      config.baseline = sibling_binary(baseline, "primeloop-baseline");
+    }
+    if (!primesieve.empty() && !std::filesystem::exists(config.primesieve)) {
+      throw std::runtime_error("primesieve not found at " + primesieve);
+    }
   } catch (const std::exception& e) {
     fmt::print(stderr, "primeloop-bench: {}\n", e.what());
     exit_code = 1;
     return std::nullopt;
   }
-
   return config;
 }
 
 int run_bench_command(const bench_config& config) {
+  // Thousands of idle connections need as many descriptors here; the servers raise their own.
+  raise_open_file_limit();
+  const auto machine = read_machine();
+  fmt::print("primeloop-bench: {}\nmachine: {}; load average {}\n", config.command,
+             describe_cpus(machine), machine.loadavg);
+  std::fflush(stdout);
   asio::io_context io;
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  std::vector<bench_cell> cells;
+  bench_results results;
   int status = 1;
-  const auto progress = [](const bench_cell& c) {
-    fmt::print(
-        "  round {} {:<10} {:>3} connections: {:>9.0f} req/s  p50 {:.1f} us  p99 {:.1f} us{}\n",
-        c.round, c.target, c.connections, c.rps, static_cast<double>(c.p50.count()) / 1e3,
-        static_cast<double>(c.p99.count()) / 1e3, c.error.empty() ? "" : "  " + c.error);
+  const auto progress = [](const std::string& line) {
+    fmt::print("{}\n", line);
     std::fflush(stdout);
   };
-  asio::co_spawn(io, run_bench(config, progress),
-                 [&](std::exception_ptr e, std::vector<bench_cell> r) {
-                   signals.cancel();
-                   if (e) return report_exception("primeloop-bench", e);
-                   cells = std::move(r);
-                   status = 0;
-                 });
+  asio::co_spawn(io, run_bench(config, progress), [&](std::exception_ptr e, bench_results r) {
+    signals.cancel();
+    if (e) return report_exception("primeloop-bench", e);
+    results = std::move(r);
+    status = 0;
+  });
+  // Interrupted: stopping the loop destroys the run, and with it each server child (killed).
   signals.async_wait([&](std::error_code ec, int) {
     if (ec) return;
     fmt::print(stderr, "primeloop-bench: interrupted\n");
@@ -90,12 +169,18 @@ int run_bench_command(const bench_config& config) {
   });
   io.run();
   if (status != 0) return status;
-  fmt::print("\n{}", format_bench(cells, config));
+  const auto report = format_bench(results, config);
+  fmt::print("\n{}", report);
   const auto csv = config.out_dir / "bench.csv";
+  const auto figures = config.out_dir / "bench-figures.csv";
+  const auto targets = config.out_dir / "bench-targets.csv";
   const auto txt = config.out_dir / "bench.txt";
-  std::ofstream(csv) << bench_csv(cells, config);
-  std::ofstream(txt) << "command: " << config.command << "\n\n" << format_bench(cells, config);
-  fmt::print("wrote {} and {}\n", csv.string(), txt.string());
+  std::ofstream(csv) << bench_csv(results.cells, config);
+  std::ofstream(figures) << figures_csv(results);
+  std::ofstream(targets) << targets_csv(check_targets(results, config));
+  std::ofstream(txt) << "command: " << config.command << "\n\n" << report;
+  fmt::print("wrote {}, {}, {} and {}\n", csv.string(), figures.string(), targets.string(),
+             txt.string());
   return 0;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-/// primeloop-bench as a command: its flags, and a run that prints the table and writes
-/// bench.csv and bench.txt. The executable's main only calls these two.
+/// primeloop-bench as a command: its flags, and a run that prints every table and the targets,
+/// and writes bench.csv, bench-figures.csv, bench-targets.csv and bench.txt. The executable's main
+/// only calls these two.
 #include <optional>
 
 #include "benchmarks/bench.hpp"

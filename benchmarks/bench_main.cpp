@@ -1,5 +1,6 @@
-// primeloop-bench: small-request throughput of each executor as a ratio of the baseline server,
-// at 1, 16 and 64 connections, plus the offload round-trip cost, all in one run.
+// primeloop-bench: every performance figure of issue 7 in one run (docs/performance.md): the
+// throughput ratios to the baseline server, throughput and latency during a long request, memory
+// with idle connections, and the sieve against primesieve.
 #include "benchmarks/bench_command.hpp"
 
 int main(int argc, char** argv) {

@@ -1,8 +1,13 @@
 #include "benchmarks/lab_support.hpp"
 
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <fstream>
 #include <stdexcept>
 
 namespace primeloop::lab {
@@ -45,6 +50,39 @@ void report_exception(std::string_view program, const std::exception_ptr& e) {
   } catch (...) {
     fmt::print(stderr, "{}: unknown exception\n", program);
   }
+}
+
+machine_info read_machine() {
+  machine_info m;
+  m.cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (!line.starts_with("model name")) continue;
+    const auto colon = line.find(':');
+    if (colon != std::string::npos)
+      m.cpu_model = line.substr(line.find_first_not_of(" \t", colon + 1));
+    break;
+  }
+  utsname u{};
+  if (::uname(&u) == 0) m.kernel = fmt::format("{} {} {}", u.sysname, u.release, u.machine);
+  std::getline(std::ifstream("/proc/loadavg"), m.loadavg);
+  return m;
+}
+
+std::string describe_cpus(const machine_info& m) {
+  return fmt::format("{} cpus ({}), {}", m.cpus,
+                     m.cpu_model.empty() ? "unknown model" : m.cpu_model, m.kernel);
+}
+
+std::size_t raise_open_file_limit() noexcept {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  return static_cast<std::size_t>(lim.rlim_cur);
 }
 
 }  // namespace primeloop::lab

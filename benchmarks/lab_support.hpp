@@ -1,5 +1,6 @@
 #pragma once
 /// Small helpers the lab's and the benchmark's mains share.
+#include <cstddef>
 #include <exception>
 #include <filesystem>
 #include <string>
@@ -17,5 +18,21 @@ namespace primeloop::lab {
 
 /// Prints "<program>: <what>" for an exception to stderr.
 void report_exception(std::string_view program, const std::exception_ptr& e);
+
+/// The machine a run measures: every figure depends on it, and on what else runs there.
+struct machine_info {
+  long cpus = 0;          ///< online CPUs
+  std::string cpu_model;  ///< "model name" of /proc/cpuinfo
+  std::string kernel;     ///< uname's system, release and machine
+  std::string loadavg;    ///< /proc/loadavg when read
+};
+/// Reads the machine's description now (the load average changes: read it when it matters).
+[[nodiscard]] machine_info read_machine();
+/// "2 cpus (AMD EPYC), Linux 6.1.0 x86_64".
+[[nodiscard]] std::string describe_cpus(const machine_info& m);
+
+/// Raises this process's soft RLIMIT_NOFILE to its hard limit (thousands of connections need
+/// as many descriptors). Returns the soft limit now in force.
+std::size_t raise_open_file_limit() noexcept;
 
 }  // namespace primeloop::lab

@@ -42,6 +42,8 @@ class server_child {
   [[nodiscard]] std::uint16_t port() const { return port_; }
   /// The whole first line.
   [[nodiscard]] const std::string& first_line() const { return first_line_; }
+  /// Its process id, which is also its process group's.
+  [[nodiscard]] pid_t pid() const { return pid_; }
   /// Sends SIGTERM, waits up to grace for the server to exit, then kills what is left of its
   /// process group. Safe to call once; afterwards nothing of the server runs.
   asio::awaitable<stop_outcome> stop(std::chrono::milliseconds grace);

@@ -1,4 +1,5 @@
-# Tests of the clients and the lab (issue 3); included from tests/CMakeLists.txt.
+# Tests of the clients, the lab (issue 3) and the benchmark (issue 7); included from
+# tests/CMakeLists.txt.
 primeloop_test(primeloop_client_tests
   SOURCES client.tests.cpp
   LIBS primeloop::clients)
@@ -6,7 +7,8 @@ add_dependencies(primeloop_client_tests primeloop-client primeloop-server)
 
 if(TARGET primeloop_lab)
   primeloop_test(primeloop_lab_tests
-    SOURCES lab.tests.cpp
+    SOURCES lab.tests.cpp bench.tests.cpp
     LIBS primeloop::lab)
-  add_dependencies(primeloop_lab_tests primeloop-lab primeloop-server primeloop-baseline)
+  add_dependencies(primeloop_lab_tests primeloop-lab primeloop-bench primeloop-server
+                   primeloop-baseline)
 endif()

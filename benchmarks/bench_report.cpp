@@ -1,0 +1,360 @@
+#include "benchmarks/bench_report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "clients/report.hpp"
+
+namespace primeloop::lab {
+namespace {
+
+using std::chrono::nanoseconds;
+
+/// The targets of issue 7 for an executor's throughput, as a ratio of the baseline.
+double throughput_target(const std::string& executor) {
+  return executor == "inline" ? 0.9 : executor == "threads" ? 0.7 : 0.6;
+}
+constexpr double retention_target = 0.8;
+constexpr nanoseconds p99_target = std::chrono::milliseconds{2};
+constexpr double rss_target_mib = 64;
+constexpr double sieve_target = 1.5;
+
+std::string base_executor(const std::string& column) {
+  const auto spec = parse_column(column);
+  return spec ? spec->executor : column;
+}
+
+double mib(std::uint64_t kib) {
+  return static_cast<double>(kib) / 1024;
+}
+double secs(nanoseconds d) {
+  return static_cast<double>(d.count()) / 1e9;
+}
+double us(nanoseconds d) {
+  return static_cast<double>(d.count()) / 1e3;
+}
+
+const bench_cell* find(const std::vector<bench_cell>& cells, const std::string& target,
+                       unsigned connections) {
+  for (const auto& c : cells) {
+    if (c.target == target && c.connections == connections && c.error.empty()) return &c;
+  }
+  return nullptr;
+}
+
+std::optional<double> ratio(const std::vector<bench_cell>& cells, const bench_cell& c) {
+  const auto* base = find(cells, "baseline", c.connections);
+  if (!base || base->rps <= 0 || !c.error.empty()) return std::nullopt;
+  return c.rps / base->rps;
+}
+
+std::vector<std::string> targets(const bench_config& config) {
+  std::vector<std::string> t{"baseline"};
+  t.insert(t.end(), config.executors.begin(), config.executors.end());
+  return t;
+}
+
+std::string connections_label(unsigned connections) {
+  // One ping-pong connection: each request waits for the client and the server to wake each
+  // other up, so the figure measures the CPU's wake-up latency more than the server.
+  return connections == 1 ? "1 (wake-up bound)" : std::to_string(connections);
+}
+
+std::string csv_field(const std::string& s) {
+  std::string q = "\"";
+  for (const char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string latency(nanoseconds d, bool lower_bound) {
+  return (lower_bound ? ">= " : "") + clients::human_duration(d);
+}
+
+std::optional<double> cpu_ratio(const sieve_race& r) {
+  if (!r.server || !r.primesieve_one || r.primesieve_one->cpu.count() <= 0) return std::nullopt;
+  return static_cast<double>(r.server->cpu.count()) /
+         static_cast<double>(r.primesieve_one->cpu.count());
+}
+
+}  // namespace
+
+std::vector<target_check> check_targets(const bench_results& results, const bench_config& config) {
+  std::vector<target_check> out;
+  for (const auto& column : config.executors) {
+    const double target = throughput_target(base_executor(column));
+    for (const unsigned connections : config.connection_counts) {
+      if (connections == 1) continue;  // wake-up bound: no target
+      auto it = std::find_if(results.cells.begin(), results.cells.end(), [&](const bench_cell& c) {
+        return c.target == column && c.connections == connections;
+      });
+      if (it == results.cells.end()) continue;
+      target_check t{fmt::format("throughput {} / baseline, {} connections", column, connections),
+                     fmt::format(">= {:.2f}", target), "", false};
+      if (const auto r = ratio(results.cells, *it)) {
+        t.measured = fmt::format("{:.2f}", *r);
+        t.met = *r >= target;
+      } else {
+        t.measured = it->error.empty() ? "failed: no baseline" : "failed: " + it->error;
+      }
+      out.push_back(std::move(t));
+    }
+  }
+  for (const auto& row : results.long_runs) {
+    const auto executor = base_executor(row.executor);
+    const bool failed = row.server_end.find("FAILED") != std::string::npos;
+    target_check retention{fmt::format("retention {} during a long request", row.executor),
+                           fmt::format(">= {:.2f}", retention_target),
+                           row.retention ? fmt::format("{:.2f}", *row.retention) : "failed",
+                           std::nullopt};
+    if (executor == "inline") {
+      retention.target = "none: 0 by design";
+    } else {
+      retention.met = !failed && row.retention && *row.retention >= retention_target;
+    }
+    out.push_back(std::move(retention));
+    if (executor == "inline") continue;
+    out.push_back(
+        {fmt::format("p99 latency {} during a long request", row.executor),
+         "<= " + clients::human_duration(p99_target), latency(row.p99, row.p99_lower_bound),
+         !failed && row.during_answered > 0 && !row.p99_lower_bound && row.p99 <= p99_target});
+  }
+  for (const auto& cell : results.idle) {
+    target_check t{
+        fmt::format("server RSS {} with {} idle connections", cell.target, cell.requested),
+        fmt::format("<= {:.0f} MiB", rss_target_mib), "", false};
+    if (cell.error.empty()) {
+      t.measured = fmt::format("{:.1f} MiB", mib(cell.rss_kib));
+      t.met = mib(cell.rss_kib) <= rss_target_mib;
+    } else {
+      t.measured = "failed: " + cell.error;
+    }
+    out.push_back(std::move(t));
+  }
+  if (results.sieve) {
+    const auto& s = *results.sieve;
+    target_check t{fmt::format("sieve n={}: server CPU time / primesieve -t1", s.n),
+                   fmt::format("<= {:.1f}", sieve_target), "", false};
+    if (!s.error.empty()) {
+      t.measured = "failed: " + s.error;
+    } else if (!s.skipped.empty()) {
+      t.measured = "skipped: " + s.skipped;
+      t.met = std::nullopt;
+    } else if (const auto r = cpu_ratio(s)) {
+      t.measured = fmt::format("{:.2f}", *r);
+      t.met = *r <= sieve_target;
+    } else {
+      t.measured = "failed: no CPU time";
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::string format_throughput(const std::vector<bench_cell>& cells, const bench_config& config) {
+  const auto names = targets(config);
+  std::string out = fmt::format(
+      "throughput: small requests (n=1), depth {}, {} s per cell after {} ms warm-up, best of {} "
+      "rounds; req/s and ratio of the baseline measured in this run\n{:>18}",
+      config.depth, config.duration_s, config.warmup.count(), config.rounds, "connections");
+  for (const auto& n : names) out += fmt::format("{:>20}", n);
+  out += "\n";
+  for (const unsigned connections : config.connection_counts) {
+    out += fmt::format("{:>18}", connections_label(connections));
+    for (const auto& n : names) {
+      const auto* c = find(cells, n, connections);
+      if (!c) {
+        out += fmt::format("{:>20}", "failed");
+        continue;
+      }
+      const auto r = ratio(cells, *c);
+      out += fmt::format("{:>20}",
+                         fmt::format("{:.0f} {}", c->rps, r ? fmt::format("{:.2f}", *r) : "-"));
+    }
+    out += "\n";
+  }
+  // One connection, depth 1: every request is one round trip; the difference between an
+  // executor's mean latency and inline's is what handing the work off and back costs.
+  const unsigned one = config.connection_counts.empty() ? 1 : config.connection_counts.front();
+  const auto* in = find(cells, "inline", one);
+  out += fmt::format("offload round trip ({} connection{}, depth {}; mean latency per request):\n",
+                     one, one == 1 ? "" : "s", config.depth);
+  for (const auto& n : names) {
+    const auto* c = find(cells, n, one);
+    if (!c) continue;
+    out += fmt::format("  {:<16} {:>9}", n, clients::human_duration(c->mean));
+    if (in && n != "inline" && n != "baseline") {
+      out += fmt::format("   {:+.1f} us over inline", us(c->mean - in->mean));
+    }
+    out += "\n";
+  }
+  for (const auto& c : cells) {
+    if (!c.error.empty()) {
+      out += fmt::format("  {} at {} connections failed: {}\n", c.target, c.connections, c.error);
+    }
+  }
+  return out;
+}
+
+std::string format_long_runs(const std::vector<executor_summary>& rows,
+                             const bench_config& config) {
+  std::string out = fmt::format(
+      "long request: naive n={} on one more connection after {} s, {} small-request connections "
+      "x depth {}; before = seconds 2-{}, during = seconds {}-{}\n",
+      config.long_n, config.before_s, config.long_connections, config.depth, config.before_s,
+      config.before_s + 1, config.before_s + config.during_s);
+  out += fmt::format("{:<16} {:>12} {:>12} {:>9} {:>12} {:>12} {:>12}  server\n", "column",
+                     "before req/s", "during req/s", "retention", "p50 during", "p99 during",
+                     "max during");
+  for (const auto& r : rows) {
+    out += fmt::format("{:<16} {:>12.0f} {:>12.0f} {:>9} {:>12} {:>12} {:>12}  {}\n", r.executor,
+                       r.before_rps, r.during_rps,
+                       r.retention ? fmt::format("{:.2f}", *r.retention) : "-",
+                       latency(r.p50, r.p50_lower_bound), latency(r.p99, r.p99_lower_bound),
+                       latency(r.max, r.max_lower_bound), r.server_end);
+  }
+  return out;
+}
+
+std::string format_idle(const std::vector<idle_cell>& cells, const bench_config& config) {
+  std::string out = fmt::format(
+      "idle connections: {} opened one by one, a request answered on the last; VmRSS of the "
+      "server process (group: with its workers, shared pages counted in each)\n",
+      config.idle_connections);
+  out += fmt::format("{:<16} {:>8} {:>12} {:>12} {:>14} {:>8} {:>12}\n", "column", "opened",
+                     "RSS before", "RSS open", "per connection", "fds", "group RSS");
+  for (const auto& c : cells) {
+    if (!c.error.empty()) {
+      out += fmt::format("{:<16} failed: {}\n", c.target, c.error);
+      continue;
+    }
+    const double per =
+        c.opened == 0 ? 0
+                      : static_cast<double>(c.rss_kib - std::min(c.rss_kib, c.rss_before_kib)) *
+                            1024 / c.opened;
+    out += fmt::format("{:<16} {:>8} {:>8.1f} MiB {:>8.1f} MiB {:>8.0f} bytes {:>8} {:>8.1f} MiB\n",
+                       c.target, c.opened, mib(c.rss_before_kib), mib(c.rss_kib), per, c.server_fds,
+                       mib(c.group_rss_kib));
+  }
+  return out;
+}
+
+std::string format_sieve(const sieve_race& r) {
+  std::string out = fmt::format(
+      "sieve: n={}, the server (--workload sieve --executor {}) answering one request against "
+      "Debian's primesieve command; best of the rounds; CPU is user + system of every thread\n",
+      r.n, r.executor);
+  if (!r.error.empty()) return out + "  failed: " + r.error + "\n";
+  const auto row = [&](const std::string& name, const std::optional<timing>& t) {
+    if (!t) return fmt::format("  {:<24} -\n", name);
+    std::string line =
+        fmt::format("  {:<24} {:>8.3f} s wall {:>8.3f} s CPU", name, secs(t->wall), secs(t->cpu));
+    if (r.server && &t != &r.server && t->wall.count() > 0 && t->cpu.count() > 0) {
+      line += fmt::format("   server/this: wall {:.2f}, CPU {:.2f}",
+                          secs(r.server->wall) / secs(t->wall), secs(r.server->cpu) / secs(t->cpu));
+    }
+    return line + "\n";
+  };
+  out += row("server", r.server);
+  if (!r.skipped.empty()) return out + "  primesieve: skipped: " + r.skipped + "\n";
+  out += row("primesieve -t1", r.primesieve_one);
+  out += row("primesieve (all threads)", r.primesieve_all);
+  out += fmt::format("  answer {} (both agree)\n", r.answer);
+  return out;
+}
+
+std::string format_targets(const std::vector<target_check>& checks) {
+  std::size_t width = 6;
+  for (const auto& c : checks) width = std::max(width, c.figure.size());
+  std::string out = fmt::format("targets (issue 7)\n{:<{}}  {:<18} {:<14} {}\n", "figure", width,
+                                "target", "measured", "");
+  for (const auto& c : checks) {
+    out += fmt::format("{:<{}}  {:<18} {:<14} {}\n", c.figure, width, c.target, c.measured,
+                       !c.met   ? "-"
+                       : *c.met ? "met"
+                                : "NOT MET");
+  }
+  return out;
+}
+
+std::string format_bench(const bench_results& results, const bench_config& config) {
+  std::string out = fmt::format("machine: {}\nload average before: {}\nload average after:  {}\n",
+                                describe_cpus(results.machine_before),
+                                results.machine_before.loadavg, results.machine_after.loadavg);
+  // Appending the newline and the section separately: '"\n" + std::string' trips GCC 12's
+  // -Wrestrict false positive.
+  const auto section = [&](const std::string& text) {
+    out += '\n';
+    out += text;
+  };
+  if (config.runs(bench_phase::throughput)) section(format_throughput(results.cells, config));
+  if (config.runs(bench_phase::long_request)) section(format_long_runs(results.long_runs, config));
+  if (!results.idle.empty()) section(format_idle(results.idle, config));
+  if (results.sieve) section(format_sieve(*results.sieve));
+  section(format_targets(check_targets(results, config)));
+  return out;
+}
+
+std::string bench_csv(const std::vector<bench_cell>& cells, const bench_config& config) {
+  std::string out =
+      "target,connections,depth,duration_s,rounds,best_round,rps,ratio_to_baseline,mean_us,p50_us,"
+      "p99_us,error\n";
+  for (const auto& c : cells) {
+    const auto r = ratio(cells, c);
+    out += fmt::format("{},{},{},{},{},{},{:.1f},{},{:.1f},{:.1f},{:.1f},{}\n", c.target,
+                       c.connections, config.depth, config.duration_s, config.rounds, c.round,
+                       c.rps, r ? fmt::format("{:.4f}", *r) : "", us(c.mean), us(c.p50), us(c.p99),
+                       csv_field(c.error));
+  }
+  return out;
+}
+
+std::string figures_csv(const bench_results& results) {
+  std::string out = "phase,target,figure,value,unit\n";
+  const auto add = [&](const char* phase, const std::string& target, const char* figure,
+                       double value, const char* unit) {
+    out += fmt::format("{},{},{},{},{}\n", phase, target, figure, value, unit);
+  };
+  for (const auto& r : results.long_runs) {
+    add("long", r.executor, "before_rps", r.before_rps, "req/s");
+    add("long", r.executor, "during_rps", r.during_rps, "req/s");
+    if (r.retention) add("long", r.executor, "retention", *r.retention, "ratio");
+    add("long", r.executor, "p50_during", us(r.p50), r.p50_lower_bound ? "us_at_least" : "us");
+    add("long", r.executor, "p99_during", us(r.p99), r.p99_lower_bound ? "us_at_least" : "us");
+    add("long", r.executor, "max_during", us(r.max), r.max_lower_bound ? "us_at_least" : "us");
+  }
+  for (const auto& c : results.idle) {
+    if (!c.error.empty()) continue;
+    add("idle", c.target, "connections", c.opened, "count");
+    add("idle", c.target, "rss_before", static_cast<double>(c.rss_before_kib), "KiB");
+    add("idle", c.target, "rss", static_cast<double>(c.rss_kib), "KiB");
+    add("idle", c.target, "group_rss", static_cast<double>(c.group_rss_kib), "KiB");
+    add("idle", c.target, "fds", static_cast<double>(c.server_fds), "count");
+  }
+  if (results.sieve && results.sieve->error.empty()) {
+    const auto& s = *results.sieve;
+    const auto times = [&](const std::string& who, const std::optional<timing>& t) {
+      if (!t) return;
+      add("sieve", who, "wall", secs(t->wall), "s");
+      add("sieve", who, "cpu", secs(t->cpu), "s");
+    };
+    times("server-" + s.executor, s.server);
+    times("primesieve-t1", s.primesieve_one);
+    times("primesieve", s.primesieve_all);
+  }
+  return out;
+}
+
+std::string targets_csv(const std::vector<target_check>& checks) {
+  std::string out = "figure,target,measured,met\n";
+  for (const auto& c : checks) {
+    out += fmt::format("{},{},{},{}\n", csv_field(c.figure), csv_field(c.target),
+                       csv_field(c.measured),
+                       !c.met   ? ""
+                       : *c.met ? "yes"
+                                : "no");
+  }
+  return out;
+}
+
+}  // namespace primeloop::lab

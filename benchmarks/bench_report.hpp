@@ -1,0 +1,49 @@
+#pragma once
+/// What the benchmark prints and writes: a table per phase, the targets of issue 7 with the
+/// measured value and whether it is met, and the CSV files.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "benchmarks/bench.hpp"
+
+namespace primeloop::lab {
+
+/// One target of issue 7 against what this run measured.
+struct target_check {
+  std::string figure;       ///< "threads / baseline, 16 connections"
+  std::string target;       ///< ">= 0.70"
+  std::string measured;     ///< "0.83", or "failed: ..."
+  std::optional<bool> met;  ///< nullopt: not a target (shown for completeness)
+};
+
+/// The targets this run's results can be checked against, in the order of the phases.
+[[nodiscard]] std::vector<target_check> check_targets(const bench_results& results,
+                                                      const bench_config& config);
+
+/// The throughput table (req/s and ratio of the baseline) and the offload round-trip costs.
+[[nodiscard]] std::string format_throughput(const std::vector<bench_cell>& cells,
+                                            const bench_config& config);
+/// Each column during the long request: before, during, retention, latency.
+[[nodiscard]] std::string format_long_runs(const std::vector<executor_summary>& rows,
+                                           const bench_config& config);
+/// Each column's memory with the idle connections open.
+[[nodiscard]] std::string format_idle(const std::vector<idle_cell>& cells,
+                                      const bench_config& config);
+/// The sieve against primesieve, wall and CPU time, and their ratios.
+[[nodiscard]] std::string format_sieve(const sieve_race& race);
+/// The targets table: figure, target, measured, met / not met.
+[[nodiscard]] std::string format_targets(const std::vector<target_check>& checks);
+/// Everything: the machine, each phase that ran, and the targets.
+[[nodiscard]] std::string format_bench(const bench_results& results, const bench_config& config);
+
+/// The throughput cells as CSV, with the ratio to the baseline (bench.csv).
+[[nodiscard]] std::string bench_csv(const std::vector<bench_cell>& cells,
+                                    const bench_config& config);
+/// Every figure of the other phases, one a row: phase,target,figure,value,unit
+/// (bench-figures.csv).
+[[nodiscard]] std::string figures_csv(const bench_results& results);
+/// The targets as CSV: figure,target,measured,met (bench-targets.csv).
+[[nodiscard]] std::string targets_csv(const std::vector<target_check>& checks);
+
+}  // namespace primeloop::lab

@@ -1,0 +1,252 @@
+// primeloop-bench's pieces that need no timing: column variants and per-column flags, argument
+// handling, the targets table from made-up results, the /proc readers, and the shape of what one
+// short run prints and writes.
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "benchmarks/bench.hpp"
+#include "benchmarks/bench_command.hpp"
+#include "benchmarks/bench_report.hpp"
+#include "benchmarks/process_probe.hpp"
+#include "test_support.hpp"
+
+using namespace primeloop::test;
+namespace lab = primeloop::lab;
+
+namespace {
+
+/// parse_bench_flags on a command line (the program name is added).
+std::optional<lab::bench_config> parse(std::vector<std::string> args, int& status) {
+  args.insert(args.begin(), bin("primeloop-bench"));
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return lab::parse_bench_flags(static_cast<int>(argv.size()), argv.data(), status);
+}
+
+bool contains(const std::vector<std::string>& v, const std::vector<std::string>& seq) {
+  return std::search(v.begin(), v.end(), seq.begin(), seq.end()) != v.end();
+}
+
+std::string first_line(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  std::string line;
+  std::getline(f, line);
+  return line;
+}
+
+const lab::target_check* find_check(const std::vector<lab::target_check>& checks,
+                                    const std::string& figure) {
+  for (const auto& c : checks) {
+    if (c.figure == figure) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("Columns take '+nice<0-19>' as --worker-nice, alone or with '+gil'", "[bench]") {
+  const auto nice = lab::parse_column("threads+nice19");
+  REQUIRE(nice);
+  CHECK(nice->executor == "threads");
+  CHECK(nice->flags == std::vector<std::string>{"--worker-nice", "19"});
+  const auto both = lab::parse_column("processes+nice5+gil2ms");
+  REQUIRE(both);
+  CHECK(both->flags ==
+        std::vector<std::string>{"--worker-nice", "5", "--gil", "--switch-interval", "0.002"});
+  CHECK(lab::parse_column("inline+nice0")->flags.back() == "0");
+  for (const char* bad : {"threads+nice", "threads+nice20", "threads+nice-1", "threads+nice1x",
+                          "threads+nice19+nice5", "threads+gil5ms+gil2ms", "threads+nice19+"}) {
+    INFO(bad);
+    CHECK_FALSE(lab::parse_column(bad));
+  }
+}
+
+TEST_CASE("Bench flags: columns, per-column server flags and phases", "[bench]") {
+  int status = 0;
+  const auto defaults = parse({}, status);
+  REQUIRE(defaults);
+  CHECK(defaults->executors == std::vector<std::string>{"inline", "threads", "processes"});
+  CHECK(defaults->connection_counts == std::vector<unsigned>{1, 16, 64});
+  CHECK(defaults->long_connections == 16);
+  CHECK(defaults->long_n == 100'000);
+  CHECK(defaults->idle_connections == 10'000);
+  CHECK(defaults->sieve_n == 100'000'000);
+  for (const auto p : {lab::bench_phase::throughput, lab::bench_phase::long_request,
+                       lab::bench_phase::idle, lab::bench_phase::sieve}) {
+    CHECK(defaults->runs(p));
+  }
+
+  const auto config =
+      parse({"-e", "threads,threads+nice19", "--column-arg", "threads+nice19=--workers=1",
+             "--server-arg=--send-buffer=0", "--phases", "long,sieve", "--warmup", "0"},
+            status);
+  REQUIRE(config);
+  CHECK_FALSE(config->runs(lab::bench_phase::throughput));
+  CHECK(config->runs(lab::bench_phase::sieve));
+  CHECK(config->warmup.count() == 0);
+  const auto plain = lab::bench_server_argv(*config, "threads");
+  const auto nice = lab::bench_server_argv(*config, "threads+nice19");
+  CHECK(contains(plain, {"--executor", "threads"}));
+  CHECK(contains(plain, {"--send-buffer=0"}));
+  CHECK_FALSE(contains(plain, {"--workers=1"}));
+  CHECK_FALSE(contains(plain, {"--worker-nice", "19"}));
+  CHECK(contains(nice, {"--executor", "threads"}));
+  CHECK(contains(nice, {"--worker-nice", "19"}));
+  CHECK(contains(nice, {"--workers=1"}));
+  CHECK(contains(nice, {"--send-buffer=0"}));
+  CHECK(contains(lab::bench_server_argv(*config, "threads", "sieve"), {"--workload", "sieve"}));
+
+  for (const auto& bad : {std::vector<std::string>{"-e", "fibers"},
+                          {"--column-arg", "threads+nice5=--workers=1"},
+                          {"--column-arg", "threads"},
+                          {"--phases", "warp"},
+                          {"--sieve-executor", "processes"},
+                          {"--primesieve", "/no/such/primesieve"}}) {
+    INFO(bad.front() << " " << bad.back());
+    status = 0;
+    CHECK_FALSE(parse(bad, status));
+    CHECK(status != 0);
+  }
+}
+
+TEST_CASE("The targets table says met, not met, failed, or no target", "[bench]") {
+  lab::bench_config config;
+  config.executors = {"inline", "threads", "threads+nice19"};
+  config.connection_counts = {1, 16};
+  lab::bench_results r;
+  r.cells = {{"baseline", 1, 1, 100'000, {}, {}, {}, ""},
+             {"baseline", 16, 1, 200'000, {}, {}, {}, ""},
+             {"inline", 1, 1, 10'000, {}, {}, {}, ""},
+             {"inline", 16, 1, 190'000, {}, {}, {}, ""},
+             {"threads", 16, 2, 100'000, {}, {}, {}, ""},
+             {"threads+nice19", 16, 1, 0, {}, {}, {}, "connection reset"}};
+  lab::executor_summary frozen, flowing;
+  frozen.executor = "inline";
+  frozen.retention = 0.0;
+  frozen.p99 = std::chrono::seconds{4};
+  frozen.p99_lower_bound = true;
+  flowing.executor = "threads";
+  flowing.retention = 0.85;
+  flowing.during_answered = 1000;
+  flowing.p99 = std::chrono::microseconds{2500};
+  r.long_runs = {frozen, flowing};
+  lab::idle_cell small, failed;
+  small.target = "inline";
+  small.requested = small.opened = 10'000;
+  small.rss_kib = 30 * 1024;
+  failed.target = "threads";
+  failed.requested = 10'000;
+  failed.error = "connection 4097 of 10000 failed: Connection refused";
+  r.idle = {small, failed};
+  lab::sieve_race sieve;
+  sieve.n = 1000;
+  sieve.skipped = "primesieve not found";
+  r.sieve = sieve;
+
+  const auto checks = lab::check_targets(r, config);
+  // One connection is wake-up bound: no target there.
+  CHECK_FALSE(find_check(checks, "throughput inline / baseline, 1 connections"));
+  const auto* in16 = find_check(checks, "throughput inline / baseline, 16 connections");
+  REQUIRE(in16);
+  CHECK(in16->measured == "0.95");
+  CHECK(in16->met == true);
+  const auto* th16 = find_check(checks, "throughput threads / baseline, 16 connections");
+  REQUIRE(th16);
+  CHECK(th16->target == ">= 0.70");
+  CHECK(th16->met == false);
+  const auto* nice16 = find_check(checks, "throughput threads+nice19 / baseline, 16 connections");
+  REQUIRE(nice16);
+  CHECK_THAT(nice16->measured, Catch::Contains("connection reset"));
+  CHECK(nice16->met == false);
+  const auto* inline_retention = find_check(checks, "retention inline during a long request");
+  REQUIRE(inline_retention);
+  CHECK_FALSE(inline_retention->met);
+  CHECK_FALSE(find_check(checks, "p99 latency inline during a long request"));
+  CHECK(find_check(checks, "retention threads during a long request")->met == true);
+  CHECK(find_check(checks, "p99 latency threads during a long request")->met == false);
+  CHECK(find_check(checks, "server RSS inline with 10000 idle connections")->met == true);
+  CHECK(find_check(checks, "server RSS threads with 10000 idle connections")->met == false);
+  const auto* s = find_check(checks, "sieve n=1000: server CPU time / primesieve -t1");
+  REQUIRE(s);
+  CHECK_FALSE(s->met);
+  CHECK_THAT(s->measured, Catch::StartsWith("skipped"));
+
+  const auto table = lab::format_targets(checks);
+  CHECK_THAT(table, Catch::StartsWith("targets (issue 7)\n"));
+  CHECK_THAT(table, Catch::Contains("NOT MET"));
+  CHECK_THAT(lab::targets_csv(checks), Catch::StartsWith("figure,target,measured,met\n"));
+  CHECK_THAT(lab::format_throughput(r.cells, config), Catch::Contains("1 (wake-up bound)"));
+}
+
+TEST_CASE("The /proc readers and the timed command read this process and echo", "[bench]") {
+  CHECK(lab::proc_status_kib(::getpid(), "VmRSS").value_or(0) > 0);
+  CHECK_FALSE(lab::proc_status_kib(::getpid(), "VmNothing"));
+  CHECK(lab::open_fd_count(::getpid()) >= 3);
+  CHECK(lab::process_cpu_time(::getpid()));
+  const auto echo = lab::find_on_path("echo");
+  REQUIRE_FALSE(echo.empty());
+  const auto run = lab::run_timed({echo.string(), "hello"});
+  CHECK(run.output == "hello\n");
+  CHECK(run.exit_status == 0);
+  CHECK(lab::find_on_path("primeloop-no-such-program").empty());
+}
+
+TEST_CASE("A short bench run prints every phase and the targets, and writes its files", "[bench]") {
+  const auto out = std::filesystem::temp_directory_path() /
+                   ("primeloop-bench-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(out);
+  child_process p({bin("primeloop-bench"),
+                   "-e",
+                   "threads",
+                   "-c",
+                   "4",
+                   "-r",
+                   "1",
+                   "-d",
+                   "1",
+                   "--warmup",
+                   "0",
+                   "--before",
+                   "1",
+                   "--during",
+                   "1",
+                   "--long-n",
+                   "20000",
+                   "--long-connections",
+                   "4",
+                   "--idle-connections",
+                   "100",
+                   "--sieve-n",
+                   "1000",
+                   "--sieve-rounds",
+                   "1",
+                   "--out",
+                   out.string()});
+  const auto text = p.read_all(std::chrono::seconds{60});
+  INFO(text);
+  REQUIRE(p.wait() == 0);
+  for (const char* section :
+       {"\nmachine: ", "\nthroughput: small requests (n=1)", "\nlong request: naive n=20000",
+        "\nidle connections: 100 opened", "\nsieve: n=1000", "\ntargets (issue 7)\n"}) {
+    CHECK_THAT(text, Catch::Contains(section));
+  }
+  CHECK_THAT(text, Catch::Contains("throughput threads / baseline, 4 connections"));
+  CHECK_THAT(text, Catch::Contains("retention threads during a long request"));
+  CHECK_THAT(text, Catch::Contains("p99 latency threads during a long request"));
+  CHECK_THAT(text, Catch::Contains("server RSS threads with 100 idle connections"));
+  CHECK_THAT(text, Catch::Contains("sieve n=1000: server CPU time / primesieve -t1"));
+  CHECK(first_line(out / "bench.csv") ==
+        "target,connections,depth,duration_s,rounds,best_round,rps,ratio_to_baseline,mean_us,"
+        "p50_us,p99_us,error");
+  CHECK(first_line(out / "bench-figures.csv") == "phase,target,figure,value,unit");
+  CHECK(first_line(out / "bench-targets.csv") == "figure,target,measured,met");
+  CHECK(first_line(out / "bench.txt").starts_with("command: primeloop-bench -e threads"));
+  std::filesystem::remove_all(out);
+}
