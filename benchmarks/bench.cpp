@@ -79,10 +79,15 @@ net::awaitable<void> throughput_phase(const bench_config& config, server_child& 
         auto best = std::find_if(cells.begin(), cells.end(), [&](const bench_cell& c) {
           return c.target == cell.target && c.connections == cell.connections;
         });
+        cell.worst_rps = cell.rps;
         if (best == cells.end()) {
           cells.push_back(std::move(cell));
-        } else if (!best->error.empty() || (cell.error.empty() && cell.rps > best->rps)) {
-          *best = std::move(cell);
+        } else {
+          const double worst = cell.error.empty() ? std::min(best->worst_rps, cell.rps) : 0;
+          if (!best->error.empty() || (cell.error.empty() && cell.rps > best->rps)) {
+            *best = std::move(cell);
+          }
+          best->worst_rps = worst;
         }
       }
     }

@@ -49,7 +49,7 @@ struct bench_config {
   // Throughput.
   std::vector<unsigned> connection_counts{1, 16, 64};  ///< one measurement per count and target
   unsigned duration_s = 1;                             ///< measured seconds per cell and round
-  unsigned rounds = 3;                                 ///< each cell keeps its best round
+  unsigned rounds = 5;                                 ///< each cell keeps its best round
   std::chrono::milliseconds warmup{300};               ///< load before each measurement
   unsigned depth = 1;                                  ///< pipelining depth
 
@@ -83,8 +83,9 @@ struct bench_config {
 struct bench_cell {
   std::string target;  ///< "baseline" or a column
   unsigned connections = 0;
-  unsigned round = 0;                                ///< the round this measurement comes from
-  double rps = 0;                                    ///< small requests answered per second
+  unsigned round = 0;    ///< the round this measurement comes from
+  double rps = 0;        ///< small requests answered per second
+  double worst_rps = 0;  ///< the worst round's (the spread says how noisy the machine was)
   std::chrono::nanoseconds mean{0}, p50{0}, p99{0};  ///< their latency
   std::string error;                                 ///< non-empty when the measurement failed
 };

@@ -92,7 +92,7 @@ std::vector<target_check> check_targets(const bench_results& results, const benc
       target_check t{fmt::format("throughput {} / baseline, {} connections", column, connections),
                      fmt::format(">= {:.2f}", target), "", false};
       if (const auto r = ratio(results.cells, *it)) {
-        t.measured = fmt::format("{:.2f}", *r);
+        t.measured = fmt::format("{:.3f}", *r);
         t.met = *r >= target;
       } else {
         t.measured = it->error.empty() ? "failed: no baseline" : "failed: " + it->error;
@@ -172,6 +172,22 @@ std::string format_throughput(const std::vector<bench_cell>& cells, const bench_
                          fmt::format("{:.0f} {}", c->rps, r ? fmt::format("{:.2f}", *r) : "-"));
     }
     out += "\n";
+  }
+  if (config.rounds > 1) {
+    // Two cores shared with the load client: where the scheduler puts the client and the
+    // server (one core or two) moves req/s by up to 2x from one round to the next.
+    out += fmt::format("round-to-round spread (worst round / best round):\n{:>18}", "");
+    for (const auto& n : names) out += fmt::format("{:>20}", n);
+    out += "\n";
+    for (const unsigned connections : config.connection_counts) {
+      out += fmt::format("{:>18}", connections_label(connections));
+      for (const auto& n : names) {
+        const auto* c = find(cells, n, connections);
+        out += fmt::format("{:>20}", c && c->rps > 0 ? fmt::format("{:.2f}", c->worst_rps / c->rps)
+                                                     : std::string("-"));
+      }
+      out += "\n";
+    }
   }
   // One connection, depth 1: every request is one round trip; the difference between an
   // executor's mean latency and inline's is what handing the work off and back costs.
@@ -298,13 +314,13 @@ std::string format_bench(const bench_results& results, const bench_config& confi
 std::string bench_csv(const std::vector<bench_cell>& cells, const bench_config& config) {
   std::string out =
       "target,connections,depth,duration_s,rounds,best_round,rps,ratio_to_baseline,mean_us,p50_us,"
-      "p99_us,error\n";
+      "p99_us,worst_round_rps,error\n";
   for (const auto& c : cells) {
     const auto r = ratio(cells, c);
-    out += fmt::format("{},{},{},{},{},{},{:.1f},{},{:.1f},{:.1f},{:.1f},{}\n", c.target,
+    out += fmt::format("{},{},{},{},{},{},{:.1f},{},{:.1f},{:.1f},{:.1f},{:.1f},{}\n", c.target,
                        c.connections, config.depth, config.duration_s, config.rounds, c.round,
                        c.rps, r ? fmt::format("{:.4f}", *r) : "", us(c.mean), us(c.p50), us(c.p99),
-                       csv_field(c.error));
+                       c.worst_rps, csv_field(c.error));
   }
   return out;
 }
