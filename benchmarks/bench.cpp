@@ -281,6 +281,9 @@ std::vector<std::string> bench_server_argv(const bench_config& config, const std
   lab.workers = config.workers;
   lab.server_flags = config.server_flags;
   auto argv = server_argv(lab, column);
+  if (const auto it = config.column_servers.find(column); it != config.column_servers.end()) {
+    argv.front() = it->second.string();
+  }
   if (const auto it = config.column_flags.find(column); it != config.column_flags.end()) {
     argv.insert(argv.end(), it->second.begin(), it->second.end());
   }

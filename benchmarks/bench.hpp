@@ -43,6 +43,9 @@ struct bench_config {
   std::vector<std::string> executors{"inline", "threads", "processes"};
   /// Extra server flags of one column only, by column name (--column-arg NAME=FLAG).
   std::map<std::string, std::vector<std::string>> column_flags;
+  /// Another primeloop-server binary for one column (--column-server NAME=PATH): a change's
+  /// before and after side by side in one run, e.g. columns threads and threads+nice0.
+  std::map<std::string, std::filesystem::path> column_servers;
   std::vector<bench_phase> phases{bench_phase::throughput, bench_phase::long_request,
                                   bench_phase::idle, bench_phase::sieve};  ///< what runs
 

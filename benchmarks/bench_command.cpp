@@ -23,7 +23,8 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       "with idle connections, and the sieve against primesieve"};
   bench_config config;
   std::string out_dir = config.out_dir.string(), server, baseline, primesieve;
-  std::vector<std::string> phases{"throughput", "long", "idle", "sieve"}, column_args;
+  std::vector<std::string> phases{"throughput", "long", "idle", "sieve"}, column_args,
+      column_servers;
   long warmup_ms = config.warmup.count();
   const CLI::Validator column_check(
       [](std::string& name) {
@@ -39,6 +40,11 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   app.add_option("--column-arg", column_args,
                  "COLUMN=FLAG: an extra server flag for that column only (repeatable), e.g. "
                  "--column-arg threads+nice19=--workers=1")
+      ->allow_extra_args(false);
+  app.add_option("--column-server", column_servers,
+                 "COLUMN=PATH: another primeloop-server for that column only (repeatable), to "
+                 "compare two builds in one run, e.g. -e threads,threads+nice0 "
+                 "--column-server threads+nice0=/tmp/before/primeloop-server")
       ->allow_extra_args(false);
   app.add_option("--phases", phases, "Phases to run")
       ->delimiter(',')
@@ -109,6 +115,17 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
                                    "'" + column + "' is not one of the columns (--executors)");
       }
       config.column_flags[column].push_back(a.substr(eq + 1));
+    }
+    for (const auto& a : column_servers) {
+      const auto eq = a.find('=');
+      const auto column = a.substr(0, eq);
+      if (eq == std::string::npos || eq + 1 == a.size() ||
+          std::find(config.executors.begin(), config.executors.end(), column) ==
+              config.executors.end()) {
+        throw CLI::ValidationError("--column-server",
+                                   "'" + a + "' is not COLUMN=PATH with a column of --executors");
+      }
+      config.column_servers[column] = a.substr(eq + 1);
     }
   } catch (const CLI::ParseError& e) {
     exit_code = app.exit(e);
