@@ -9,15 +9,14 @@
 namespace primeloop::executors {
 
 inline_executor::inline_executor(asio::any_io_executor /*loop*/, const executor_config& config)
-    : work_(config.work), timeout_(config.request_timeout), grace_(config.grace) {}
+    : work_(config.work),
+      timeout_(config.request_timeout),
+      grace_(config.grace),
+      watch_from_n_(first_costly_n(config.work)) {}
 
 namespace {
 
 using clock = std::chrono::steady_clock;
-
-/// Above this estimated cost a computation blocks the loop long enough to need the shutdown
-/// watch below; under it (about a millisecond) it is over before anyone could notice.
-constexpr double watch_cost = 1e6;
 
 /// What the interrupt check of an inline computation watches. The loop thread is blocked, so
 /// nothing else can tell it to stop: it looks for itself, every few thousand steps.
@@ -65,7 +64,8 @@ bool inline_executor::submit(std::uint64_t n, result_sink& sink, std::uint64_t t
   inline_watch watch;
   if (timeout_.count() > 0) watch.deadline = clock::now() + timeout_;
   watch.grace = grace_;
-  watch.watch_signals = estimated_cost(work_, n) >= watch_cost;
+  // A cheap computation (about a millisecond) is over before anyone could notice the freeze.
+  watch.watch_signals = n >= watch_from_n_;
   sigset_t old;
   if (watch.watch_signals) {
     // While the loop is frozen, asio's signal handler could only note a signal for later; so

@@ -25,21 +25,9 @@ using worker_protocol::request_msg;
 
 namespace {
 
-/// The smallest n whose estimated cost reaches `cost`: computed once, so that classifying a
-/// request on the hot path is one comparison.
-std::uint64_t first_costly_n(workload work, double cost) {
-  std::uint64_t lo = 1, hi = 1;
-  while (estimated_cost(work, hi) < cost && hi < (std::uint64_t{1} << 62)) hi *= 2;
-  while (lo < hi) {
-    const std::uint64_t mid = lo + (hi - lo) / 2;
-    if (estimated_cost(work, mid) < cost) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return lo;
-}
+/// Cheap requests of one pass of the loop that go to the same worker before the next worker is
+/// used: a handful of microseconds of work, worth less than a second wake-up.
+constexpr std::size_t cheap_batch = 8;
 
 /// Requests a worker may hold at once when all of them are cheap.
 constexpr std::size_t max_cheap_in_worker = 32;
@@ -93,7 +81,7 @@ process_pool_executor::process_pool_executor(asio::any_io_executor loop,
       timeout_(config.request_timeout),
       nice_(config.worker_nice),
       // About a millisecond of work: queueing behind that costs little latency.
-      cheap_below_n_(first_costly_n(config.work, 1e6)),
+      cheap_below_n_(first_costly_n(config.work)),
       parent_pid_(::getpid()),
       fail_at_start_([] {
         const char* v = std::getenv("PRIMELOOP_TEST_WORKER_EXIT");
@@ -272,13 +260,18 @@ void process_pool_executor::pump() {
         queue->pop_front();
         continue;
       }
-      // The least loaded worker that may take it: idle ones first.
+      // A cheap request joins a worker that already gets requests in this pass while that batch
+      // is small: one write and one wake-up carry several requests. Otherwise the least loaded
+      // worker that may take it, idle ones first.
       worker* best = nullptr;
+      const bool cheap = queue->front().cheap;
       for (const auto& w : workers_) {
-        if (w && dispatchable(*w, queue->front()) &&
-            (best == nullptr || w->in_flight.size() < best->in_flight.size())) {
+        if (!w || !dispatchable(*w, queue->front())) continue;
+        if (cheap && !w->out.empty() && w->in_flight.size() < cheap_batch) {
           best = w.get();
+          break;
         }
+        if (best == nullptr || w->in_flight.size() < best->in_flight.size()) best = w.get();
       }
       if (best == nullptr) break;
       job j = queue->front();

@@ -17,7 +17,8 @@ thread_pool_executor::thread_pool_executor(asio::any_io_executor loop,
       queue_limit_(config.queue_limit),
       timeout_(config.request_timeout),
       nice_(config.worker_nice),
-      gil_(config.lock) {
+      gil_(config.lock),
+      cheap_below_n_(first_costly_n(config.work)) {
   const std::size_t count = resolve_workers(config);
   running_.assign(count, nullptr);
   threads_.reserve(count);
@@ -65,12 +66,17 @@ bool thread_pool_executor::submit(std::uint64_t n, result_sink& sink, std::uint6
 void thread_pool_executor::publish() {
   publish_posted_ = false;
   if (staged_.empty()) return;
+  // One worker drains a run of cheap jobs faster than several woken for them; each costly job
+  // gets a worker of its own, so cheap ones never wait behind it while a thread sleeps.
+  const auto costly = static_cast<std::size_t>(std::count_if(
+      staged_.begin(), staged_.end(), [this](const job* j) { return j->n >= cheap_below_n_; }));
+  const std::size_t wanted = costly + (costly < staged_.size() ? 1 : 0);
   std::size_t wake = 0;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     queue_.insert(queue_.end(), staged_.begin(), staged_.end());
-    wake = std::min(idle_, staged_.size());
+    wake = std::min(idle_, wanted);
   }
   staged_.clear();
   if (wake == 1) {

@@ -109,4 +109,18 @@ double estimated_cost(workload w, std::uint64_t n) noexcept {
   return p;
 }
 
+std::uint64_t first_costly_n(workload w, double cost) noexcept {
+  std::uint64_t lo = 1, hi = 1;
+  while (estimated_cost(w, hi) < cost && hi < (std::uint64_t{1} << 62)) hi *= 2;
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    if (estimated_cost(w, mid) < cost) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
 }  // namespace primeloop

@@ -39,6 +39,14 @@ inline constexpr std::uint32_t interrupt_interval = 1U << 14;
 [[nodiscard]] std::optional<std::uint64_t> nth_prime_trial(std::uint64_t n, interrupt_check check);
 [[nodiscard]] std::optional<std::uint64_t> nth_prime_sieve(std::uint64_t n, interrupt_check check);
 
+/// Estimated steps under which a computation counts as cheap: about a millisecond, less than a
+/// wake-up of another thread or process is worth, and short enough to wait behind.
+inline constexpr double cheap_cost = 1e6;
+
+/// The smallest n whose estimated_cost reaches `cost`. Computed once per pool, so that telling
+/// a cheap request from a costly one on the hot path is one comparison.
+[[nodiscard]] std::uint64_t first_costly_n(workload w, double cost = cheap_cost) noexcept;
+
 /// A rough count of the elementary steps nth_prime(w, n) takes: used to keep cheap requests
 /// from queueing behind expensive ones. Only the order of magnitude matters.
 [[nodiscard]] double estimated_cost(workload w, std::uint64_t n) noexcept;

@@ -66,3 +66,14 @@ TEST_CASE("Cost estimates grow with n and rank the algorithms", "[workloads]") {
   CHECK(estimated_cost(workload::sieve, 100000) < estimated_cost(workload::trial, 100000));
   CHECK(estimated_cost(workload::trial, 100000) < estimated_cost(workload::naive, 100000));
 }
+
+TEST_CASE("The first costly n splits cheap from costly requests", "[workloads]") {
+  for (auto w : {workload::naive, workload::trial, workload::sieve}) {
+    const auto n = primeloop::first_costly_n(w);
+    INFO(primeloop::to_string(w) << " " << n);
+    CHECK(n > 1);
+    CHECK(primeloop::estimated_cost(w, n) >= primeloop::cheap_cost);
+    CHECK(primeloop::estimated_cost(w, n - 1) < primeloop::cheap_cost);
+  }
+  CHECK(primeloop::first_costly_n(workload::naive) < 100000);  // the lesson's long request
+}
