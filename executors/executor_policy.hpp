@@ -50,7 +50,7 @@ struct executor_config {
   std::size_t queue_limit = 10'000;           ///< requests waiting for a worker, past it ERR busy
   std::chrono::milliseconds request_timeout{0};  ///< 0: no limit
   std::chrono::milliseconds grace{2'000};  ///< shutdown: time left to work in flight (inline)
-  int worker_nice = 0;                        ///< added niceness of worker threads/processes
+  int worker_nice = 0;  ///< niceness of costly computations (costly_priority.hpp)
   gil* lock = nullptr;  ///< the interpreter-lock model the loop shares (--gil); null: off
 };
 

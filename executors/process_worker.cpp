@@ -1,5 +1,7 @@
 #include "executors/process_worker.hpp"
 
+#include "executors/costly_priority.hpp"
+
 #include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -63,7 +65,7 @@ void run_worker_process(int fd, int parent_pid, workload work, int nice) {
     ::close(fd);
   }
   close_other_descriptors();
-  if (nice > 0) ::setpriority(PRIO_PROCESS, 0, nice);
+  const std::uint64_t costly_from = first_costly_n(work);
 
   std::array<char, 64 * sizeof(request_msg)> in{};
   std::size_t have = 0;
@@ -79,6 +81,7 @@ void run_worker_process(int fd, int parent_pid, workload work, int nice) {
     for (std::size_t i = 0; i < count; ++i) {
       request_msg req{};
       std::memcpy(&req, in.data() + i * sizeof(request_msg), sizeof req);
+      const costly_priority priority(nice, req.n >= costly_from);
       const auto value = nth_prime(work, req.n);
       out[i] = reply_msg{value.value_or(0), value ? 1U : 0U};
     }

@@ -1,5 +1,7 @@
 #include "executors/thread_pool_executor.hpp"
 
+#include "executors/costly_priority.hpp"
+
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -183,10 +185,6 @@ struct stop_check {
 }  // namespace
 
 void thread_pool_executor::work(std::size_t index) {
-  if (nice_ > 0) {
-    // Linux applies setpriority to a single thread when given its thread id.
-    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice_);
-  }
   job* finished = nullptr;
   for (;;) {
     job* j = nullptr;
@@ -221,6 +219,7 @@ void thread_pool_executor::work(std::size_t index) {
     }
     waiting_.fetch_sub(1, std::memory_order_relaxed);
     if (post) asio::post(loop_, [this] { deliver(); });
+    const costly_priority priority(nice_, j->n >= cheap_below_n_);
     stop_check check{&j->stop, j->deadline, gil_};
     const auto value = [&] {
       // With --gil a worker computes only while it holds the lock, as a Python thread runs

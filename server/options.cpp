@@ -87,7 +87,8 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--worker-nice", o.pool.worker_nice,
-                 "Niceness added to worker threads/processes (0-19): the loop wins the CPU")
+                 "Niceness of costly computations (0-19): the loop and small requests win "
+                 "the CPU from a long one")
       ->check(CLI::Range(0, 19))
       ->capture_default_str();
   app.add_flag("--gil", o.gil,
