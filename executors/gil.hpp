@@ -48,6 +48,11 @@ class gil {
   [[nodiscard]] bool drop_requested() const noexcept {
     return drop_request_.load(std::memory_order_relaxed);
   }
+  /// Switches the model off for good: waiters return at once, acquire() no longer takes the
+  /// lock and release() frees only a lock really taken. For shutdown, so that every loop event
+  /// does not wait a switch interval (up to a second) while the server stops.
+  void disable();
+
   /// Times the lock went to a different thread than its last holder (CPython's switch_number).
   [[nodiscard]] std::uint64_t switches() const;
   /// Drop requests set by waiters since the start.
@@ -91,6 +96,7 @@ class gil {
   // Read without any mutex at every check point, as CPython's eval_breaker.
   std::atomic<bool> drop_request_{false};
   std::atomic<std::uint64_t> drop_requests_{0};
+  std::atomic<bool> disabled_{false};  // written under both mutexes, read anywhere
 };
 
 }  // namespace primeloop::executors

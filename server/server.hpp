@@ -177,6 +177,9 @@ class server {
 
   void begin_shutdown() {
     shutting_down_ = true;
+    // With --gil, every event of the loop could wait a switch interval (a second, say) for the
+    // lock: the model is switched off so that shutdown takes milliseconds, not seconds.
+    if (gil_) gil_->disable();
     fmt::print(stderr, "primeloop-server: shutting down ({} connections, grace {} ms)\n",
                ctx_.sessions.size(), options_.grace.count());
     std::fflush(stderr);

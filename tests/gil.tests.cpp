@@ -202,3 +202,27 @@ TEST_CASE("With --gil a small request waits for the long computation to yield th
   CHECK(clock_type::now() - sent >= std::chrono::seconds{1});
   a.close();  // the server cancels A's computation
 }
+
+TEST_CASE("Switching the model off frees every waiter at once", "[gil]") {
+  gil lock{std::chrono::hours{1}};  // no waiter would ever ask on its own
+  std::promise<void> holding, let_go;
+  std::thread holder([&] {
+    const gil::hold held(&lock);  // never reaches a check point
+    holding.set_value();
+    let_go.get_future().wait();
+  });
+  REQUIRE(holding.get_future().wait_for(default_deadline) == std::future_status::ready);
+  auto waiter = std::async(std::launch::async, [&] {
+    const gil::hold held(&lock);  // blocks: the holder has it
+    return true;
+  });
+  CHECK(waiter.wait_for(std::chrono::milliseconds(50)) == std::future_status::timeout);
+  lock.disable();
+  REQUIRE(waiter.wait_for(default_deadline) == std::future_status::ready);
+  CHECK(waiter.get());
+  {
+    const gil::hold again(&lock);  // off: returns at once though the holder still holds it
+  }
+  let_go.set_value();
+  holder.join();
+}
