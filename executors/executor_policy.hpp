@@ -2,6 +2,7 @@
 /// What an executor policy is: the one place that decides where the CPU work of a request runs.
 /// The server is a template over a type that satisfies executor_policy; --executor picks the
 /// instantiation (server/main.cpp).
+#include <atomic>
 #include <chrono>
 #include <concepts>
 #include <cstddef>
@@ -43,6 +44,13 @@ struct pool_stats {
   std::uint64_t respawns = 0;  ///< worker processes replaced since start
 };
 
+/// Set once by the server's signal watcher when SIGINT/SIGTERM arrives; read by computations
+/// that cannot wait for the loop to tell them (inline), from any thread.
+struct shutdown_flag {
+  std::atomic<bool> requested{false};
+  std::atomic<std::chrono::steady_clock::rep> at_ns{0};  ///< when, steady_clock ticks
+};
+
 /// Settings every policy reads; each uses the ones that mean something to it.
 struct executor_config {
   workload work = workload::naive;
@@ -50,6 +58,7 @@ struct executor_config {
   std::size_t queue_limit = 10'000;           ///< requests waiting for a worker, past it ERR busy
   std::chrono::milliseconds request_timeout{0};  ///< 0: no limit
   std::chrono::milliseconds grace{2'000};  ///< shutdown: time left to work in flight (inline)
+  const shutdown_flag* shutdown = nullptr;  ///< null: no signal watcher (tests of a pool alone)
   int worker_nice = 0;  ///< niceness of costly computations (costly_priority.hpp)
   gil* lock = nullptr;  ///< the interpreter-lock model the loop shares (--gil); null: off
 };

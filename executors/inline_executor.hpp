@@ -24,7 +24,7 @@ class inline_executor {
   workload work_;
   std::chrono::milliseconds timeout_;
   std::chrono::milliseconds grace_;
-  std::uint64_t watch_from_n_;  // costly computations watch for SIGINT/SIGTERM
+  const shutdown_flag* shutdown_;
 };
 
 static_assert(executor_policy<inline_executor>);

@@ -16,7 +16,6 @@
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <fmt/format.h>
 
@@ -25,6 +24,7 @@
 #include "server/options.hpp"
 #include "server/protocol.hpp"
 #include "server/session.hpp"
+#include "server/signal_watcher.hpp"
 #include "server/stats.hpp"
 
 namespace primeloop {
@@ -42,12 +42,11 @@ class server {
   /// Builds the pool first (the process pool forks here, before any thread or socket exists),
   /// then binds. Throws std::runtime_error with a readable message when it cannot listen.
   explicit server(server_options options)
-      : options_(std::move(options)),
+      : options_(watched(std::move(options), shutdown_)),
         errors_(options_.max_n, options_.max_line, options_.idle_timeout),
         gil_(make_gil(options_)),
         policy_(io_.get_executor(), options_.pool),
         acceptor_(io_),
-        signals_(io_, SIGINT, SIGTERM),
         accept_pause_(io_),
         grace_timer_(io_),
         publish_timer_(io_),
@@ -75,15 +74,21 @@ class server {
     std::fflush(stdout);
 
     start_accept();
-    wait_signal();
     publish_stats();
     stats_printer printer(counters_, options_.stats_interval);
+    signal_watcher watcher(shutdown_, [this](int sig, int count) { on_signal(sig, count); });
     io_.run();
     policy_.stop();
     return exit_code_;
   }
 
  private:
+  /// The options, with the flag the signal watcher sets handed to the policy.
+  static server_options watched(server_options options, const executors::shutdown_flag& flag) {
+    options.pool.shutdown = &flag;
+    return options;
+  }
+
   /// The interpreter-lock model when --gil asks for it: one lock for the loop and the pool.
   static std::unique_ptr<executors::gil> make_gil(server_options& options) {
     if (!options.gil) return nullptr;
@@ -160,26 +165,26 @@ class server {
     counters_.errors.fetch_add(1, std::memory_order_relaxed);
   }
 
-  void wait_signal() {
-    signals_.async_wait([this](asio::error_code ec, int sig) {
-      if (ec) return;
-      if (shutting_down_) {
-        // A second signal: leave now. The pool's stop kills and reaps its workers first.
-        fmt::print(stderr, "primeloop-server: second signal ({}), exiting now\n", sig);
-        policy_.stop();
-        std::fflush(stdout);
-        ::_exit(1);
-      }
+  /// Runs on the signal watcher's thread, not the loop's: the loop may be frozen by an inline
+  /// computation or waiting a whole switch interval for the --gil lock.
+  void on_signal(int sig, int count) {
+    if (count > 1) {
+      // A second signal: leave now. Worker processes die with the server (PR_SET_PDEATHSIG).
+      static constexpr char msg[] = "primeloop-server: second signal, exiting now\n";
+      [[maybe_unused]] const auto w = ::write(2, msg, sizeof msg - 1);
+      ::_exit(1);
+    }
+    // The lock model would make every event of the shutdown wait a switch interval (a second,
+    // say): it is switched off first, from here, since the loop may be waiting for it.
+    if (gil_) gil_->disable();
+    asio::post(io_, [this, sig] {
+      fmt::print(stderr, "primeloop-server: signal {} received\n", sig);
       begin_shutdown();
-      wait_signal();
     });
   }
 
   void begin_shutdown() {
     shutting_down_ = true;
-    // With --gil, every event of the loop could wait a switch interval (a second, say) for the
-    // lock: the model is switched off so that shutdown takes milliseconds, not seconds.
-    if (gil_) gil_->disable();
     fmt::print(stderr, "primeloop-server: shutting down ({} connections, grace {} ms)\n",
                ctx_.sessions.size(), options_.grace.count());
     std::fflush(stderr);
@@ -209,7 +214,6 @@ class server {
     if (!shutting_down_ || !ctx_.sessions.empty() || finished_) return;
     finished_ = true;
     grace_timer_.cancel();
-    signals_.cancel();
     policy_.stop();
     io_.stop();
   }
@@ -228,6 +232,10 @@ class server {
     });
   }
 
+  // Before anything that may start a thread: every thread inherits the blocked signals, and only
+  // the signal watcher takes them.
+  termination_signals_blocked signals_blocked_;
+  executors::shutdown_flag shutdown_;
   server_options options_;
   asio::io_context io_{1};
   protocol::error_lines errors_;
@@ -235,7 +243,6 @@ class server {
   std::unique_ptr<executors::gil> gil_;  // before policy_: outlives the pool's threads
   Policy policy_;
   tcp::acceptor acceptor_;
-  asio::signal_set signals_;
   asio::steady_timer accept_pause_;
   asio::steady_timer grace_timer_;
   asio::steady_timer publish_timer_;

@@ -1,8 +1,5 @@
 #include "server/stats.hpp"
 
-#include <pthread.h>
-#include <signal.h>
-
 #include <fmt/format.h>
 
 namespace primeloop {
@@ -10,17 +7,7 @@ namespace primeloop {
 stats_printer::stats_printer(const stats_counters& counters,
                              std::chrono::duration<double> interval, std::FILE* out)
     : counters_(counters), interval_(interval), out_(out) {
-  if (interval_.count() > 0) {
-    // The printer never takes SIGINT/SIGTERM: they must reach the loop thread, where the inline
-    // policy looks for them while it computes (inline_executor.cpp).
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    ::pthread_sigmask(SIG_BLOCK, &block, &old);
-    thread_ = std::jthread([this](std::stop_token st) { run(st); });
-    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  }
+  if (interval_.count() > 0) thread_ = std::jthread([this](std::stop_token st) { run(st); });
 }
 
 stats_printer::~stats_printer() {

@@ -1,0 +1,54 @@
+#include "server/signal_watcher.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+
+namespace primeloop {
+namespace {
+
+sigset_t termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+}  // namespace
+
+termination_signals_blocked::termination_signals_blocked() {
+  const sigset_t set = termination_signals();
+  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+signal_watcher::signal_watcher(executors::shutdown_flag& flag, handler on_signal)
+    : flag_(flag),
+      on_signal_(std::move(on_signal)),
+      thread_([this](std::stop_token stop) { run(stop); }) {}
+
+signal_watcher::~signal_watcher() {
+  thread_.request_stop();
+  thread_.join();
+}
+
+void signal_watcher::run(std::stop_token stop) {
+  const sigset_t set = termination_signals();
+  // Waits in short slices so that the destructor's stop request is seen promptly: the thread
+  // has no other way to be woken without a signal of its own.
+  const timespec slice{0, 50'000'000};
+  int count = 0;
+  while (!stop.stop_requested()) {
+    const int sig = ::sigtimedwait(&set, nullptr, &slice);
+    if (sig <= 0) continue;  // the slice ended (EAGAIN) or EINTR
+    if (++count == 1) {
+      flag_.at_ns.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                        std::memory_order_relaxed);
+      flag_.requested.store(true, std::memory_order_release);
+    }
+    on_signal_(sig, count);
+  }
+}
+
+}  // namespace primeloop
