@@ -30,18 +30,18 @@ signal_watcher::signal_watcher(executors::shutdown_flag& flag, handler on_signal
 
 signal_watcher::~signal_watcher() {
   thread_.request_stop();
+  // Wakes the watcher at once: a signal aimed at its thread alone, which it sees as a stop.
+  ::pthread_kill(thread_.native_handle(), SIGTERM);
   thread_.join();
 }
 
 void signal_watcher::run(std::stop_token stop) {
   const sigset_t set = termination_signals();
-  // Waits in short slices so that the destructor's stop request is seen promptly: the thread
-  // has no other way to be woken without a signal of its own.
-  const timespec slice{0, 50'000'000};
   int count = 0;
-  while (!stop.stop_requested()) {
-    const int sig = ::sigtimedwait(&set, nullptr, &slice);
-    if (sig <= 0) continue;  // the slice ended (EAGAIN) or EINTR
+  for (;;) {
+    const int sig = ::sigwaitinfo(&set, nullptr);
+    if (stop.stop_requested()) return;  // the destructor's wake-up, not a user's signal
+    if (sig <= 0) continue;             // EINTR
     if (++count == 1) {
       flag_.at_ns.store(std::chrono::steady_clock::now().time_since_epoch().count(),
                         std::memory_order_relaxed);
