@@ -219,6 +219,14 @@ void thread_pool_executor::work(std::size_t index) {
     }
     waiting_.fetch_sub(1, std::memory_order_relaxed);
     if (post) asio::post(loop_, [this] { deliver(); });
+    if (j->deadline != std::chrono::steady_clock::time_point::max() &&
+        std::chrono::steady_clock::now() >= j->deadline) {
+      // It waited in the queue past --request-timeout: it gets ERR timeout without using the
+      // worker, as the process pool does; a cheap computation would never reach a check point.
+      j->result = {0, errc::timeout};
+      finished = j;
+      continue;
+    }
     const costly_priority priority(nice_, j->n >= cheap_below_n_);
     stop_check check{&j->stop, j->deadline, gil_};
     const auto value = [&] {

@@ -34,13 +34,16 @@ void stats_printer::run(std::stop_token stop) {
     const double seconds = std::chrono::duration<double>(now - last_time).count();
     const auto rate = static_cast<std::uint64_t>(
         static_cast<double>(answered - last_answered) / (seconds > 0 ? seconds : 1.0) + 0.5);
-    fmt::print(out_, "stats: {} req/s in-flight {} queued {} busy {}/{} connections {} errors {}\n",
+    fmt::print(out_,
+               "stats: {} req/s in-flight {} queued {} busy {}/{} connections {} errors {} "
+               "respawns {}\n",
                rate, counters_.in_flight.load(std::memory_order_relaxed),
                counters_.queued.load(std::memory_order_relaxed),
                counters_.busy.load(std::memory_order_relaxed),
                counters_.workers.load(std::memory_order_relaxed),
                counters_.connections.load(std::memory_order_relaxed),
-               counters_.errors.load(std::memory_order_relaxed));
+               counters_.errors.load(std::memory_order_relaxed),
+               counters_.respawns.load(std::memory_order_relaxed));
     std::fflush(out_);
     last_answered = answered;
     last_time = now;

@@ -25,7 +25,8 @@ struct stats_counters {
   std::atomic<std::uint64_t> respawns{0};
 };
 
-/// Prints "stats: <N> req/s in-flight <a> queued <b> busy <c>/<w> connections <k> errors <e>"
+/// Prints "stats: <N> req/s in-flight <a> queued <b> busy <c>/<w> connections <k> errors <e>
+/// respawns <r>"
 /// every interval on its own thread, until destroyed.
 class stats_printer {
  public:
