@@ -38,9 +38,9 @@ class result_sink {
 
 /// Counters the stats line prints.
 struct pool_stats {
-  std::size_t queued = 0;   ///< accepted, not started
-  std::size_t busy = 0;     ///< workers computing now
-  std::size_t workers = 0;  ///< pool size (1 for inline: the loop itself)
+  std::size_t queued = 0;      ///< accepted, not started
+  std::size_t busy = 0;        ///< workers computing now
+  std::size_t workers = 0;     ///< pool size (1 for inline: the loop itself)
   std::uint64_t respawns = 0;  ///< worker processes replaced since start
 };
 
@@ -54,10 +54,10 @@ struct shutdown_flag {
 /// Settings every policy reads; each uses the ones that mean something to it.
 struct executor_config {
   workload work = workload::naive;
-  std::size_t workers = 0;                    ///< 0: one per core
-  std::size_t queue_limit = 10'000;           ///< requests waiting for a worker, past it ERR busy
+  std::size_t workers = 0;           ///< 0: one per core
+  std::size_t queue_limit = 10'000;  ///< requests waiting for a worker, past it ERR busy
   std::chrono::milliseconds request_timeout{0};  ///< 0: no limit
-  std::chrono::milliseconds grace{2'000};  ///< shutdown: time left to work in flight (inline)
+  std::chrono::milliseconds grace{2'000};        ///< shutdown: time left to work in flight (inline)
   const shutdown_flag* shutdown = nullptr;  ///< null: no signal watcher (tests of a pool alone)
   int worker_nice = 0;  ///< niceness of costly computations (costly_priority.hpp)
   gil* lock = nullptr;  ///< the interpreter-lock model the loop shares (--gil); null: off
@@ -69,18 +69,18 @@ template <class P>
 concept executor_policy =
     std::constructible_from<P, asio::any_io_executor, const executor_config&> &&
     requires(P& p, const P& cp, std::uint64_t n, result_sink& sink, std::uint64_t tag, errc e) {
-      { P::name } -> std::convertible_to<std::string_view>;
-      /// Starts computing the nth prime; false when the queue is full (nothing will be called).
-      { p.submit(n, sink, tag) } -> std::same_as<bool>;
-      /// Drops every computation of sink: queued ones are removed, running ones are stopped
-      /// (cooperatively, or by killing the worker process); sink hears nothing more.
-      { p.cancel_all(sink) } -> std::same_as<void>;
-      /// Completes every outstanding computation now with error e (shutdown past the grace).
-      { p.abort_all(e) } -> std::same_as<void>;
-      /// Stops the workers and waits for them: no thread or process is left.
-      { p.stop() } -> std::same_as<void>;
-      { cp.stats() } -> std::same_as<pool_stats>;
-    };
+  { P::name } -> std::convertible_to<std::string_view>;
+  /// Starts computing the nth prime; false when the queue is full (nothing will be called).
+  { p.submit(n, sink, tag) } -> std::same_as<bool>;
+  /// Drops every computation of sink: queued ones are removed, running ones are stopped
+  /// (cooperatively, or by killing the worker process); sink hears nothing more.
+  { p.cancel_all(sink) } -> std::same_as<void>;
+  /// Completes every outstanding computation now with error e (shutdown past the grace).
+  { p.abort_all(e) } -> std::same_as<void>;
+  /// Stops the workers and waits for them: no thread or process is left.
+  { p.stop() } -> std::same_as<void>;
+  { cp.stats() } -> std::same_as<pool_stats>;
+};
 
 /// The number of workers a config asks for, with 0 meaning one per core.
 [[nodiscard]] std::size_t resolve_workers(const executor_config& config) noexcept;

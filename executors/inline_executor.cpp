@@ -23,8 +23,8 @@ struct inline_watch {
   static bool poll(void* ctx) {
     auto* self = static_cast<inline_watch*>(ctx);
     const bool timed = self->deadline != clock::time_point::max();
-    const bool watched = self->shutdown != nullptr &&
-                         self->shutdown->requested.load(std::memory_order_acquire);
+    const bool watched =
+        self->shutdown != nullptr && self->shutdown->requested.load(std::memory_order_acquire);
     if (!timed && !watched) return false;  // the common case: no clock read
     const auto now = clock::now();
     if (now >= self->deadline) {
@@ -59,6 +59,8 @@ bool inline_executor::submit(std::uint64_t n, result_sink& sink, std::uint64_t t
 void inline_executor::cancel_all(result_sink& /*sink*/) {}
 void inline_executor::abort_all(errc /*e*/) {}
 void inline_executor::stop() {}
-pool_stats inline_executor::stats() const { return {0, 0, 1, 0}; }
+pool_stats inline_executor::stats() const {
+  return {0, 0, 1, 0};
+}
 
 }  // namespace primeloop::executors

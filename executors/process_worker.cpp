@@ -88,7 +88,8 @@ void run_worker_process(int fd, int parent_pid, workload work, int nice) {
     const std::size_t used = count * sizeof(request_msg);
     std::memmove(in.data(), in.data() + used, have - used);
     have -= used;
-    if (!write_all(worker_fd, reinterpret_cast<const char*>(out.data()), count * sizeof(reply_msg))) {
+    if (!write_all(worker_fd, reinterpret_cast<const char*>(out.data()),
+                   count * sizeof(reply_msg))) {
       ::_exit(0);
     }
   }

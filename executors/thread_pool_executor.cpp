@@ -27,7 +27,9 @@ thread_pool_executor::thread_pool_executor(asio::any_io_executor loop,
   for (std::size_t i = 0; i < count; ++i) threads_.emplace_back([this, i] { work(i); });
 }
 
-thread_pool_executor::~thread_pool_executor() { stop(); }
+thread_pool_executor::~thread_pool_executor() {
+  stop();
+}
 
 thread_pool_executor::job* thread_pool_executor::acquire(std::uint64_t n, result_sink& sink,
                                                          std::uint64_t tag) {
@@ -50,7 +52,9 @@ thread_pool_executor::job* thread_pool_executor::acquire(std::uint64_t n, result
   return j;
 }
 
-void thread_pool_executor::recycle(job* j) { free_.push_back(j); }
+void thread_pool_executor::recycle(job* j) {
+  free_.push_back(j);
+}
 
 bool thread_pool_executor::submit(std::uint64_t n, result_sink& sink, std::uint64_t tag) {
   if (stopped_ || waiting_.load(std::memory_order_relaxed) >= queue_limit_) return false;

@@ -67,7 +67,7 @@ class thread_pool_executor {
   bool stopping_ = false;        // under mutex_
   std::size_t idle_ = 0;         // under mutex_: threads waiting for a job
 
-  std::uint64_t cheap_below_n_;  // about a millisecond of work (first_costly_n)
+  std::uint64_t cheap_below_n_;          // about a millisecond of work (first_costly_n)
   std::atomic<std::size_t> waiting_{0};  // accepted, not started: checked against queue_limit_
 
   std::vector<std::unique_ptr<job>> jobs_;  // loop thread: every job ever made

@@ -8,19 +8,19 @@ namespace primeloop {
 
 /// Every condition the server reports to a client. Values are stable (tests and logs use them).
 enum class errc {
-  empty_line = 1,       ///< a line with no characters
-  not_a_number,         ///< anything but decimal digits
-  not_positive,         ///< 0 or a negative number
-  too_large,            ///< above --max-n (also numbers too long to fit 64 bits)
-  line_too_long,        ///< no newline within the line limit: the connection is closed
-  busy,                 ///< the executor's queue is full
-  worker_died,          ///< the worker process computing the request died
-  timeout,              ///< the request ran over --request-timeout
-  shutting_down,        ///< the server stopped before the answer was ready
-  too_many_connections, ///< past --max-connections
-  cancelled,            ///< the client went away (never sent: there is nobody to read it)
-  internal,             ///< a bug: the message says where
-  idle_timeout,         ///< nothing moved for --idle-timeout: the connection is closed
+  empty_line = 1,        ///< a line with no characters
+  not_a_number,          ///< anything but decimal digits
+  not_positive,          ///< 0 or a negative number
+  too_large,             ///< above --max-n (also numbers too long to fit 64 bits)
+  line_too_long,         ///< no newline within the line limit: the connection is closed
+  busy,                  ///< the executor's queue is full
+  worker_died,           ///< the worker process computing the request died
+  timeout,               ///< the request ran over --request-timeout
+  shutting_down,         ///< the server stopped before the answer was ready
+  too_many_connections,  ///< past --max-connections
+  cancelled,             ///< the client went away (never sent: there is nobody to read it)
+  internal,              ///< a bug: the message says where
+  idle_timeout,          ///< nothing moved for --idle-timeout: the connection is closed
 };
 
 /// The highest errc value: every value from 1 to it has a message.

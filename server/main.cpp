@@ -27,8 +27,10 @@ int main(int argc, char** argv) {
   try {
     using primeloop::executor_kind;
     switch (options.executor) {
-      case executor_kind::inline_: return serve<primeloop::executors::inline_executor>(options);
-      case executor_kind::threads: return serve<primeloop::executors::thread_pool_executor>(options);
+      case executor_kind::inline_:
+        return serve<primeloop::executors::inline_executor>(options);
+      case executor_kind::threads:
+        return serve<primeloop::executors::thread_pool_executor>(options);
       case executor_kind::processes:
         return serve<primeloop::executors::process_pool_executor>(options);
     }

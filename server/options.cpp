@@ -8,9 +8,12 @@ namespace primeloop {
 
 std::string_view to_string(executor_kind k) noexcept {
   switch (k) {
-    case executor_kind::inline_: return "inline";
-    case executor_kind::threads: return "threads";
-    case executor_kind::processes: return "processes";
+    case executor_kind::inline_:
+      return "inline";
+    case executor_kind::threads:
+      return "threads";
+    case executor_kind::processes:
+      return "processes";
   }
   return "?";
 }

@@ -28,7 +28,7 @@ struct server_options {
   std::chrono::duration<double> stats_interval{1.0};  ///< 0: no stats lines
   std::uint64_t max_n = protocol::default_max_n;
   std::size_t max_line = protocol::default_max_line;
-  std::size_t max_pipeline = 1024;       ///< unanswered requests per connection before it stops reading
+  std::size_t max_pipeline = 1024;  ///< unanswered requests per connection before it stops reading
   std::size_t max_connections = 16384;  ///< past it: ERR too many connections, close
   std::size_t send_buffer = 64 * 1024;  ///< SO_SNDBUF per connection; 0: the kernel's sizing
   std::chrono::milliseconds idle_timeout{60'000};  ///< 0: never

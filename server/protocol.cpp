@@ -12,8 +12,8 @@ request parse_request(std::string_view line, std::uint64_t max_n) noexcept {
   if (line.empty()) return {0, errc::empty_line};
   const bool negative = line.front() == '-';
   const std::string_view digits = negative ? line.substr(1) : line;
-  if (digits.empty() || !std::all_of(digits.begin(), digits.end(),
-                                     [](char c) { return c >= '0' && c <= '9'; })) {
+  if (digits.empty() ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return {0, errc::not_a_number};
   }
   if (negative) return {0, errc::not_positive};  // "-0" included: n counts from 1
@@ -37,14 +37,16 @@ std::string format_error(errc e, std::uint64_t max_n, std::size_t max_line,
                          std::chrono::milliseconds idle_timeout) {
   const std::string reason = make_error_code(e).message();
   switch (e) {
-    case errc::too_large: return fmt::format("ERR {}: the limit is {}\n", reason, max_n);
+    case errc::too_large:
+      return fmt::format("ERR {}: the limit is {}\n", reason, max_n);
     case errc::line_too_long:
       return fmt::format("ERR line too long: no newline within {} bytes, closing\n", max_line);
     case errc::idle_timeout:
       if (idle_timeout.count() <= 0) break;
       return fmt::format("ERR idle timeout: nothing received for {} s, closing\n",
                          std::chrono::duration<double>(idle_timeout).count());
-    default: break;
+    default:
+      break;
   }
   return fmt::format("ERR {}\n", reason);
 }
@@ -83,7 +85,9 @@ std::span<char> line_framer::prepare() noexcept {
   return {buf_.get() + end_, capacity_ - end_};
 }
 
-void line_framer::commit(std::size_t n) noexcept { end_ += n; }
+void line_framer::commit(std::size_t n) noexcept {
+  end_ += n;
+}
 
 line_framer::event line_framer::next() noexcept {
   if (failed_) return {status::too_long, {}};

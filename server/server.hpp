@@ -13,11 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
-#include <fmt/format.h>
 
 #include "executors/executor_policy.hpp"
 #include "executors/gil.hpp"
@@ -50,7 +50,7 @@ class server {
         accept_pause_(io_),
         grace_timer_(io_),
         publish_timer_(io_),
-        ctx_{policy_, options_, errors_, counters_, {}, false, [this] { finish_if_idle(); },
+        ctx_{policy_,   options_, errors_, counters_, {}, false, [this] { finish_if_idle(); },
              gil_.get()} {
     const std::size_t files = raise_open_file_limit();
     if (files < options_.max_connections + 64) {
@@ -106,16 +106,19 @@ class server {
   void open_acceptor() {
     asio::error_code ec;
     const auto address = asio::ip::make_address(options_.bind, ec);
-    if (ec) throw std::runtime_error(fmt::format("cannot bind: '{}' is not an IP address", options_.bind));
+    if (ec)
+      throw std::runtime_error(
+          fmt::format("cannot bind: '{}' is not an IP address", options_.bind));
     const tcp::endpoint ep{address, options_.port};
     const auto fail = [&](std::string_view step) {
-      return std::runtime_error(fmt::format("cannot {} {}:{}: {}", step, options_.bind,
-                                            options_.port, ec.message()));
+      return std::runtime_error(
+          fmt::format("cannot {} {}:{}: {}", step, options_.bind, options_.port, ec.message()));
     };
     if (acceptor_.open(ep.protocol(), ec); ec) throw fail("open a socket for");
     acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
     if (acceptor_.bind(ep, ec); ec) throw fail("bind");
-    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) throw fail("listen on");
+    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec)
+      throw fail("listen on");
   }
 
   void start_accept() {
@@ -125,7 +128,8 @@ class server {
         // Out of descriptors (EMFILE/ENFILE) or a passing error: retrying at once would spin
         // the loop at 100% CPU, so pause accepting briefly; the loop keeps serving.
         if (!warned_accept_) {
-          fmt::print(stderr, "primeloop-server: accept failed: {}; pausing accepts\n", ec.message());
+          fmt::print(stderr, "primeloop-server: accept failed: {}; pausing accepts\n",
+                     ec.message());
           warned_accept_ = true;
         }
         accept_pause_.expires_after(std::chrono::milliseconds(50));

@@ -4,8 +4,8 @@
 
 namespace primeloop {
 
-stats_printer::stats_printer(const stats_counters& counters,
-                             std::chrono::duration<double> interval, std::FILE* out)
+stats_printer::stats_printer(const stats_counters& counters, std::chrono::duration<double> interval,
+                             std::FILE* out)
     : counters_(counters), interval_(interval), out_(out) {
   if (interval_.count() > 0) thread_ = std::jthread([this](std::stop_token st) { run(st); });
 }

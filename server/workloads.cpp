@@ -9,9 +9,12 @@ namespace primeloop {
 
 std::string_view to_string(workload w) noexcept {
   switch (w) {
-    case workload::naive: return "naive";
-    case workload::trial: return "trial";
-    case workload::sieve: return "sieve";
+    case workload::naive:
+      return "naive";
+    case workload::trial:
+      return "trial";
+    case workload::sieve:
+      return "sieve";
   }
   return "?";
 }
@@ -25,9 +28,12 @@ std::optional<workload> parse_workload(std::string_view s) noexcept {
 
 std::optional<std::uint64_t> nth_prime(workload w, std::uint64_t n, interrupt_check check) {
   switch (w) {
-    case workload::naive: return nth_prime_naive(n, check);
-    case workload::trial: return nth_prime_trial(n, check);
-    case workload::sieve: return nth_prime_sieve(n, check);
+    case workload::naive:
+      return nth_prime_naive(n, check);
+    case workload::trial:
+      return nth_prime_trial(n, check);
+    case workload::sieve:
+      return nth_prime_sieve(n, check);
   }
   return std::nullopt;
 }
@@ -102,9 +108,12 @@ double estimated_cost(workload w, std::uint64_t n) noexcept {
   const double x = static_cast<double>(std::max<std::uint64_t>(n, 2));
   const double p = x * std::log(x) + 2;  // about the nth prime
   switch (w) {
-    case workload::naive: return x * p / 4;              // each prime costs p/2 divisions
-    case workload::trial: return x * std::sqrt(p) / 2;  // each prime costs sqrt(p)/2
-    case workload::sieve: return p;
+    case workload::naive:
+      return x * p / 4;  // each prime costs p/2 divisions
+    case workload::trial:
+      return x * std::sqrt(p) / 2;  // each prime costs sqrt(p)/2
+    case workload::sieve:
+      return p;
   }
   return p;
 }

@@ -154,7 +154,8 @@ TEST_CASE("SIGTERM stops the server with status 0", "[server]") {
   }
 }
 
-TEST_CASE("SIGTERM during a long inline computation ends it after the grace", "[server][shutdown]") {
+TEST_CASE("SIGTERM during a long inline computation ends it after the grace",
+          "[server][shutdown]") {
   // The loop is frozen by the computation; the computation itself notices the signal.
   auto s = start_server({"--executor", "inline", "--stats-interval", "0.02", "--grace", "0.2"});
   line_client a(s.port);
@@ -213,8 +214,8 @@ TEST_CASE("A client that closes during a long request frees the worker", "[serve
 TEST_CASE("A request that waited in the queue past the timeout gets ERR timeout", "[server]") {
   for (const std::string ex : {"threads", "processes"}) {
     INFO(ex);
-    auto s = start_server({"--executor", ex, "--stats-interval", "0", "--workers", "1",
-                           "--request-timeout", "0.3"});
+    auto s = start_server(
+        {"--executor", ex, "--stats-interval", "0", "--workers", "1", "--request-timeout", "0.3"});
     line_client c(s.port);
     c.send("100000\n1\n");  // the 1 waits behind the long one for the whole timeout
     for (int i = 0; i < 2; ++i) {

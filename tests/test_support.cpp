@@ -58,7 +58,9 @@ std::optional<std::string> read_line_from(int fd, std::string& pending, millisec
 
 }  // namespace
 
-std::string bin(std::string_view name) { return std::string(PRIMELOOP_BIN_DIR) + "/" + std::string(name); }
+std::string bin(std::string_view name) {
+  return std::string(PRIMELOOP_BIN_DIR) + "/" + std::string(name);
+}
 
 child_process::child_process(std::vector<std::string> argv) {
   int fds[2];
@@ -178,7 +180,9 @@ line_client::line_client(std::uint16_t port) {
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-line_client::~line_client() { close(); }
+line_client::~line_client() {
+  close();
+}
 
 void line_client::close() {
   if (fd_ >= 0) ::close(fd_);
@@ -210,7 +214,9 @@ bool line_client::wait_closed(milliseconds deadline) {
   }
 }
 
-void line_client::shutdown_send() const { ::shutdown(fd_, SHUT_WR); }
+void line_client::shutdown_send() const {
+  ::shutdown(fd_, SHUT_WR);
+}
 
 std::optional<std::string> ask(std::uint16_t port, std::string_view line) {
   line_client c(port);
