@@ -1,6 +1,5 @@
 #include "benchmarks/lab_support.hpp"
 
-#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -72,17 +71,6 @@ machine_info read_machine() {
 std::string describe_cpus(const machine_info& m) {
   return fmt::format("{} cpus ({}), {}", m.cpus,
                      m.cpu_model.empty() ? "unknown model" : m.cpu_model, m.kernel);
-}
-
-std::size_t raise_open_file_limit() noexcept {
-  rlimit lim{};
-  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
-  if (lim.rlim_cur < lim.rlim_max) {
-    rlimit raised = lim;
-    raised.rlim_cur = lim.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
-  }
-  return static_cast<std::size_t>(lim.rlim_cur);
 }
 
 }  // namespace primeloop::lab

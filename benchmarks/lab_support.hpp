@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "server/open_files.hpp"
+
 namespace primeloop::lab {
 
 /// The path of a program next to the running one (/proc/self/exe's directory), or explicit when
@@ -33,6 +35,6 @@ struct machine_info {
 
 /// Raises this process's soft RLIMIT_NOFILE to its hard limit (thousands of connections need
 /// as many descriptors). Returns the soft limit now in force.
-std::size_t raise_open_file_limit() noexcept;
+
 
 }  // namespace primeloop::lab

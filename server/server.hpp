@@ -1,7 +1,6 @@
 #pragma once
 /// The server: owns the io_context, the acceptor, the signals, the executor policy and every
 /// session. A template over the policy; server/main.cpp picks the instantiation.
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -21,6 +20,7 @@
 
 #include "executors/executor_policy.hpp"
 #include "executors/gil.hpp"
+#include "server/open_files.hpp"
 #include "server/options.hpp"
 #include "server/protocol.hpp"
 #include "server/session.hpp"
@@ -29,8 +29,6 @@
 
 namespace primeloop {
 
-/// Raises the soft limit on open files to the hard limit; returns the new soft limit.
-std::size_t raise_open_file_limit() noexcept;
 
 /// Logs an error that ended a coroutine; operation_aborted and end of stream never get here.
 void log_exception(std::string_view where, std::exception_ptr e) noexcept;
