@@ -33,8 +33,4 @@ struct machine_info {
 /// "2 cpus (AMD EPYC), Linux 6.1.0 x86_64".
 [[nodiscard]] std::string describe_cpus(const machine_info& m);
 
-/// Raises this process's soft RLIMIT_NOFILE to its hard limit (thousands of connections need
-/// as many descriptors). Returns the soft limit now in force.
-
-
 }  // namespace primeloop::lab
