@@ -3,6 +3,7 @@
 /// writer that sends every reply that is ready in one write. Everything here runs on the loop
 /// thread; results come back from the executor policy through on_result, also on the loop thread.
 #include <linux/sockios.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 
 #include <chrono>
@@ -155,8 +156,17 @@ class session final : public executors::result_sink,
       if (replies_.size() >= ctx_.options.max_pipeline) {
         // Back-pressure: the client must read its replies first. Then frame the lines already
         // buffered before reading more: the client may have sent them all and be waiting.
+        // Not reading means not seeing the client leave. After eof_linger with no reply
+        // written, look for its end of stream past the unread requests: a client that is gone
+        // gets its work cancelled, as it would while reading. One whose answers keep flowing
+        // (a pipelining client that half-closed and reads) is left alone.
         while (!closed_ && !stop_reading_ && replies_.size() >= ctx_.options.max_pipeline) {
-          co_await wait_event();
+          const auto until = clock::now() + eof_linger;
+          co_await wait_event(until);
+          if (!closed_ && clock::now() >= until && peer_closed()) {
+            close();
+            co_return;
+          }
         }
         continue;
       }
@@ -299,6 +309,13 @@ class session final : public executors::result_sink,
     asio::error_code ec;
     socket_.non_blocking(true, ec);
     if (!ec) socket_.write_some(net::buffer(text.data(), text.size()), ec);
+  }
+
+  /// True when the client shut down its sending side or reset the connection, even with unread
+  /// requests still buffered in the kernel (POLLRDHUP sees past them; a read would not).
+  [[nodiscard]] bool peer_closed() noexcept {
+    pollfd p{socket_.native_handle(), POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
   }
 
   /// Wakes the coroutine if it waits for replies to drain or results to come.

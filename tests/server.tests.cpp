@@ -226,3 +226,29 @@ TEST_CASE("A request that waited in the queue past the timeout gets ERR timeout"
     CHECK(ask(s.port, "10\n") == "29");  // the worker is free again
   }
 }
+
+TEST_CASE("A client held back by the pipeline limit that closes frees the worker",
+          "[server][eof]") {
+  auto s = start_server({"--executor", "threads", "--stats-interval", "0.02", "--workers", "1",
+                         "--max-pipeline", "4"});
+  {
+    line_client a(s.port);
+    std::string costly;
+    for (int i = 0; i < 8; ++i) costly += "100000\n";  // 4 dispatched, 4 left unread
+    a.send(costly);
+    REQUIRE(s.proc.wait_for_line("in-flight 4 queued 3 busy 1/1"));
+  }  // closed with requests unread by the server: it is not reading, yet must notice
+  CHECK(s.proc.wait_for_line("in-flight 0 queued 0 busy 0/1"));
+}
+
+TEST_CASE("A pipelining client that half-closes past the pipeline limit gets every answer",
+          "[server][eof]") {
+  auto s = start_server({"--executor", "threads", "--stats-interval", "0", "--max-pipeline", "64"});
+  line_client c(s.port);
+  std::string many;
+  for (int i = 0; i < 3000; ++i) many += "1\n";
+  c.send(many);
+  c.shutdown_send();
+  for (int i = 0; i < 3000; ++i) REQUIRE(c.read_line() == "2");
+  CHECK(c.wait_closed());
+}
