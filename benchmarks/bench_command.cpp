@@ -163,29 +163,14 @@ int run_bench_command(const bench_config& config) {
   fmt::print("primeloop-bench: {}\nmachine: {}; load average {}\n", config.command,
              describe_cpus(machine), machine.loadavg);
   std::fflush(stdout);
-  asio::io_context io;
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  bench_results results;
-  int status = 1;
   const auto progress = [](const std::string& line) {
     fmt::print("{}\n", line);
     std::fflush(stdout);
   };
-  asio::co_spawn(io, run_bench(config, progress), [&](std::exception_ptr e, bench_results r) {
-    signals.cancel();
-    if (e) return report_exception("primeloop-bench", e);
-    results = std::move(r);
-    status = 0;
-  });
-  // Interrupted: stopping the loop destroys the run, and with it each server child (killed).
-  signals.async_wait([&](std::error_code ec, int) {
-    if (ec) return;
-    fmt::print(stderr, "primeloop-bench: interrupted\n");
-    status = 130;
-    io.stop();
-  });
-  io.run();
-  if (status != 0) return status;
+  int status = 1;
+  const auto finished = run_interruptible("primeloop-bench", run_bench(config, progress), status);
+  if (!finished) return status;
+  const bench_results& results = *finished;
   const auto report = format_bench(results, config);
   fmt::print("\n{}", report);
   const auto csv = config.out_dir / "bench.csv";

@@ -92,27 +92,11 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
 int run_lab_command(const lab_config& config) {
   fmt::print("primeloop lab: {}\nserver: {}\n", describe_scenario(config), config.server.string());
   std::fflush(stdout);
-  asio::io_context io;
-  asio::signal_set signals(io, SIGINT, SIGTERM);
   live_table table(config, stdout);
-  std::vector<executor_run> runs;
   int status = 1;
-  asio::co_spawn(io, run_lab(config, table),
-                 [&](std::exception_ptr e, std::vector<executor_run> r) {
-                   signals.cancel();
-                   if (e) return report_exception("primeloop-lab", e);
-                   runs = std::move(r);
-                   status = 0;
-                 });
-  // Interrupted: stopping the loop destroys the run, and with it each server child (killed).
-  signals.async_wait([&](std::error_code ec, int) {
-    if (ec) return;
-    fmt::print(stderr, "primeloop-lab: interrupted\n");
-    status = 130;
-    io.stop();
-  });
-  io.run();
-  if (status != 0) return status;
+  const auto finished = run_interruptible("primeloop-lab", run_lab(config, table), status);
+  if (!finished) return status;
+  const std::vector<executor_run>& runs = *finished;
 
   std::vector<executor_summary> rows;
   for (const auto& r : runs) rows.push_back(summarize(r, config));

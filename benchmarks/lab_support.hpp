@@ -3,8 +3,15 @@
 #include <cstddef>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include <fmt/format.h>
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
 
 #include "server/open_files.hpp"
 
@@ -32,5 +39,33 @@ struct machine_info {
 [[nodiscard]] machine_info read_machine();
 /// "2 cpus (AMD EPYC), Linux 6.1.0 x86_64".
 [[nodiscard]] std::string describe_cpus(const machine_info& m);
+
+/// Runs `task` on a loop of its own until it finishes or SIGINT/SIGTERM interrupts it. An
+/// interruption stops the loop, which destroys the run and with it every server child it
+/// started. Returns the task's result, or nullopt with `status` set: 130 when interrupted, 1
+/// after an exception (printed as "<program>: ...").
+template <class T>
+[[nodiscard]] std::optional<T> run_interruptible(std::string_view program, asio::awaitable<T> task,
+                                                 int& status) {
+  asio::io_context io;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  std::optional<T> result;
+  status = 1;
+  asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T r) {
+    signals.cancel();
+    if (e) return report_exception(program, e);
+    result = std::move(r);
+    status = 0;
+  });
+  signals.async_wait([&](std::error_code ec, int) {
+    if (ec) return;
+    fmt::print(stderr, "{}: interrupted\n", program);
+    status = 130;
+    io.stop();
+  });
+  io.run();
+  if (status != 0) result.reset();
+  return result;
+}
 
 }  // namespace primeloop::lab
