@@ -1,5 +1,8 @@
 #include "clients/report.hpp"
 
+#include <string>
+#include <vector>
+
 #include <fmt/format.h>
 
 namespace primeloop::clients {
@@ -7,6 +10,35 @@ namespace {
 
 double us(std::chrono::nanoseconds d) {
   return static_cast<double>(d.count()) / 1e3;
+}
+
+/// One named value of a machine-readable line: the CSV and JSON forms list the same fields in
+/// the same order, so they are written from one list.
+struct field {
+  std::string_view name;
+  std::string value;
+};
+
+std::string csv_header(const std::vector<field>& fields) {
+  std::string out;
+  for (const auto& f : fields) out += fmt::format("{}{}", out.empty() ? "" : ",", f.name);
+  return out + "\n";
+}
+
+std::string csv_row(const std::vector<field>& fields) {
+  std::string out;
+  for (const auto& f : fields) out += fmt::format("{}{}", out.empty() ? "" : ",", f.value);
+  return out + "\n";
+}
+
+std::string json_object(std::string_view type, const std::vector<field>& fields) {
+  std::string out = fmt::format("{{\"type\":\"{}\"", type);
+  for (const auto& f : fields) out += fmt::format(",\"{}\":{}", f.name, f.value);
+  return out + "}\n";
+}
+
+std::string one_decimal(double v) {
+  return fmt::format("{:.1f}", v);
 }
 
 }  // namespace
@@ -18,22 +50,36 @@ std::string human_duration(std::chrono::nanoseconds d) {
   return fmt::format("{:.2f} s", ns / 1e9);
 }
 
+namespace {
+
+/// The fields of one per-second line; JSON spells the flag as a boolean, CSV as 0/1.
+std::vector<field> second_fields(const second_sample& s, output_format f) {
+  const bool json = f == output_format::json;
+  return {
+      {"second", std::to_string(s.second)},
+      {"requests", std::to_string(s.completed)},
+      {"errors", std::to_string(s.errors)},
+      {"p50_us", one_decimal(us(s.p50))},
+      {"p99_us", one_decimal(us(s.p99))},
+      {"max_us", one_decimal(us(s.max))},
+      {"long_active", s.long_active ? (json ? "true" : "1") : (json ? "false" : "0")},
+      {"long_completed", std::to_string(s.long_completed)},
+  };
+}
+
+}  // namespace
+
 std::string format_header(output_format f) {
   if (f != output_format::csv) return {};
-  return "second,requests,errors,p50_us,p99_us,max_us,long_active,long_completed\n";
+  return csv_header(second_fields({}, f));
 }
 
 std::string format_second(const second_sample& s, output_format f) {
   switch (f) {
     case output_format::csv:
-      return fmt::format("{},{},{},{:.1f},{:.1f},{:.1f},{},{}\n", s.second, s.completed, s.errors,
-                         us(s.p50), us(s.p99), us(s.max), s.long_active ? 1 : 0, s.long_completed);
+      return csv_row(second_fields(s, f));
     case output_format::json:
-      return fmt::format(
-          "{{\"type\":\"second\",\"second\":{},\"requests\":{},\"errors\":{},\"p50_us\":{:.1f},"
-          "\"p99_us\":{:.1f},\"max_us\":{:.1f},\"long_active\":{},\"long_completed\":{}}}\n",
-          s.second, s.completed, s.errors, us(s.p50), us(s.p99), us(s.max), s.long_active,
-          s.long_completed);
+      return json_object("second", second_fields(s, f));
     case output_format::text:
       break;
   }
@@ -46,24 +92,28 @@ std::string format_second(const second_sample& s, output_format f) {
 std::string format_summary(const load_result& r, output_format f) {
   const auto& c = r.config;
   const auto& h = r.total;
+  const std::vector<field> fields{
+      {"connections", std::to_string(c.connections)},
+      {"depth", std::to_string(c.depth)},
+      {"n", std::to_string(c.n)},
+      {"duration_s", std::to_string(c.duration_s)},
+      {"total", std::to_string(r.completed)},
+      {"errors", std::to_string(r.errors)},
+      {"mean_rps", one_decimal(r.mean_rps())},
+      {"p50_us", one_decimal(us(h.percentile(0.5)))},
+      {"p99_us", one_decimal(us(h.percentile(0.99)))},
+      {"max_us", one_decimal(us(h.max()))},
+      {"unfinished", std::to_string(r.unfinished)},
+      {"oldest_unfinished_us", one_decimal(us(r.oldest_unfinished))},
+      {"long_n", std::to_string(c.long_n.value_or(0))},
+      {"long_completed", std::to_string(r.long_completed)},
+      {"connection_failures", std::to_string(r.connection_failures)},
+  };
   switch (f) {
     case output_format::csv:
-      return fmt::format(
-          "\nconnections,depth,n,duration_s,total,errors,mean_rps,p50_us,p99_us,max_us,"
-          "unfinished,oldest_unfinished_us,long_n,long_completed,connection_failures\n"
-          "{},{},{},{},{},{},{:.1f},{:.1f},{:.1f},{:.1f},{},{:.1f},{},{},{}\n",
-          c.connections, c.depth, c.n, c.duration_s, r.completed, r.errors, r.mean_rps(),
-          us(h.percentile(0.5)), us(h.percentile(0.99)), us(h.max()), r.unfinished,
-          us(r.oldest_unfinished), c.long_n.value_or(0), r.long_completed, r.connection_failures);
+      return "\n" + csv_header(fields) + csv_row(fields);
     case output_format::json:
-      return fmt::format(
-          "{{\"type\":\"summary\",\"connections\":{},\"depth\":{},\"n\":{},\"duration_s\":{},"
-          "\"total\":{},\"errors\":{},\"mean_rps\":{:.1f},\"p50_us\":{:.1f},\"p99_us\":{:.1f},"
-          "\"max_us\":{:.1f},\"unfinished\":{},\"oldest_unfinished_us\":{:.1f},\"long_n\":{},"
-          "\"long_completed\":{},\"connection_failures\":{}}}\n",
-          c.connections, c.depth, c.n, c.duration_s, r.completed, r.errors, r.mean_rps(),
-          us(h.percentile(0.5)), us(h.percentile(0.99)), us(h.max()), r.unfinished,
-          us(r.oldest_unfinished), c.long_n.value_or(0), r.long_completed, r.connection_failures);
+      return json_object("summary", fields);
     case output_format::text:
       break;
   }
