@@ -29,7 +29,6 @@
 
 namespace primeloop {
 
-
 /// Logs an error that ended a coroutine; operation_aborted and end of stream never get here.
 void log_exception(std::string_view where, std::exception_ptr e) noexcept;
 
@@ -77,7 +76,7 @@ class server {
     signal_watcher watcher(shutdown_, [this](int sig, int count) { on_signal(sig, count); });
     io_.run();
     policy_.stop();
-    return exit_code_;
+    return 0;  // a failure to start throws; a second signal exits from the watcher
   }
 
  private:
@@ -252,7 +251,6 @@ class server {
   bool shutting_down_ = false;
   bool warned_accept_ = false;
   bool finished_ = false;
-  int exit_code_ = 0;
 };
 
 }  // namespace primeloop
