@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "primeloop/version.hpp"
+
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <cstdio>
@@ -79,7 +81,7 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
       ->check(CLI::NonNegativeNumber);
   group->add_flag("--json", json, "Print JSON lines instead of text");
   group->add_flag("--csv", csv, "Print CSV instead of text");
-  app.set_version_flag("--version", PRIMELOOP_VERSION);
+  app.set_version_flag("--version", std::string("primeloop-client ") + primeloop::version);
   try {
     app.parse(argc, argv);
     if (json && csv) throw CLI::ValidationError("--json and --csv", "choose one");

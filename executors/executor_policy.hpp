@@ -11,8 +11,8 @@
 
 #include <asio/any_io_executor.hpp>
 
-#include "server/errc.hpp"
-#include "server/workloads.hpp"
+#include "core/errc.hpp"
+#include "core/workloads.hpp"
 
 namespace primeloop::executors {
 

@@ -3,7 +3,7 @@
 /// its socket, computes them in order and writes one reply per request, until the socket closes.
 #include <cstdint>
 
-#include "server/workloads.hpp"
+#include "core/workloads.hpp"
 
 namespace primeloop::executors::worker_protocol {
 

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "primeloop/version.hpp"
+
 namespace primeloop {
 
 std::string_view to_string(executor_kind k) noexcept {
@@ -31,7 +33,7 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   CLI::App app{
       "primeloop-server: answers \"the nth prime\" over TCP from one event loop.\n"
       "Protocol: send n (1-based) and a newline, read the prime and a newline."};
-  app.set_version_flag("--version", std::string("primeloop-server ") + PRIMELOOP_VERSION);
+  app.set_version_flag("--version", std::string("primeloop-server ") + primeloop::version);
 
   const std::map<std::string, executor_kind> executors{{"inline", executor_kind::inline_},
                                                        {"threads", executor_kind::threads},

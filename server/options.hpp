@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "executors/executor_policy.hpp"
-#include "server/protocol.hpp"
+#include "core/protocol.hpp"
 
 namespace primeloop {
 

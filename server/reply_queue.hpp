@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "server/protocol.hpp"
+#include "core/protocol.hpp"
 
 namespace primeloop {
 

@@ -22,7 +22,7 @@
 #include "executors/gil.hpp"
 #include "server/open_files.hpp"
 #include "server/options.hpp"
-#include "server/protocol.hpp"
+#include "core/protocol.hpp"
 #include "server/session.hpp"
 #include "server/signal_watcher.hpp"
 #include "server/stats.hpp"

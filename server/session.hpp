@@ -23,7 +23,7 @@
 #include "executors/executor_policy.hpp"
 #include "executors/gil.hpp"
 #include "server/options.hpp"
-#include "server/protocol.hpp"
+#include "core/protocol.hpp"
 #include "server/reply_queue.hpp"
 #include "server/stats.hpp"
 

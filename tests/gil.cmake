@@ -1,5 +1,5 @@
 # The interpreter-lock model (issue 6): the lock's unit tests and --gil end to end.
 primeloop_test(primeloop_gil_tests
   SOURCES gil.tests.cpp
-  LIBS primeloop::executors primeloop::core)
+  LIBS primeloop::server)
 add_dependencies(primeloop_gil_tests primeloop-server)

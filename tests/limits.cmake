@@ -1,5 +1,5 @@
 # Bad input and overload (issue 5): every bad input and every limit, end to end on loopback.
 primeloop_test(primeloop_limits_tests
   SOURCES limits.tests.cpp
-  LIBS primeloop::executors primeloop::core)
+  LIBS primeloop::server)
 add_dependencies(primeloop_limits_tests primeloop-server)

@@ -22,7 +22,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "server/workloads.hpp"
+#include "core/workloads.hpp"
 #include "test_support.hpp"
 
 using namespace primeloop::test;

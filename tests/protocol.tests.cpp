@@ -1,4 +1,4 @@
-#include "server/protocol.hpp"
+#include "core/protocol.hpp"
 
 #include <cstring>
 #include <string>

@@ -1,4 +1,4 @@
-#include "server/workloads.hpp"
+#include "core/workloads.hpp"
 
 #include <atomic>
 

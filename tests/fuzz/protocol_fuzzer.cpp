@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "server/errc.hpp"
-#include "server/protocol.hpp"
+#include "core/errc.hpp"
+#include "core/protocol.hpp"
 
 namespace {
 

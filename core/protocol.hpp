@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "errc.hpp"
+#include "core/errc.hpp"
 
 namespace primeloop::protocol {
 

@@ -1,4 +1,4 @@
-#include "workloads.hpp"
+#include "core/workloads.hpp"
 
 #include <algorithm>
 #include <cmath>

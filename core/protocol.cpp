@@ -1,4 +1,4 @@
-#include "protocol.hpp"
+#include "core/protocol.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "errc.hpp"
+#include "core/errc.hpp"
 
 #include <string>
 
