@@ -36,6 +36,8 @@ class category final : public std::error_category {
         return "internal error";
       case errc::idle_timeout:
         return "idle timeout: nothing received for too long, closing";
+      case errc::line_timeout:
+        return "line timeout: a line was not completed in time, closing";
     }
     return "unknown error " + std::to_string(value);
   }

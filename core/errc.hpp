@@ -21,10 +21,11 @@ enum class errc {
   cancelled,             ///< the client went away (never sent: there is nobody to read it)
   internal,              ///< a bug: the message says where
   idle_timeout,          ///< nothing moved for --idle-timeout: the connection is closed
+  line_timeout,          ///< a started line was not complete within --line-timeout: closed
 };
 
 /// The highest errc value: every value from 1 to it has a message.
-inline constexpr errc last_errc = errc::idle_timeout;
+inline constexpr errc last_errc = errc::line_timeout;
 
 /// The category for primeloop::errc.
 [[nodiscard]] const std::error_category& error_category() noexcept;

@@ -34,7 +34,8 @@ std::size_t format_value(std::uint64_t value, std::span<char, max_value_reply> o
 }
 
 std::string format_error(errc e, std::uint64_t max_n, std::size_t max_line,
-                         std::chrono::milliseconds idle_timeout) {
+                         std::chrono::milliseconds idle_timeout,
+                         std::chrono::milliseconds line_timeout) {
   const std::string reason = make_error_code(e).message();
   switch (e) {
     case errc::too_large:
@@ -45,6 +46,10 @@ std::string format_error(errc e, std::uint64_t max_n, std::size_t max_line,
       if (idle_timeout.count() <= 0) break;
       return fmt::format("ERR idle timeout: nothing received for {} s, closing\n",
                          std::chrono::duration<double>(idle_timeout).count());
+    case errc::line_timeout:
+      if (line_timeout.count() <= 0) break;
+      return fmt::format("ERR line timeout: no newline within {} s, closing\n",
+                         std::chrono::duration<double>(line_timeout).count());
     default:
       break;
   }
@@ -52,10 +57,11 @@ std::string format_error(errc e, std::uint64_t max_n, std::size_t max_line,
 }
 
 error_lines::error_lines(std::uint64_t max_n, std::size_t max_line,
-                         std::chrono::milliseconds idle_timeout) {
+                         std::chrono::milliseconds idle_timeout,
+                         std::chrono::milliseconds line_timeout) {
   static_assert(static_cast<std::size_t>(last_errc) < std::tuple_size_v<decltype(lines_)>);
   for (std::size_t i = 1; i <= static_cast<std::size_t>(last_errc); ++i) {
-    lines_.at(i) = format_error(static_cast<errc>(i), max_n, max_line, idle_timeout);
+    lines_.at(i) = format_error(static_cast<errc>(i), max_n, max_line, idle_timeout, line_timeout);
   }
 }
 

@@ -36,15 +36,17 @@ struct request {
 std::size_t format_value(std::uint64_t value, std::span<char, max_value_reply> out) noexcept;
 
 /// The whole "ERR <reason>\n" line for an error; limits are named where they explain the error
-/// (an idle_timeout of zero leaves the time out of its line).
+/// (a timeout of zero leaves the time out of its line).
 [[nodiscard]] std::string format_error(errc e, std::uint64_t max_n, std::size_t max_line,
-                                       std::chrono::milliseconds idle_timeout = {});
+                                       std::chrono::milliseconds idle_timeout = {},
+                                       std::chrono::milliseconds line_timeout = {});
 
 /// The precomputed ERR lines of one server, so replying with an error allocates nothing.
 class error_lines {
  public:
   error_lines(std::uint64_t max_n, std::size_t max_line,
-              std::chrono::milliseconds idle_timeout = {});
+              std::chrono::milliseconds idle_timeout = {},
+              std::chrono::milliseconds line_timeout = {});
   /// The line for e, with its trailing newline.
   [[nodiscard]] std::string_view operator[](errc e) const noexcept;
 

@@ -41,7 +41,7 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   const std::map<std::string, workload> workloads{
       {"naive", workload::naive}, {"trial", workload::trial}, {"sieve", workload::sieve}};
   std::string executor_name = "threads", workload_name = "naive";
-  double stats = 1.0, idle = 60.0, grace = 2.0, timeout = 0.0, switch_interval = 0.005;
+  double stats = 1.0, idle = 60.0, line = 10.0, grace = 2.0, timeout = 0.0, switch_interval = 0.005;
 
   app.add_option("--executor", executor_name, "Where computations run")
       ->check(CLI::IsMember(executors))
@@ -84,6 +84,12 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
                  "nothing computing before it is closed (0: never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_option("--line-timeout", line,
+                 "Seconds a started line may take to reach its newline before ERR line timeout "
+                 "and close: a client sending a byte now and then cannot hold a connection "
+                 "(0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--request-timeout", timeout,
                  "Seconds a computation may run before ERR timeout (0: no limit)")
       ->check(CLI::NonNegativeNumber)
@@ -113,6 +119,7 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   o.pool.work = workloads.at(workload_name);
   o.stats_interval = std::chrono::duration<double>(stats);
   o.idle_timeout = to_ms(idle);
+  o.line_timeout = to_ms(line);
   o.grace = to_ms(grace);
   o.pool.grace = o.grace;
   o.pool.request_timeout = to_ms(timeout);

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "executors/executor_policy.hpp"
 #include "core/protocol.hpp"
+#include "executors/executor_policy.hpp"
 
 namespace primeloop {
 
@@ -32,6 +32,7 @@ struct server_options {
   std::size_t max_connections = 16384;  ///< past it: ERR too many connections, close
   std::size_t send_buffer = 64 * 1024;  ///< SO_SNDBUF per connection; 0: the kernel's sizing
   std::chrono::milliseconds idle_timeout{60'000};  ///< 0: never
+  std::chrono::milliseconds line_timeout{10'000};  ///< a started line must end within; 0: never
   std::chrono::milliseconds grace{2'000};          ///< shutdown: time left to in-flight work
   bool gil = false;  ///< model CPython's interpreter lock (docs/gil.md)
   std::chrono::microseconds switch_interval{5'000};  ///< with gil: CPython's switch interval

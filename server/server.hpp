@@ -18,11 +18,13 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "core/protocol.hpp"
 #include "executors/executor_policy.hpp"
 #include "executors/gil.hpp"
+#include "server/connection_manager.hpp"
+#include "server/dispatcher.hpp"
 #include "server/open_files.hpp"
 #include "server/options.hpp"
-#include "core/protocol.hpp"
 #include "server/session.hpp"
 #include "server/signal_watcher.hpp"
 #include "server/stats.hpp"
@@ -40,15 +42,16 @@ class server {
   /// then binds. Throws std::runtime_error with a readable message when it cannot listen.
   explicit server(server_options options)
       : options_(watched(std::move(options), shutdown_)),
-        errors_(options_.max_n, options_.max_line, options_.idle_timeout),
+        errors_(options_.max_n, options_.max_line, options_.idle_timeout, options_.line_timeout),
         gil_(make_gil(options_)),
         policy_(io_.get_executor(), options_.pool),
         acceptor_(io_),
         accept_pause_(io_),
         grace_timer_(io_),
         publish_timer_(io_),
-        ctx_{policy_,   options_, errors_, counters_, {}, false, [this] { finish_if_idle(); },
-             gil_.get()} {
+        dispatcher_(policy_),
+        connections_(counters_),
+        ctx_{dispatcher_, options_, errors_, counters_, connections_, gil_.get()} {
     const std::size_t files = raise_open_file_limit();
     if (files < options_.max_connections + 64) {
       fmt::print(stderr,
@@ -136,7 +139,7 @@ class server {
         return;
       }
       warned_accept_ = false;
-      if (ctx_.sessions.size() >= options_.max_connections) {
+      if (connections_.size() >= options_.max_connections) {
         refuse(std::move(socket));
       } else {
         socket.set_option(tcp::no_delay(true), ec);
@@ -146,7 +149,7 @@ class server {
           socket.set_option(
               asio::socket_base::send_buffer_size(static_cast<int>(options_.send_buffer)), ec);
         }
-        auto s = std::make_shared<session<Policy>>(std::move(socket), ctx_);
+        auto s = std::make_shared<session>(std::move(socket), ctx_);
         asio::co_spawn(io_, s->run(), [](std::exception_ptr e) {
           if (e) log_exception("session", e);
         });
@@ -187,14 +190,12 @@ class server {
   void begin_shutdown() {
     shutting_down_ = true;
     fmt::print(stderr, "primeloop-server: shutting down ({} connections, grace {} ms)\n",
-               ctx_.sessions.size(), options_.grace.count());
+               connections_.size(), options_.grace.count());
     std::fflush(stderr);
     asio::error_code ec;
     acceptor_.close(ec);
     accept_pause_.cancel();
     publish_timer_.cancel();
-    ctx_.draining = true;
-    for (auto* s : std::vector(ctx_.sessions.begin(), ctx_.sessions.end())) s->drain();
     grace_timer_.expires_after(options_.grace);
     grace_timer_.async_wait([this](asio::error_code wait_ec) {
       if (wait_ec) return;
@@ -204,16 +205,14 @@ class server {
       grace_timer_.expires_after(std::chrono::milliseconds(500));
       grace_timer_.async_wait([this](asio::error_code again) {
         if (again) return;
-        for (auto* s : std::vector(ctx_.sessions.begin(), ctx_.sessions.end())) s->close();
+        connections_.close_all();
       });
     });
-    finish_if_idle();
+    connections_.drain_all([this] { finish(); });
   }
 
   /// Ends the loop once shutting down and every connection has closed.
-  void finish_if_idle() {
-    if (!shutting_down_ || !ctx_.sessions.empty() || finished_) return;
-    finished_ = true;
+  void finish() {
     grace_timer_.cancel();
     policy_.stop();
     io_.stop();
@@ -247,10 +246,11 @@ class server {
   asio::steady_timer accept_pause_;
   asio::steady_timer grace_timer_;
   asio::steady_timer publish_timer_;
-  server_context<Policy> ctx_;
+  policy_dispatcher<Policy> dispatcher_;
+  connection_manager connections_;
+  session_context ctx_;
   bool shutting_down_ = false;
   bool warned_accept_ = false;
-  bool finished_ = false;
 };
 
 }  // namespace primeloop
