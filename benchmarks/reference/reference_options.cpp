@@ -1,0 +1,92 @@
+#include "benchmarks/reference/reference_options.hpp"
+
+#include <map>
+
+#include <CLI/CLI.hpp>
+
+#include "primeloop/version.hpp"
+
+namespace primeloop::reference {
+namespace {
+
+std::chrono::milliseconds to_ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0 + 0.5));
+}
+
+}  // namespace
+
+parsed_reference_options parse_reference_options(reference_kind kind, int argc,
+                                                 const char* const* argv) {
+  const bool threaded = kind == reference_kind::threaded;
+  const std::string program = threaded ? "primeloop-threaded" : "primeloop-blocking";
+  CLI::App app{
+      threaded ? "primeloop-threaded: the lesson's second stage, one thread per connection with "
+                 "blocking I/O (--gil: with CPython's interpreter lock).\n"
+                 "Speaks primeloop's protocol: send n and a newline, read the nth prime."
+               : "primeloop-blocking: the lesson's first stage, one client at a time: accept, "
+                 "serve it until it leaves, then the next.\n"
+                 "Speaks primeloop's protocol: send n and a newline, read the nth prime."};
+  app.set_version_flag("--version", program + " " + std::string(primeloop::version));
+  reference_options o;
+  const std::map<std::string, workload> workloads{
+      {"naive", workload::naive}, {"trial", workload::trial}, {"sieve", workload::sieve}};
+  std::string workload_name = "naive";
+  double stats = 1.0, idle = 60.0, grace = 2.0, switch_interval = 0.005;
+
+  app.add_option("--bind", o.bind, "Address to listen on")->capture_default_str();
+  app.add_option("--port", o.port, "Port to listen on (0: any free port)")->capture_default_str();
+  app.add_option("--workload", workload_name, "Algorithm: naive (the lesson's, slow), trial, sieve")
+      ->check(CLI::IsMember(workloads))
+      ->capture_default_str();
+  app.add_option("--stats-interval", stats, "Seconds between stats lines (0: none)")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  app.add_option("--max-n", o.max_n, "Largest n accepted")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000'000}))
+      ->capture_default_str();
+  app.add_option("--max-line", o.max_line, "Longest request line in bytes")
+      ->check(CLI::Range(std::size_t{8}, std::size_t{1} << 20))
+      ->capture_default_str();
+  app.add_option("--backlog", o.backlog,
+                 threaded ? "Connections the kernel queues before they are accepted"
+                          : "Connections the kernel queues while one is served; past it the "
+                            "kernel refuses or drops new ones")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  if (threaded) {
+    app.add_option("--max-connections", o.max_connections,
+                   "Connections (threads) at once before new ones get ERR too many connections")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 16))
+        ->capture_default_str();
+  }
+  app.add_option("--idle-timeout", idle,
+                 "Seconds a connection may send nothing before it is closed (0: never)")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  app.add_option("--grace", grace, "Seconds a computation may finish after SIGINT/SIGTERM")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  if (threaded) {
+    app.add_flag("--gil", o.gil,
+                 "Model CPython's interpreter lock: a thread holds it except in blocking I/O "
+                 "(docs/gil.md)");
+    app.add_option("--switch-interval", switch_interval,
+                   "With --gil: seconds a thread waits for the lock before asking for it")
+        ->check(CLI::Range(0.000001, 3600.0))
+        ->capture_default_str();
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return {std::nullopt, app.exit(e)};
+  }
+  o.work = workloads.at(workload_name);
+  o.stats_interval = std::chrono::duration<double>(stats);
+  o.idle_timeout = to_ms(idle);
+  o.grace = to_ms(grace);
+  o.switch_interval =
+      std::chrono::microseconds(static_cast<std::int64_t>(switch_interval * 1e6 + 0.5));
+  return {o, 0};
+}
+
+}  // namespace primeloop::reference
