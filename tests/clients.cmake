@@ -12,3 +12,10 @@ if(TARGET primeloop_lab)
   add_dependencies(primeloop_lab_tests primeloop-lab primeloop-bench primeloop-server
                    primeloop-baseline)
 endif()
+
+if(TARGET primeloop_reference)
+  primeloop_test(primeloop_reference_tests
+    SOURCES reference.tests.cpp
+    LIBS primeloop::core)
+  add_dependencies(primeloop_reference_tests primeloop-blocking primeloop-threaded)
+endif()

@@ -152,12 +152,12 @@ std::optional<int> child_process::wait(milliseconds deadline) {
   return status_;
 }
 
-server_process start_server(std::vector<std::string> flags) {
-  std::vector<std::string> argv{bin("primeloop-server"), "--port", "0"};
+server_process start_server(std::vector<std::string> flags, std::string_view program) {
+  std::vector<std::string> argv{bin(program), "--port", "0"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   server_process s{child_process(std::move(argv)), 0, {}};
   auto line = s.proc.read_line();
-  if (!line) throw std::runtime_error("primeloop-server printed nothing");
+  if (!line) throw std::runtime_error(std::string(program) + " printed nothing");
   s.first_line = *line;
   const std::string prefix = "listening on ";
   if (line->rfind(prefix, 0) != 0) throw std::runtime_error("unexpected first line: " + *line);

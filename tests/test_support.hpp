@@ -59,8 +59,10 @@ struct server_process {
   std::uint16_t port = 0;
   std::string first_line;
 };
-/// Starts primeloop-server with the given flags (plus --port 0) and waits for "listening on".
-[[nodiscard]] server_process start_server(std::vector<std::string> flags);
+/// Starts primeloop-server (or another server of the project speaking its protocol) with the
+/// given flags (plus --port 0) and waits for "listening on".
+[[nodiscard]] server_process start_server(std::vector<std::string> flags,
+                                          std::string_view program = "primeloop-server");
 
 /// A blocking TCP client on 127.0.0.1 with deadlines on every read.
 class line_client {

@@ -9,6 +9,7 @@ namespace primeloop::reference {
 int run_blocking_server(const reference_options& options) {
   reference_server server(options, "blocking", "workers=1");
   return server.run([](const listener& l, connection_context& ctx) {
+    ctx.counters.workers.store(1, std::memory_order_relaxed);
     while (wait_readable(l.fd(), ctx.wake, {}) == wait_result::ready) {
       unique_fd client(::accept4(l.fd(), nullptr, nullptr, SOCK_CLOEXEC));
       if (client.get() < 0) continue;  // a connection reset before it was accepted

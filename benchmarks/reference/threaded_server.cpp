@@ -63,9 +63,11 @@ int run_threaded_server(const reference_options& options) {
       configure_accepted(client.get(), ctx.options);
       auto& t = threads.emplace_back();
       ctx.counters.connections.fetch_add(1, std::memory_order_relaxed);
+      ctx.counters.workers.fetch_add(1, std::memory_order_relaxed);  // one thread each
       t.thread = std::thread([&ctx, &t, socket = std::move(client)] {
         serve_connection(socket.get(), ctx);
         ctx.counters.connections.fetch_sub(1, std::memory_order_relaxed);
+        ctx.counters.workers.fetch_sub(1, std::memory_order_relaxed);
         t.done.store(true, std::memory_order_release);
       });
     }
