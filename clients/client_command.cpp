@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "clients/spinner.hpp"
 #include "primeloop/version.hpp"
 
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/io_context.hpp>
 #include <cstdio>
 #include <exception>
@@ -16,8 +18,16 @@ namespace net = asio;
 
 namespace {
 
-net::awaitable<int> run_one_shot(one_shot_config config, std::vector<std::string> requests) {
-  const auto replies = co_await ask(config, requests);
+net::awaitable<int> run_one_shot(one_shot_config config, std::vector<std::string> requests,
+                                 bool spinner) {
+  using namespace net::experimental::awaitable_operators;
+  std::vector<std::string> replies;
+  if (spinner && spinner_allowed()) {
+    // The spinner is cancelled the moment the answers are in; it clears its own line.
+    replies = std::get<0>(co_await (ask(config, requests) || spin()));
+  } else {
+    replies = co_await ask(config, requests);
+  }
   int status = 0;
   for (std::size_t i = 0; i < replies.size(); ++i) {
     if (replies[i].starts_with("ERR")) {
@@ -51,14 +61,18 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
   auto& one = cmd.one_shot;
   auto& load = cmd.load;
   auto& requests = cmd.requests;
-  double timeout_s = 60, long_after_s = 5;
+  double timeout_s = 0, long_after_s = 5;
   std::uint64_t long_n = 0;
   bool json = false, csv = false, load_flag = false;
   app.add_option("--host", one.host, "Server address")->default_val(one.host);
   app.add_option("--port,-p", one.port, "Server port")->required();
   app.add_option("n", requests, "One-shot mode: the n values to ask for (one answer a line)");
-  app.add_option("--timeout", timeout_s, "One-shot: seconds to wait for all answers (0: forever)")
-      ->default_val(timeout_s);
+  app.add_option("--timeout", timeout_s,
+                 "One-shot: seconds to wait for all answers (0: as long as the server works)")
+      ->default_val(timeout_s)
+      ->check(CLI::Range(0.0, 86400.0 * 365));
+  app.add_flag("--no-spinner", cmd.no_spinner,
+               "One-shot: no spinner while waiting (it is only ever drawn on a terminal)");
   auto* group = app.add_option_group("load", "Load mode (used when no n is given)");
   group->add_flag("--load", load_flag, "Load mode with the defaults below");
   group->add_option("--connections,-c", load.connections, "Small-request connections")
@@ -110,7 +124,7 @@ int run_client_command(const client_command& cmd) {
   net::io_context io;
   int status = 1;
   auto work = cmd.requests.empty() ? run_load_mode(cmd.load, cmd.format)
-                                   : run_one_shot(cmd.one_shot, cmd.requests);
+                                   : run_one_shot(cmd.one_shot, cmd.requests, !cmd.no_spinner);
   net::co_spawn(io, std::move(work), [&](std::exception_ptr e, int s) {
     if (!e) {
       status = s;

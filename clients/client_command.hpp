@@ -17,6 +17,7 @@ struct client_command {
   one_shot_config one_shot;                    ///< one-shot: where and how long to wait
   load_config load;                            ///< load mode
   output_format format = output_format::text;  ///< load mode's output
+  bool no_spinner = false;  ///< one-shot: never draw the spinner, even on a terminal
 };
 
 /// Parses primeloop-client's flags. Returns nullopt when the program should exit (--help, a bad

@@ -67,8 +67,11 @@ net::awaitable<std::vector<std::string>> ask(one_shot_config config,
   auto winner =
       co_await (exchange(socket, out, requests.size()) || timer.async_wait(net::use_awaitable));
   if (winner.index() == 1) {
-    throw std::runtime_error(fmt::format("no answer from {}:{} within {} ms", config.host,
-                                         config.port, config.timeout.count()));
+    throw std::runtime_error(
+        fmt::format("no answer from {}:{} within {:g} s (--timeout {:g}; 0 waits as long as the "
+                    "server works)",
+                    config.host, config.port, std::chrono::duration<double>(config.timeout).count(),
+                    std::chrono::duration<double>(config.timeout).count()));
   }
   co_return std::get<0>(std::move(winner));
 }

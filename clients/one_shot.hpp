@@ -10,9 +10,9 @@ namespace primeloop::clients {
 
 /// Where to ask and how long to wait.
 struct one_shot_config {
-  std::string host = "127.0.0.1";             ///< server address
-  std::uint16_t port = 0;                     ///< server port
-  std::chrono::milliseconds timeout{60'000};  ///< for all replies together; 0 = no limit
+  std::string host = "127.0.0.1";        ///< server address
+  std::uint16_t port = 0;                ///< server port
+  std::chrono::milliseconds timeout{0};  ///< for all replies together; 0 = as long as it takes
 };
 
 /// Sends every request (each followed by '\n') in one write and returns the reply lines in
