@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <exception>
 #include <stdexcept>
@@ -77,22 +78,38 @@ bool add_nice(std::string_view rest, std::vector<std::string>& flags) {
 
 }  // namespace
 
+/// The servers a column's first word can name: the event loop's executors and the reference
+/// servers of the lesson's first two stages.
+struct column_server {
+  std::string_view name;
+  std::string_view program;
+  bool gil, nice;  ///< which variants mean something to it
+};
+constexpr std::array<column_server, 5> column_servers{{
+    {"inline", "primeloop-server", true, true},
+    {"threads", "primeloop-server", true, true},
+    {"processes", "primeloop-server", true, true},
+    {"blocking", "primeloop-blocking", false, false},
+    {"thread-per-conn", "primeloop-threaded", true, false},
+}};
+
 std::optional<column_spec> parse_column(std::string_view name) {
   auto plus = name.find('+');
   column_spec spec{std::string(name.substr(0, plus)), {}};
-  if (spec.executor != "inline" && spec.executor != "threads" && spec.executor != "processes") {
-    return std::nullopt;
-  }
+  const auto* server = std::find_if(column_servers.begin(), column_servers.end(),
+                                    [&](const auto& c) { return c.name == spec.executor; });
+  if (server == column_servers.end()) return std::nullopt;
+  spec.program = std::string(server->program);
   // Each '+' adds one variant; the same variant twice would give the server a flag twice.
   bool gil = false, nice = false;
   while (plus != std::string_view::npos) {
     const auto next = name.find('+', plus + 1);
     const auto part =
         name.substr(plus + 1, next == std::string_view::npos ? next : next - plus - 1);
-    if (part.starts_with("gil") && !gil) {
+    if (part.starts_with("gil") && !gil && server->gil) {
       if (!add_gil(part.substr(3), spec.flags)) return std::nullopt;
       gil = true;
-    } else if (part.starts_with("nice") && !nice) {
+    } else if (part.starts_with("nice") && !nice && server->nice) {
       if (!add_nice(part.substr(4), spec.flags)) return std::nullopt;
       nice = true;
     } else {
@@ -108,9 +125,44 @@ std::vector<std::string> gil_sweep_columns() {
           "threads+gil1s", "processes+gil5ms", "processes"};
 }
 
+const std::vector<lesson_stage>& lesson_stages() {
+  static const std::vector<lesson_stage> stages{
+      {"blocking", "1 blocking", "one client at a time: the others wait"},
+      {"thread-per-conn", "2 thread/conn", "no lock: small requests keep flowing"},
+      {"thread-per-conn+gil5ms", "2 thread/conn", "CPython's lock, 5 ms: they drop >90%"},
+      {"thread-per-conn+gil2ms", "2 thread/conn", "2 ms switch: about twice 5 ms"},
+      {"thread-per-conn+gil1s", "2 thread/conn", "1 s switch: almost nothing"},
+      {"inline", "3 event loop", "computing on the loop: frozen"},
+      {"threads", "3 event loop", "thread pool, no lock: keeps flowing"},
+      {"processes", "3 event loop", "process pool: keeps flowing"},
+  };
+  return stages;
+}
+
+const lesson_stage* find_stage(std::string_view column) {
+  for (const auto& s : lesson_stages()) {
+    if (s.column == column) return &s;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> server_argv(const lab_config& config, const std::string& executor) {
   const auto column = parse_column(executor);
   if (!column) throw std::invalid_argument(fmt::format("not an executor: '{}'", executor));
+  if (column->program != "primeloop-server") {
+    // A reference server: beside primeloop-server, with the flags that mean something to it.
+    std::vector<std::string> argv{(config.server.parent_path() / column->program).string(),
+                                  "--port",
+                                  "0",
+                                  "--workload",
+                                  config.workload,
+                                  "--stats-interval",
+                                  "1",
+                                  "--grace",
+                                  "0"};
+    argv.insert(argv.end(), column->flags.begin(), column->flags.end());
+    return argv;
+  }
   std::vector<std::string> argv{config.server.string(),
                                 "--executor",
                                 column->executor,
@@ -172,6 +224,7 @@ executor_summary summarize(const executor_run& run, const lab_config& config) {
   s.unfinished = r.unfinished;
   s.oldest_unfinished = r.oldest_unfinished;
   s.long_completed = r.long_completed;
+  s.connections_answered = r.connections_answered;
   if (r.connection_failures > 0) {
     s.server_end +=
         fmt::format("{} connections failed ({}); ", r.connection_failures, r.first_failure);

@@ -33,6 +33,7 @@ struct lab_config {
   std::filesystem::path out_dir = "lab-results";  ///< where CSV, SVG and logs go
   std::chrono::milliseconds stop_grace{3000};     ///< SIGTERM to SIGKILL
   std::string command;  ///< the command line that ran the lab, quoted in its outputs
+  bool story = false;   ///< --story: the lesson's stages in order, with the story table
 
   /// Seconds of load per executor.
   [[nodiscard]] unsigned total_s() const { return before_s + during_s; }
@@ -64,6 +65,7 @@ struct executor_summary {
   std::uint64_t unfinished = 0;  ///< small requests never answered before the run ended
   std::chrono::nanoseconds oldest_unfinished{0};  ///< how long the oldest of those waited
   std::uint64_t long_completed = 0;               ///< long requests answered
+  unsigned connections_answered = 0;              ///< small-request connections that got any answer
   std::string server_end;                         ///< stop_outcome::describe(), or the error
 };
 
@@ -91,9 +93,23 @@ class lab_observer {
 /// "<executor>" followed by any of "+gil<interval>" (the interpreter-lock model, the interval in
 /// us, ms or s: "threads+gil5ms") and "+nice<0..19>" (--worker-nice: "threads+nice19").
 struct column_spec {
-  std::string executor;            ///< inline, threads or processes
+  std::string executor;            ///< inline, threads, processes, blocking or thread-per-conn
   std::vector<std::string> flags;  ///< what the name adds to the server's command line
+  std::string program = "primeloop-server";  ///< the server that runs it (beside primeloop-server)
 };
+
+/// A stage of the lesson the lab can run: which server stands for it and what it teaches.
+struct lesson_stage {
+  std::string_view column;   ///< the column name (parse_column reads it)
+  std::string_view stage;    ///< "1 blocking", "2 thread per connection", "3 event loop"
+  std::string_view teaches;  ///< what its row should show
+};
+
+/// --story: the whole lesson in order, from the blocking server to the process pool.
+[[nodiscard]] const std::vector<lesson_stage>& lesson_stages();
+
+/// The stage of a column name, if it is one of the lesson's.
+[[nodiscard]] const lesson_stage* find_stage(std::string_view column);
 
 /// The column a name asks for, or nullopt when it names none.
 [[nodiscard]] std::optional<column_spec> parse_column(std::string_view name);

@@ -24,7 +24,8 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
       [](std::string& name) {
         return parse_column(name) ? std::string() : "not an executor: '" + name + "'";
       },
-      "inline|threads|processes[+gil<interval>][+nice<0-19>]");
+      "inline|threads|processes[+gil<interval>][+nice<0-19>]|blocking|"
+      "thread-per-conn[+gil<interval>]");
   auto* executors_option =
       app.add_option("--executors,-e", config.executors,
                      "Executors to run, in order; '+gil5ms' adds --gil with that switch interval, "
@@ -37,6 +38,12 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
                "Run threads without the interpreter lock and with it at 5 ms, 2 ms and 1 s, and "
                "processes with and without it (docs/gil.md)")
       ->excludes(executors_option);
+  app.add_flag("--story", config.story,
+               "Run the lesson in order: the blocking server, thread per connection without and "
+               "with the lock at 5 ms, 2 ms and 1 s, then inline, threads and processes; ends "
+               "with one table of the stages")
+      ->excludes(executors_option)
+      ->excludes("--gil-sweep");
   app.add_option("--before", config.before_s, "Seconds of load before the long request")
       ->default_val(config.before_s)
       ->check(CLI::Range(1u, 3600u));
@@ -75,6 +82,10 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
     return std::nullopt;
   }
   if (gil_sweep) config.executors = gil_sweep_columns();
+  if (config.story) {
+    config.executors.clear();
+    for (const auto& stage : lesson_stages()) config.executors.emplace_back(stage.column);
+  }
   config.out_dir = std::filesystem::absolute(out_dir);
   config.stop_grace = std::chrono::milliseconds{static_cast<long>(stop_grace_s * 1000)};
   config.command = quote_command(argc, argv);
@@ -101,6 +112,7 @@ int run_lab_command(const lab_config& config) {
   std::vector<executor_summary> rows;
   for (const auto& r : runs) rows.push_back(summarize(r, config));
   fmt::print("\n{}", format_summary_table(rows, config));
+  if (config.story) fmt::print("\n{}", format_story_table(rows, config));
   try {
     const auto files = write_lab_results(runs, rows, config);
     fmt::print("\nwrote {}, {}, {} and {} (server logs: {}/server-*.log)\n",

@@ -127,6 +127,26 @@ std::string format_summary_table(const std::vector<executor_summary>& rows,
   return out;
 }
 
+std::string format_story_table(const std::vector<executor_summary>& rows,
+                               const lab_config& config) {
+  std::string out = fmt::format(
+      "the lesson, stage by stage ({} small-request connections; 'served' = connections that "
+      "got any answer)\n{:<13} {:<22} {:>7} {:>7} {:>6}  {}\n",
+      config.connections, "stage", "column", "during", "kept", "served", "shows");
+  for (const auto& r : rows) {
+    const auto* stage = find_stage(r.executor);
+    out += fmt::format("{:<13} {:<22} {:>7.0f} {:>7} {:>6}  {}\n", stage ? stage->stage : "-",
+                       r.executor, r.during_rps,
+                       r.retention ? fmt::format("{:.1f}%", *r.retention * 100) : "-",
+                       fmt::format("{}/{}", r.connections_answered, config.connections),
+                       stage ? stage->teaches : "");
+  }
+  out +=
+      "  during = small requests answered per second while the long one runs; kept = during / "
+      "before\n";
+  return out;
+}
+
 std::string series_csv(const std::vector<executor_run>& runs) {
   std::string out =
       "executor,second,requests,errors,p50_us,p99_us,max_us,long_active,long_completed\n";

@@ -36,6 +36,9 @@ class live_table final : public lab_observer {
 /// The summary table as text, one row per executor.
 [[nodiscard]] std::string format_summary_table(const std::vector<executor_summary>& rows,
                                                const lab_config& config);
+/// --story: one row per stage of the lesson, saying which stage it is and what it shows.
+[[nodiscard]] std::string format_story_table(const std::vector<executor_summary>& rows,
+                                             const lab_config& config);
 /// The per-second series as CSV (executor,second,requests,...).
 [[nodiscard]] std::string series_csv(const std::vector<executor_run>& runs);
 /// The summary as CSV, one row per executor.

@@ -40,6 +40,7 @@ struct connection {
   std::array<char, 4096> buf{};
   std::size_t have = 0;
   bool failed = false;
+  bool answered = false;  ///< got at least one reply
 
   void push(clock::time_point t) {
     sent_at[(head + outstanding) % sent_at.size()] = t;
@@ -154,6 +155,7 @@ class load_run {
         }
         result_.unfinished += c.outstanding;
       }
+      if (c.answered) ++result_.connections_answered;
       std::error_code ignored;
       c.socket.close(ignored);
     }
@@ -184,6 +186,7 @@ class load_run {
       return false;
     }
     const auto latency = now - c.pop();
+    c.answered = true;
     if (!measuring_) return true;
     if (line.starts_with("ERR")) {
       if (errors_++ == 0) result_.first_error_reply = std::string(line);

@@ -57,6 +57,7 @@ struct load_result {
   std::vector<std::chrono::nanoseconds> unfinished_ages;
   std::uint64_t long_completed = 0;                      ///< long requests answered
   std::vector<std::chrono::nanoseconds> long_latencies;  ///< their latencies
+  unsigned connections_answered = 0;      ///< small-request connections that got any reply
   std::uint64_t connection_failures = 0;  ///< connections that ended early (reset, closed...)
   std::string first_failure;              ///< what the first of them said
   std::chrono::nanoseconds elapsed{0};    ///< wall time of the measured seconds
