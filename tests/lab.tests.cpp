@@ -182,3 +182,24 @@ TEST_CASE("Lab columns name an executor and, after '+gil', a switch interval", "
   }
   for (const auto& column : lab::gil_sweep_columns()) CHECK(lab::parse_column(column));
 }
+
+TEST_CASE("Lab columns name the lesson's reference servers, and --story runs every stage",
+          "[lab]") {
+  const auto blocking = lab::parse_column("blocking");
+  REQUIRE(blocking);
+  CHECK(blocking->program == "primeloop-blocking");
+  const auto gil2 = lab::parse_column("thread-per-conn+gil2ms");
+  REQUIRE(gil2);
+  CHECK(gil2->program == "primeloop-threaded");
+  CHECK(gil2->flags.back() == "0.002");
+  CHECK_FALSE(lab::parse_column("blocking+gil5ms"));         // no threads, no lock to share
+  CHECK_FALSE(lab::parse_column("thread-per-conn+nice19"));  // no pool to renice
+  std::vector<std::string> names;
+  for (const auto& stage : lab::lesson_stages()) {
+    CHECK(lab::parse_column(stage.column));
+    names.emplace_back(stage.column);
+  }
+  CHECK(names == std::vector<std::string>{"blocking", "thread-per-conn", "thread-per-conn+gil5ms",
+                                          "thread-per-conn+gil2ms", "thread-per-conn+gil1s",
+                                          "inline", "threads", "processes"});
+}
