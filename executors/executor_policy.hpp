@@ -61,6 +61,9 @@ struct executor_config {
   const shutdown_flag* shutdown = nullptr;  ///< null: no signal watcher (tests of a pool alone)
   int worker_nice = 0;  ///< niceness of costly computations (costly_priority.hpp)
   gil* lock = nullptr;  ///< the interpreter-lock model the loop shares (--gil); null: off
+  /// adaptive_executor: requests whose estimated_cost is below this many steps are computed on
+  /// the loop, the rest go to the pool (--offload-above); 0: every request goes to the pool.
+  double offload_above = 0;
 };
 
 /// A policy is constructed on the loop's executor before the loop runs, then driven only from

@@ -25,6 +25,7 @@ class inline_executor {
   std::chrono::milliseconds timeout_;
   std::chrono::milliseconds grace_;
   const shutdown_flag* shutdown_;
+  gil* lock_;  // --gil: the loop holds it around submit(); computations hand it over on request
 };
 
 static_assert(executor_policy<inline_executor>);

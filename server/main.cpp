@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "executors/adaptive_executor.hpp"
 #include "executors/inline_executor.hpp"
 #include "executors/process_pool_executor.hpp"
 #include "executors/thread_pool_executor.hpp"
@@ -18,6 +19,15 @@ int serve(const primeloop::server_options& options) {
   return s.run();
 }
 
+/// A pool, or the pool behind adaptive offload when --offload-above keeps cheap work on the loop.
+template <primeloop::executors::executor_policy Pool>
+int serve_pool(const primeloop::server_options& options) {
+  if (options.pool.offload_above > 0) {
+    return serve<primeloop::executors::adaptive_executor<Pool>>(options);
+  }
+  return serve<Pool>(options);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -30,9 +40,9 @@ int main(int argc, char** argv) {
       case executor_kind::inline_:
         return serve<primeloop::executors::inline_executor>(options);
       case executor_kind::threads:
-        return serve<primeloop::executors::thread_pool_executor>(options);
+        return serve_pool<primeloop::executors::thread_pool_executor>(options);
       case executor_kind::processes:
-        return serve<primeloop::executors::process_pool_executor>(options);
+        return serve_pool<primeloop::executors::process_pool_executor>(options);
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "primeloop-server: {}\n", e.what());

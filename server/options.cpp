@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "executors/adaptive_executor.hpp"
 #include "primeloop/version.hpp"
 
 namespace primeloop {
@@ -38,8 +39,8 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   const std::map<std::string, executor_kind> executors{{"inline", executor_kind::inline_},
                                                        {"threads", executor_kind::threads},
                                                        {"processes", executor_kind::processes}};
-  const std::map<std::string, workload> workloads{
-      {"naive", workload::naive}, {"trial", workload::trial}, {"sieve", workload::sieve}};
+  std::map<std::string, workload> workloads;
+  for (const auto& [w, name] : workload_names) workloads.emplace(name, w);
   std::string executor_name = "threads", workload_name = "naive";
   double stats = 1.0, idle = 60.0, line = 10.0, grace = 2.0, timeout = 0.0, switch_interval = 0.005;
 
@@ -50,15 +51,18 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   app.add_option("--port", o.port, "Port to listen on (0: any free port)")->capture_default_str();
   app.add_option("--workers", o.pool.workers, "Pool size for threads/processes (0: one per core)")
       ->capture_default_str();
-  app.add_option("--workload", workload_name, "Algorithm: naive (the lesson's, slow), trial, sieve")
+  app.add_option("--workload", workload_name,
+                 "Algorithm: naive (the lesson's, slow), trial, sieve, fast (prime counting)")
       ->check(CLI::IsMember(workloads))
       ->capture_default_str();
   app.add_option("--stats-interval", stats, "Seconds between stats lines (0: none)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  app.add_option("--max-n", o.max_n, "Largest n accepted")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000'000}))
-      ->capture_default_str();
+  auto* max_n = app.add_option("--max-n", o.max_n,
+                               "Largest n accepted (fast: 10000000000000 by default, up to "
+                               "216289611853439384; the others: up to 1000000000000)")
+                    ->check(CLI::PositiveNumber)
+                    ->capture_default_str();
   app.add_option("--max-line", o.max_line, "Longest request line in bytes")
       ->check(CLI::Range(std::size_t{8}, std::size_t{1} << 20))
       ->capture_default_str();
@@ -102,6 +106,13 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
                  "the CPU from a long one")
       ->check(CLI::Range(0, 19))
       ->capture_default_str();
+  o.pool.offload_above = executors::default_offload_above;
+  app.add_option("--offload-above", o.pool.offload_above,
+                 "threads/processes: requests whose estimated cost is below this many steps "
+                 "(10^6 steps: about a millisecond) are computed on the loop, the rest by the "
+                 "pool (0: every request goes to the pool)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_flag("--gil", o.gil,
                "Model CPython's interpreter lock: the loop and the workers share one lock "
                "(docs/gil.md)");
@@ -112,11 +123,18 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
 
   try {
     app.parse(argc, argv);
+    const auto work = workloads.at(workload_name);
+    if (max_n->count() > 0 && o.max_n > largest_n(work)) {
+      throw CLI::ValidationError(
+          "--max-n", std::to_string(o.max_n) + " is past the largest n the " + workload_name +
+                         " workload answers (" + std::to_string(largest_n(work)) + ")");
+    }
   } catch (const CLI::ParseError& e) {
     return {std::nullopt, app.exit(e)};
   }
   o.executor = executors.at(executor_name);
   o.pool.work = workloads.at(workload_name);
+  if (max_n->count() == 0) o.max_n = default_max_n(o.pool.work);
   o.stats_interval = std::chrono::duration<double>(stats);
   o.idle_timeout = to_ms(idle);
   o.line_timeout = to_ms(line);
