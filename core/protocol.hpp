@@ -15,8 +15,12 @@
 
 namespace primeloop::protocol {
 
+/// The port the server listens on and the client connects to unless --port says otherwise.
+inline constexpr std::uint16_t default_port = 25000;
 /// The largest n the server accepts unless --max-n says otherwise.
 inline constexpr std::uint64_t default_max_n = 100'000'000;
+/// The largest --max-n a server accepts (and so the largest n any client asks for).
+inline constexpr std::uint64_t largest_max_n = 1'000'000'000'000;
 /// The longest request line (without its newline) unless --max-line says otherwise.
 inline constexpr std::size_t default_max_line = 1024;
 /// Longest reply to a successful request: 20 digits and a newline.

@@ -11,17 +11,11 @@
 namespace primeloop {
 
 std::string_view to_string(workload w) noexcept {
-  for (const auto& [value, name] : workload_names) {
-    if (value == w) return name;
-  }
-  return "?";
+  return name_of(workload_names, w);
 }
 
 std::optional<workload> parse_workload(std::string_view s) noexcept {
-  for (const auto& [value, name] : workload_names) {
-    if (name == s) return value;
-  }
-  return std::nullopt;
+  return value_named(workload_names, s);
 }
 
 std::optional<std::uint64_t> nth_prime(workload w, std::uint64_t n, interrupt_check check) {

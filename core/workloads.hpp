@@ -8,6 +8,8 @@
 #include <string_view>
 #include <utility>
 
+#include "core/names.hpp"
+
 namespace primeloop {
 
 /// Which algorithm computes the nth prime.
@@ -19,14 +21,14 @@ enum class workload {
 };
 
 /// The one table of workload names: parse_workload, to_string and the help texts read it.
-inline constexpr std::array<std::pair<workload, std::string_view>, 4> workload_names{{
+inline constexpr names_table<workload, 4> workload_names{{
     {workload::naive, "naive"},
     {workload::trial, "trial"},
     {workload::sieve, "sieve"},
     {workload::fast, "fast"},
 }};
 
-/// "naive", "trial", "sieve" or "fast".
+/// The workload's name in workload_names.
 [[nodiscard]] std::string_view to_string(workload w) noexcept;
 /// The workload named s, if any.
 [[nodiscard]] std::optional<workload> parse_workload(std::string_view s) noexcept;
