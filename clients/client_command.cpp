@@ -1,10 +1,14 @@
 #include "clients/client_command.hpp"
 
-#include <fmt/format.h>
-#include <CLI/CLI.hpp>
+#include <algorithm>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cli/cli.hpp"
+#include "cli/validators.hpp"
 #include "clients/spinner.hpp"
-#include "primeloop/version.hpp"
+#include "core/protocol.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -56,65 +60,77 @@ net::awaitable<int> run_load_mode(load_config config, output_format format) {
 }  // namespace
 
 std::optional<client_command> parse_client_flags(int argc, char** argv, int& exit_code) {
-  CLI::App app{"primeloop-client: ask a primeloop server for the nth prime, or load it"};
+  CLI::App app{
+      "Asks a primeloop server for the nth prime (primeloop-client 10 20 30), or puts load on "
+      "it (primeloop-client --load). docs/clients.md has the details."};
+  cli::setup(app, "primeloop-client");
   client_command cmd;
   auto& one = cmd.one_shot;
   auto& load = cmd.load;
   auto& requests = cmd.requests;
+  one.port = protocol::default_port;
   double timeout_s = 0, long_after_s = 5;
   std::uint64_t long_n = 0;
   bool json = false, csv = false, load_flag = false;
-  app.add_option("--host", one.host, "Server address")->default_val(one.host);
-  app.add_option("--port,-p", one.port, "Server port")->required();
+  app.add_option(cli::flag("--host"), one.host, "Server address")->default_val(one.host);
+  app.add_option(cli::flag("--port"), one.port, "Server port")
+      ->check(cli::range(1, 65535))
+      ->default_val(one.port);
   app.add_option("n", requests, "One-shot mode: the n values to ask for (one answer a line)");
   app.add_option("--timeout", timeout_s,
                  "One-shot: seconds to wait for all answers (0: as long as the server works)")
-      ->default_val(timeout_s)
-      ->check(CLI::Range(0.0, 86400.0 * 365));
+      ->check(cli::seconds(0, cli::max_seconds, "0: as long as the server works"))
+      ->default_val(timeout_s);
   app.add_flag("--no-spinner", cmd.no_spinner,
                "One-shot: no spinner while waiting (it is only ever drawn on a terminal)");
-  auto* group = app.add_option_group("load", "Load mode (used when no n is given)");
-  group->add_flag("--load", load_flag, "Load mode with the defaults below");
-  group->add_option("--connections,-c", load.connections, "Small-request connections")
-      ->default_val(load.connections)
-      ->check(CLI::Range(1u, 100000u));
-  group->add_option("--n", load.n, "What each small request asks for")
-      ->default_val(load.n)
-      ->check(CLI::PositiveNumber);
-  group->add_option("--depth", load.depth, "Requests outstanding per connection (pipelining)")
-      ->default_val(load.depth)
-      ->check(CLI::Range(1u, 4096u));
-  group->add_option("--duration,-d", load.duration_s, "Seconds of load")
-      ->default_val(load.duration_s)
-      ->check(CLI::Range(1u, 86400u));
-  group
-      ->add_option("--long-n", long_n, "Also ask for this n again and again on one more connection")
-      ->check(CLI::PositiveNumber);
-  group->add_option("--long-after", long_after_s, "Seconds before the long request starts")
-      ->default_val(long_after_s)
-      ->check(CLI::NonNegativeNumber);
-  group->add_flag("--json", json, "Print JSON lines instead of text");
-  group->add_flag("--csv", csv, "Print CSV instead of text");
-  app.set_version_flag("--version", std::string("primeloop-client ") + primeloop::version);
-  try {
-    app.parse(argc, argv);
-    if (json && csv) throw CLI::ValidationError("--json and --csv", "choose one");
-    const bool load_mode = load_flag || group->count_all() > 0;
+  const std::string group = "Load mode (when no n is given)";
+  const std::vector<CLI::Option*> load_options{
+      app.add_flag("--load", load_flag, "Load mode with the defaults below"),
+      app.add_option(cli::flag("--connections"), load.connections, "Small-request connections")
+          ->default_val(load.connections)
+          ->check(cli::range(1, 100'000)),
+      app.add_option("--n", load.n, "What each small request asks for")
+          ->default_val(load.n)
+          ->check(cli::range_u64(1, protocol::largest_max_n)),
+      app.add_option("--depth", load.depth, "Requests outstanding per connection (pipelining)")
+          ->default_val(load.depth)
+          ->check(cli::range(1, 4096)),
+      app.add_option(cli::flag("--duration"), load.duration_s, "Seconds of load")
+          ->default_val(load.duration_s)
+          ->check(cli::range(1, 86'400)),
+      app.add_option("--long-n", long_n,
+                     "Also ask for this n again and again on one more connection")
+          ->check(cli::range_u64(1, protocol::largest_max_n)),
+      app.add_option("--long-after", long_after_s, "Seconds before the long request starts")
+          ->default_val(long_after_s)
+          ->check(cli::seconds()),
+      app.add_flag("--json", json, "Print JSON lines instead of text"),
+      app.add_flag("--csv", csv, "Print CSV instead of text"),
+  };
+  for (auto* opt : load_options) opt->group(group);
+  const auto check = [&] {
+    if (json && csv) throw cli::usage_error("--json and --csv: choose one");
+    const bool load_mode = std::any_of(load_options.begin(), load_options.end(),
+                                       [](const CLI::Option* o) { return o->count() > 0; });
     if (load_mode && !requests.empty()) {
-      throw CLI::ValidationError("n values", "give n values (one-shot) or load flags, not both");
+      throw cli::usage_error(fmt::format("{}: give n values (one-shot) or load flags, not both",
+                                         fmt::join(requests, " ")));
     }
     if (!load_mode && requests.empty()) {
-      throw CLI::RequiredError("n values to ask for, or --load / --connections / --duration");
+      throw cli::usage_error(
+          "nothing to ask: give n values (primeloop-client 10 20) or --load for load mode");
     }
-  } catch (const CLI::ParseError& e) {
-    exit_code = app.exit(e);
+  };
+  if (const auto status = cli::parse(app, argc, argv, check)) {
+    exit_code = *status;
     return std::nullopt;
   }
   load.host = one.host;
   load.port = one.port;
   if (long_n) load.long_n = long_n;
-  load.long_after = std::chrono::milliseconds{static_cast<long>(long_after_s * 1000)};
-  one.timeout = std::chrono::milliseconds{static_cast<long>(timeout_s * 1000)};
+  // Both values are bounded by their checks, so the casts to milliseconds cannot overflow.
+  load.long_after = std::chrono::milliseconds{static_cast<std::int64_t>(long_after_s * 1000)};
+  one.timeout = std::chrono::milliseconds{static_cast<std::int64_t>(timeout_s * 1000)};
   cmd.format = json ? output_format::json : csv ? output_format::csv : output_format::text;
 
   return cmd;

@@ -117,23 +117,24 @@ std::string format_summary(const load_result& r, output_format f) {
     case output_format::text:
       break;
   }
+  // Two lines, so that the summary fits 100 columns with the largest counts.
   std::string out = fmt::format(
-      "summary: {} connections x depth {}, n={}, {} s: total {} requests, mean {:.0f} req/s, "
-      "latency p50 {} p99 {} max {}\n",
-      c.connections, c.depth, c.n, c.duration_s, r.completed, r.mean_rps(),
-      human_duration(h.percentile(0.5)), human_duration(h.percentile(0.99)),
+      "summary: {} connection{} x depth {}, n={}, {} s: total {} requests, mean {:.0f} req/s\n"
+      "  latency p50 {} p99 {} max {}\n",
+      c.connections, c.connections == 1 ? "" : "s", c.depth, c.n, c.duration_s, r.completed,
+      r.mean_rps(), human_duration(h.percentile(0.5)), human_duration(h.percentile(0.99)),
       human_duration(h.max()));
   if (r.errors) out += fmt::format("  {} ERR replies, first: {}\n", r.errors, r.first_error_reply);
   if (r.unfinished && r.oldest_unfinished > std::chrono::milliseconds{10}) {
-    out += fmt::format("  {} requests unanswered at the end, the oldest for {}\n", r.unfinished,
-                       human_duration(r.oldest_unfinished));
+    out += fmt::format("  {} request{} unanswered at the end, the oldest for {}\n", r.unfinished,
+                       r.unfinished == 1 ? "" : "s", human_duration(r.oldest_unfinished));
   }
   if (c.long_n) {
     out += fmt::format("  long request n={}: {} answered\n", *c.long_n, r.long_completed);
   }
   if (r.connection_failures) {
-    out +=
-        fmt::format("  {} connections failed, first: {}\n", r.connection_failures, r.first_failure);
+    out += fmt::format("  {} connection{} failed, first: {}\n", r.connection_failures,
+                       r.connection_failures == 1 ? "" : "s", r.first_failure);
   }
   return out;
 }

@@ -13,7 +13,14 @@
 
 namespace {
 
-template <primeloop::executors::executor_policy Policy>
+namespace ex = primeloop::executors;
+
+// Each policy answers to its row of the names table (--executor, the listening line).
+static_assert(ex::inline_executor::name == to_string(ex::executor_kind::inline_));
+static_assert(ex::thread_pool_executor::name == to_string(ex::executor_kind::threads));
+static_assert(ex::process_pool_executor::name == to_string(ex::executor_kind::processes));
+
+template <ex::executor_policy Policy>
 int serve(const primeloop::server_options& options) {
   primeloop::server<Policy> s(options);
   return s.run();
@@ -35,14 +42,13 @@ int main(int argc, char** argv) {
   if (!parsed.options) return parsed.exit_code;
   const auto& options = *parsed.options;
   try {
-    using primeloop::executor_kind;
     switch (options.executor) {
-      case executor_kind::inline_:
-        return serve<primeloop::executors::inline_executor>(options);
-      case executor_kind::threads:
-        return serve_pool<primeloop::executors::thread_pool_executor>(options);
-      case executor_kind::processes:
-        return serve_pool<primeloop::executors::process_pool_executor>(options);
+      case ex::executor_kind::inline_:
+        return serve<ex::inline_executor>(options);
+      case ex::executor_kind::threads:
+        return serve_pool<ex::thread_pool_executor>(options);
+      case ex::executor_kind::processes:
+        return serve_pool<ex::process_pool_executor>(options);
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "primeloop-server: {}\n", e.what());

@@ -1,110 +1,142 @@
 #include "server/options.hpp"
 
-#include <map>
+#include <sys/resource.h>
 
-#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <thread>
 
+#include <fmt/format.h>
 #include "executors/adaptive_executor.hpp"
-#include "primeloop/version.hpp"
+
+#include "cli/cli.hpp"
+#include "cli/validators.hpp"
 
 namespace primeloop {
 
-std::string_view to_string(executor_kind k) noexcept {
-  switch (k) {
-    case executor_kind::inline_:
-      return "inline";
-    case executor_kind::threads:
-      return "threads";
-    case executor_kind::processes:
-      return "processes";
-  }
-  return "?";
-}
-
 namespace {
 
+/// Seconds as milliseconds; the flag's check bounds the value, so the cast cannot overflow.
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0 + 0.5));
 }
 
+std::size_t cores() noexcept {
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
+/// How many processes this user may still have, or SIZE_MAX when unlimited.
+std::size_t process_limit() noexcept {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NPROC, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+  return static_cast<std::size_t>(lim.rlim_cur);
+}
+
+/// Refuses a worker count the machine cannot hold: thousands of processes fork slowly, crowd
+/// the process table and never reach the listening line.
+void check_workers(executor_kind k, std::size_t workers) {
+  const std::size_t most = max_workers(k);
+  if (workers <= most) return;
+  const auto what = fmt::format("--executor={}", to_string(k));
+  if (k == executor_kind::processes && most < 8 * cores()) {
+    throw cli::usage_error("--workers", std::to_string(workers),
+                           fmt::format("must be at most {} with {} (ulimit -u allows {})", most,
+                                       what, process_limit()));
+  }
+  throw cli::usage_error(
+      "--workers", std::to_string(workers),
+      fmt::format("must be at most {} with {} ({} per core, {} cores; 0: one per core)", most, what,
+                  most / cores(), cores()));
+}
+
 }  // namespace
+
+std::size_t max_workers(executor_kind k) noexcept {
+  switch (k) {
+    case executor_kind::inline_:
+      return SIZE_MAX;  // --workers means nothing to it
+    case executor_kind::threads:
+      return 64 * cores();
+    case executor_kind::processes: {
+      // Leave half the user's process limit to everything else they run.
+      const std::size_t limit = process_limit();
+      return std::min(8 * cores(), limit == SIZE_MAX ? SIZE_MAX : limit / 2);
+    }
+  }
+  return 0;
+}
 
 parsed_options parse_server_options(int argc, const char* const* argv) {
   server_options o;
   CLI::App app{
-      "primeloop-server: answers \"the nth prime\" over TCP from one event loop.\n"
-      "Protocol: send n (1-based) and a newline, read the prime and a newline."};
-  app.set_version_flag("--version", std::string("primeloop-server ") + primeloop::version);
-
-  const std::map<std::string, executor_kind> executors{{"inline", executor_kind::inline_},
-                                                       {"threads", executor_kind::threads},
-                                                       {"processes", executor_kind::processes}};
-  std::map<std::string, workload> workloads;
-  for (const auto& [w, name] : workload_names) workloads.emplace(name, w);
-  std::string executor_name = "threads", workload_name = "naive";
+      "Answers \"the nth prime\" over TCP from one event loop. Protocol: send n (1-based) and "
+      "a newline, read the prime and a newline. SIGINT or SIGTERM (Ctrl-C) stops it."};
+  cli::setup(app, "primeloop-server");
   double stats = 1.0, idle = 60.0, line = 10.0, grace = 2.0, timeout = 0.0, switch_interval = 0.005;
+  constexpr std::int64_t big = std::int64_t{1} << 24;
 
-  app.add_option("--executor", executor_name, "Where computations run")
-      ->check(CLI::IsMember(executors))
+  cli::add_enum_option(app, "--executor", o.executor, executors::executor_names, "executor",
+                       "Where computations run");
+  app.add_option(cli::flag("--bind"), o.bind, "Address to listen on")->capture_default_str();
+  app.add_option(cli::flag("--port"), o.port, "Port to listen on (0: any free port)")
+      ->check(cli::range(0, 65535, "0: any free port"))
       ->capture_default_str();
-  app.add_option("--bind", o.bind, "Address to listen on")->capture_default_str();
-  app.add_option("--port", o.port, "Port to listen on (0: any free port)")->capture_default_str();
-  app.add_option("--workers", o.pool.workers, "Pool size for threads/processes (0: one per core)")
+  app.add_option(cli::flag("--workers"), o.pool.workers,
+                 "Pool size for threads/processes (0: one per core)")
+      ->check(cli::range(0, big))
       ->capture_default_str();
-  app.add_option("--workload", workload_name,
-                 "Algorithm: naive (the lesson's, slow), trial, sieve, fast (prime counting)")
-      ->check(CLI::IsMember(workloads))
-      ->capture_default_str();
+  cli::add_enum_option(
+      app, "--workload", o.pool.work, workload_names, "workload",
+      "Algorithm: naive (the lesson's, slow), trial, sieve, fast (prime counting)");
   app.add_option("--stats-interval", stats, "Seconds between stats lines (0: none)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(cli::seconds(0, cli::max_seconds, "0: no stats lines"))
       ->capture_default_str();
   auto* max_n = app.add_option("--max-n", o.max_n,
                                "Largest n accepted (fast: 10000000000000 by default, up to "
                                "216289611853439384; the others: up to 1000000000000)")
-                    ->check(CLI::PositiveNumber)
+                    ->check(cli::range_u64(1, 216'289'611'853'439'384))
                     ->capture_default_str();
   app.add_option("--max-line", o.max_line, "Longest request line in bytes")
-      ->check(CLI::Range(std::size_t{8}, std::size_t{1} << 20))
+      ->check(cli::range(8, std::int64_t{1} << 20))
       ->capture_default_str();
   app.add_option("--max-pipeline", o.max_pipeline,
                  "Unanswered requests per connection before it stops reading")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->check(cli::range(1, std::int64_t{1} << 20))
       ->capture_default_str();
   app.add_option("--queue-limit", o.pool.queue_limit,
                  "Requests waiting for a worker before new ones get ERR busy")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
+      ->check(cli::range(1, big))
       ->capture_default_str();
   app.add_option("--max-connections", o.max_connections,
                  "Open connections before new ones get ERR too many connections")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
+      ->check(cli::range(1, big))
       ->capture_default_str();
   app.add_option("--send-buffer", o.send_buffer,
                  "Kernel send buffer per connection in bytes: bounds the replies a client that "
                  "does not read can leave behind (0: the kernel's automatic sizing)")
-      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 26))
+      ->check(cli::range(0, std::int64_t{1} << 26))
       ->capture_default_str();
   app.add_option("--idle-timeout", idle,
                  "Seconds a connection may go with nothing received, nothing delivered and "
                  "nothing computing before it is closed (0: never)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(cli::seconds(0, cli::max_seconds, "0: never"))
       ->capture_default_str();
   app.add_option("--line-timeout", line,
                  "Seconds a started line may take to reach its newline before ERR line timeout "
                  "and close: a client sending a byte now and then cannot hold a connection "
                  "(0: never)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(cli::seconds(0, cli::max_seconds, "0: never"))
       ->capture_default_str();
   app.add_option("--request-timeout", timeout,
                  "Seconds a computation may run before ERR timeout (0: no limit)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(cli::seconds(0, cli::max_seconds, "0: no limit"))
       ->capture_default_str();
   app.add_option("--grace", grace, "Seconds in-flight work may finish after SIGINT/SIGTERM")
-      ->check(CLI::NonNegativeNumber)
+      ->check(cli::seconds())
       ->capture_default_str();
   app.add_option("--worker-nice", o.pool.worker_nice,
                  "Niceness of costly computations (0-19): the loop and small requests win "
                  "the CPU from a long one")
-      ->check(CLI::Range(0, 19))
+      ->check(cli::range(0, 19))
       ->capture_default_str();
   o.pool.offload_above = executors::default_offload_above;
   app.add_option("--offload-above", o.pool.offload_above,
@@ -118,22 +150,18 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
                "(docs/gil.md)");
   app.add_option("--switch-interval", switch_interval,
                  "With --gil: seconds a thread waits for the lock before asking for it")
-      ->check(CLI::Range(0.000001, 3600.0))
+      ->check(cli::seconds(0.000001, 3600))
       ->capture_default_str();
 
-  try {
-    app.parse(argc, argv);
-    const auto work = workloads.at(workload_name);
-    if (max_n->count() > 0 && o.max_n > largest_n(work)) {
-      throw CLI::ValidationError(
-          "--max-n", std::to_string(o.max_n) + " is past the largest n the " + workload_name +
-                         " workload answers (" + std::to_string(largest_n(work)) + ")");
+  const auto check = [&] {
+    check_workers(o.executor, o.pool.workers);
+    if (max_n->count() > 0 && o.max_n > largest_n(o.pool.work)) {
+      throw cli::usage_error("--max-n", std::to_string(o.max_n),
+                             fmt::format("past the largest n the {} workload answers ({})",
+                                         to_string(o.pool.work), largest_n(o.pool.work)));
     }
-  } catch (const CLI::ParseError& e) {
-    return {std::nullopt, app.exit(e)};
-  }
-  o.executor = executors.at(executor_name);
-  o.pool.work = workloads.at(workload_name);
+  };
+  if (const auto status = cli::parse(app, argc, argv, check)) return {std::nullopt, *status};
   if (max_n->count() == 0) o.max_n = default_max_n(o.pool.work);
   o.stats_interval = std::chrono::duration<double>(stats);
   o.idle_timeout = to_ms(idle);

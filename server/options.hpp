@@ -9,21 +9,18 @@
 #include <vector>
 
 #include "core/protocol.hpp"
+#include "executors/executor_kind.hpp"
 #include "executors/executor_policy.hpp"
 
 namespace primeloop {
 
-/// Where the CPU work of a request runs (--executor).
-enum class executor_kind { inline_, threads, processes };
-
-/// "inline", "threads" or "processes".
-[[nodiscard]] std::string_view to_string(executor_kind k) noexcept;
+using executors::executor_kind;
 
 /// Everything primeloop-server can be told.
 struct server_options {
   executor_kind executor = executor_kind::threads;
   std::string bind = "127.0.0.1";
-  std::uint16_t port = 25000;
+  std::uint16_t port = protocol::default_port;
   executors::executor_config pool;
   std::chrono::duration<double> stats_interval{1.0};  ///< 0: no stats lines
   std::uint64_t max_n = protocol::default_max_n;
@@ -38,8 +35,12 @@ struct server_options {
   std::chrono::microseconds switch_interval{5'000};  ///< with gil: CPython's switch interval
 };
 
+/// The most workers --workers accepts for an executor: processes up to 8 per core and below the
+/// process limit (RLIMIT_NPROC), threads up to 64 per core; inline has the loop alone.
+[[nodiscard]] std::size_t max_workers(executor_kind k) noexcept;
+
 /// The result of reading the command line: options to run with, or an exit status (after --help,
-/// --version or an error, with the text already printed).
+/// --version or a usage error, with the text already printed; a usage error exits 2).
 struct parsed_options {
   std::optional<server_options> options;
   int exit_code = 0;

@@ -75,9 +75,12 @@ class server {
 
     start_accept();
     publish_stats();
-    stats_printer printer(counters_, options_.stats_interval);
+    const auto source =
+        Policy::name == to_string(executor_kind::inline_) ? stats_source::loop : stats_source::pool;
+    printer_.emplace(counters_, options_.stats_interval, source);
     signal_watcher watcher(shutdown_, [this](int sig, int count) { on_signal(sig, count); });
     io_.run();
+    printer_.reset();
     policy_.stop();
     return 0;  // a failure to start throws; a second signal exits from the watcher
   }
@@ -189,8 +192,10 @@ class server {
 
   void begin_shutdown() {
     shutting_down_ = true;
-    fmt::print(stderr, "primeloop-server: shutting down ({} connections, grace {} ms)\n",
-               connections_.size(), options_.grace.count());
+    if (printer_) printer_->stop();  // the last stats line comes before "shutting down"
+    const auto open = connections_.size();
+    fmt::print(stderr, "primeloop-server: shutting down ({} connection{}, grace {} ms)\n", open,
+               open == 1 ? "" : "s", options_.grace.count());
     std::fflush(stderr);
     asio::error_code ec;
     acceptor_.close(ec);
@@ -249,6 +254,7 @@ class server {
   policy_dispatcher<Policy> dispatcher_;
   connection_manager connections_;
   session_context ctx_;
+  std::optional<stats_printer> printer_;  // from run() until shutdown begins
   bool shutting_down_ = false;
   bool warned_accept_ = false;
 };

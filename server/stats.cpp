@@ -1,20 +1,43 @@
 #include "server/stats.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace primeloop {
 
 stats_printer::stats_printer(const stats_counters& counters, std::chrono::duration<double> interval,
-                             std::FILE* out)
-    : counters_(counters), interval_(interval), out_(out) {
+                             stats_source source, std::FILE* out)
+    : counters_(counters), interval_(interval), source_(source), out_(out) {
   if (interval_.count() > 0) thread_ = std::jthread([this](std::stop_token st) { run(st); });
 }
 
 stats_printer::~stats_printer() {
+  stop();
+}
+
+void stats_printer::stop() {
   if (thread_.joinable()) {
     thread_.request_stop();
     thread_.join();
   }
+}
+
+std::string stats_printer::format_line(const stats_counters& c, std::uint64_t rate,
+                                       stats_source source) {
+  const auto load = [](const std::atomic<std::uint64_t>& a) {
+    return a.load(std::memory_order_relaxed);
+  };
+  const auto in_flight = load(c.in_flight);
+  // Inline computes inside submit(), on the loop: whatever is in flight is being computed, and
+  // the loop cannot publish that while it is frozen, so the line works it out.
+  const auto busy =
+      source == stats_source::loop ? std::min<std::uint64_t>(in_flight, 1) : load(c.busy);
+  const auto workers = source == stats_source::loop ? std::uint64_t{1} : load(c.workers);
+  return fmt::format(
+      "stats: {} req/s in-flight {} queued {} busy {}/{} connections {} errors {} respawns {}",
+      rate, in_flight, load(c.queued), busy, workers, load(c.connections), load(c.errors),
+      load(c.respawns));
 }
 
 void stats_printer::run(std::stop_token stop) {
@@ -34,16 +57,7 @@ void stats_printer::run(std::stop_token stop) {
     const double seconds = std::chrono::duration<double>(now - last_time).count();
     const auto rate = static_cast<std::uint64_t>(
         static_cast<double>(answered - last_answered) / (seconds > 0 ? seconds : 1.0) + 0.5);
-    fmt::print(out_,
-               "stats: {} req/s in-flight {} queued {} busy {}/{} connections {} errors {} "
-               "respawns {}\n",
-               rate, counters_.in_flight.load(std::memory_order_relaxed),
-               counters_.queued.load(std::memory_order_relaxed),
-               counters_.busy.load(std::memory_order_relaxed),
-               counters_.workers.load(std::memory_order_relaxed),
-               counters_.connections.load(std::memory_order_relaxed),
-               counters_.errors.load(std::memory_order_relaxed),
-               counters_.respawns.load(std::memory_order_relaxed));
+    fmt::print(out_, "{}\n", format_line(counters_, rate, source_));
     std::fflush(out_);
     last_answered = answered;
     last_time = now;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace primeloop {
@@ -25,22 +26,36 @@ struct stats_counters {
   std::atomic<std::uint64_t> respawns{0};
 };
 
+/// How the printer reads the counters.
+enum class stats_source {
+  pool,  ///< busy is what the pool last published
+  loop,  ///< the inline policy: a request in flight is the loop itself computing (busy 1/1)
+};
+
 /// Prints "stats: <N> req/s in-flight <a> queued <b> busy <c>/<w> connections <k> errors <e>
-/// respawns <r>"
-/// every interval on its own thread, until destroyed.
+/// respawns <r>" every interval on its own thread, until stop() or destruction.
 class stats_printer {
  public:
   stats_printer(const stats_counters& counters, std::chrono::duration<double> interval,
-                std::FILE* out = stdout);
+                stats_source source = stats_source::pool, std::FILE* out = stdout);
   ~stats_printer();
   stats_printer(const stats_printer&) = delete;
   stats_printer& operator=(const stats_printer&) = delete;
+
+  /// Stops the lines and waits for the last one to be written: nothing is printed after this
+  /// returns (the server calls it before it says "shutting down"). Idempotent.
+  void stop();
+
+  /// The line for these counters, without its newline, given the rate computed by the printer.
+  [[nodiscard]] static std::string format_line(const stats_counters& counters, std::uint64_t rate,
+                                               stats_source source);
 
  private:
   void run(std::stop_token stop);
 
   const stats_counters& counters_;
   std::chrono::duration<double> interval_;
+  stats_source source_;
   std::FILE* out_;
   std::mutex mutex_;
   std::condition_variable_any wake_;
