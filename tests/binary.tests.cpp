@@ -1,6 +1,11 @@
 // Smoke tests of the real executable: what a user sees at the command line.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "test_support.hpp"
 
 using namespace primeloop::test;
@@ -44,4 +49,43 @@ TEST_CASE("A port that cannot be bound is a clear error", "[binary]") {
   CHECK(out.find("cannot bind 127.0.0.1:" + std::to_string(first.port)) != std::string::npos);
   CHECK(out.find("in use") != std::string::npos);
   CHECK(p.wait() == 1);
+}
+
+TEST_CASE("Usage errors exit 2 with one line naming the flag, the value and what is accepted",
+          "[binary][cli]") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{bin("primeloop-server"), "--port", "70000"}, "--port 70000: must be 0-65535"},
+      {{bin("primeloop-server"), "--executor=thread"}, "did you mean threads?"},
+      {{bin("primeloop-server"), "--grace", "1e300"}, "--grace 1e300: must be 0-86400 seconds"},
+      {{bin("primeloop-server"), "--executor=processes", "--workers", "1000000"},
+       "--workers 1000000: must be at most"},
+      {{bin("primeloop-client"), "--port", "70000", "1"}, "--port 70000: must be 1-65535"},
+  };
+  for (const auto& [argv, want] : cases) {
+    INFO(argv[1]);
+    child_process p(argv);
+    const auto out = p.read_all();
+    CHECK(out.find(want) != std::string::npos);
+    CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+    CHECK(p.wait() == 2);
+  }
+}
+
+TEST_CASE("--version prints the program and its version; --help fits 100 columns",
+          "[binary][cli]") {
+  for (const std::string name : {"primeloop-server", "primeloop-client"}) {
+    INFO(name);
+    child_process v({bin(name), "--version"});
+    CHECK(v.read_all().starts_with(name + " "));
+    CHECK(v.wait() == 0);
+    child_process h({bin(name), "--help"});
+    const auto help = h.read_all();
+    CHECK(h.wait() == 0);
+    std::size_t start = 0;
+    while (start < help.size()) {
+      const auto end = std::min(help.find('\n', start), help.size());
+      CHECK(end - start <= 100);
+      start = end + 1;
+    }
+  }
 }
