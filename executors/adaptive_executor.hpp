@@ -18,7 +18,7 @@ namespace primeloop::executors {
 inline constexpr double default_offload_above = 0;
 
 /// Pool, except that a request with estimated_cost(work, n) < config.offload_above runs on the
-/// loop thread inside submit(). With --gil the loop already holds the lock while it handles the
+/// loop thread, in its connection's turn (inline_executor). With --gil the loop already holds the lock while it handles the
 /// read that submits (server/session.hpp), so a computation on the loop runs under it and hands
 /// it over at its check points, like a pool thread.
 template <executor_policy Pool>
@@ -47,10 +47,19 @@ class adaptive_executor {
     if (n < local_below_n_) return local_.submit(n, sink, tag);
     return pool_.submit(n, sink, tag);
   }
-  /// Only the pool can hold work of sink: a computation on the loop is over when submit returns.
-  void cancel_all(result_sink& sink) { pool_.cancel_all(sink); }
-  void abort_all(errc e) { pool_.abort_all(e); }
-  void stop() { pool_.stop(); }
+  /// Work of sink may wait for its turn on the loop or be in the pool.
+  void cancel_all(result_sink& sink) {
+    local_.cancel_all(sink);
+    pool_.cancel_all(sink);
+  }
+  void abort_all(errc e) {
+    local_.abort_all(e);
+    pool_.abort_all(e);
+  }
+  void stop() {
+    local_.stop();
+    pool_.stop();
+  }
   [[nodiscard]] pool_stats stats() const { return pool_.stats(); }
 
   /// The smallest n that goes to the pool (1: every request does).

@@ -29,7 +29,7 @@ class result_sink {
  public:
   /// The computation submitted with this tag finished (or failed). Called once per accepted
   /// submission unless cancel_all(*this) came first. May be called before submit() returns
-  /// (the inline policy computes on the spot).
+  /// (a policy may answer on the spot); the policies here answer from a later loop event.
   virtual void on_result(std::uint64_t tag, outcome result) = 0;
 
  protected:
@@ -41,7 +41,10 @@ struct pool_stats {
   std::size_t queued = 0;      ///< accepted, not started
   std::size_t busy = 0;        ///< workers computing now
   std::size_t workers = 0;     ///< pool size (1 for inline: the loop itself)
-  std::uint64_t respawns = 0;  ///< worker processes replaced since start
+  std::uint64_t respawns = 0;  ///< worker processes replaced since start: crashes + cancel_kills
+  std::uint64_t crashes = 0;   ///< workers that died without being asked to
+  std::uint64_t cancel_kills = 0;  ///< workers killed on purpose to stop a request (gone client,
+                                   ///< --request-timeout)
 };
 
 /// Set once by the server's signal watcher when SIGINT/SIGTERM arrives; read by computations
@@ -56,6 +59,9 @@ struct executor_config {
   workload work = workload::naive;
   std::size_t workers = 0;           ///< 0: one per core
   std::size_t queue_limit = 10'000;  ///< requests waiting for a worker, past it ERR busy
+  /// Requests one connection may have in the pool (waiting or computing), past it ERR busy for
+  /// that connection only; 0: max(1, queue_limit / 4) (connection_share.hpp).
+  std::size_t connection_limit = 0;
   std::chrono::milliseconds request_timeout{0};  ///< 0: no limit
   std::chrono::milliseconds grace{2'000};        ///< shutdown: time left to work in flight (inline)
   const shutdown_flag* shutdown = nullptr;  ///< null: no signal watcher (tests of a pool alone)
@@ -64,6 +70,9 @@ struct executor_config {
   /// adaptive_executor: requests whose estimated_cost is below this many steps are computed on
   /// the loop, the rest go to the pool (--offload-above); 0: every request goes to the pool.
   double offload_above = 0;
+  /// Tests only: runs first in every forked worker process (processes), e.g. to make workers
+  /// fail at start-up. Null in the server.
+  void (*worker_start_hook)() = nullptr;
 };
 
 /// A policy is constructed on the loop's executor before the loop runs, then driven only from

@@ -1,15 +1,22 @@
 #include "executors/inline_executor.hpp"
 
+#include <vector>
+
 #include "executors/gil.hpp"
+
+#include <asio/post.hpp>
 
 namespace primeloop::executors {
 
-inline_executor::inline_executor(asio::any_io_executor /*loop*/, const executor_config& config)
-    : work_(config.work),
+inline_executor::inline_executor(asio::any_io_executor loop, const executor_config& config)
+    : loop_(std::move(loop)),
+      work_(config.work),
+      queue_limit_(config.queue_limit),
       timeout_(config.request_timeout),
       grace_(config.grace),
       shutdown_(config.shutdown),
-      lock_(config.lock) {}
+      lock_(config.lock),
+      shares_(connection_share_of(config)) {}
 
 namespace {
 
@@ -21,13 +28,11 @@ struct inline_watch {
   clock::time_point deadline = clock::time_point::max();  // --request-timeout
   std::chrono::milliseconds grace{};
   const shutdown_flag* shutdown = nullptr;  // set by the signal watcher's thread
-  gil* lock = nullptr;  // --gil: held by the loop's event around submit(); pool threads may ask
+  gil* lock = nullptr;  // --gil: pool threads beside the loop (adaptive offload) may ask for it
   errc stopped_for{};
 
   static bool poll(void* ctx) {
     auto* self = static_cast<inline_watch*>(ctx);
-    // The check point of the model's eval loop: a pool thread beside the loop (adaptive
-    // offload) waiting for the lock gets it here, as from any computation.
     if (self->lock != nullptr) self->lock->yield_if_requested();
     const bool timed = self->deadline != clock::time_point::max();
     const bool watched =
@@ -54,21 +59,76 @@ struct inline_watch {
 }  // namespace
 
 bool inline_executor::submit(std::uint64_t n, result_sink& sink, std::uint64_t tag) {
-  inline_watch watch;
-  if (timeout_.count() > 0) watch.deadline = clock::now() + timeout_;
-  watch.grace = grace_;
-  watch.shutdown = shutdown_;
-  watch.lock = lock_;
-  const auto value = nth_prime(work_, n, {&inline_watch::poll, &watch});
-  sink.on_result(tag, value ? outcome{*value, errc{}} : outcome{0, watch.stopped_for});
+  if (stopped_ || queue_.size() >= queue_limit_ || !shares_.try_take(&sink)) return false;
+  request r{n, &sink, tag};
+  // The deadline counts from arrival, as in the pools: waiting for a turn is part of it.
+  if (timeout_.count() > 0) r.deadline = clock::now() + timeout_;
+  queue_.push_back(r);
+  post_turn();
   return true;
 }
 
-void inline_executor::cancel_all(result_sink& /*sink*/) {}
-void inline_executor::abort_all(errc /*e*/) {}
-void inline_executor::stop() {}
+void inline_executor::post_turn() {
+  // Posted, not run here: the session's read batch ends first, and the loop polls its sockets
+  // between two turns (a reset client is noticed, and its queued work dropped, before it runs).
+  if (turn_posted_ || stopped_) return;
+  turn_posted_ = true;
+  asio::post(loop_, [this] { run_turn(); });
+}
+
+void inline_executor::answer(const request& r, outcome result) {
+  shares_.give_back(r.sink);
+  r.sink->on_result(r.tag, result);
+}
+
+void inline_executor::run_turn() {
+  turn_posted_ = false;
+  const gil::hold held(queue_.empty() ? nullptr : lock_);
+  // A run of cheap requests shares one turn, up to about a millisecond of work: one loop event
+  // for a pipelined burst of small ones. A costly one has a turn of its own.
+  double spent = 0;
+  while (!stopped_ && spent < cheap_cost) {
+    const auto next = queue_.take();
+    if (!next) break;
+    const request r = *next;
+    spent += estimated_cost(work_, r.n);
+    inline_watch watch;
+    watch.deadline = r.deadline;
+    watch.grace = grace_;
+    watch.shutdown = shutdown_;
+    watch.lock = lock_;
+    if (r.deadline != clock::time_point::max() && clock::now() >= r.deadline) {
+      answer(r, {0, errc::timeout});  // waited past --request-timeout: not worth computing
+      continue;
+    }
+    const auto value = nth_prime(work_, r.n, {&inline_watch::poll, &watch});
+    answer(r, value ? outcome{*value, errc{}} : outcome{0, watch.stopped_for});
+  }
+  if (!queue_.empty()) post_turn();
+}
+
+void inline_executor::cancel_all(result_sink& sink) {
+  queue_.remove(&sink, [](const request&) {});
+  shares_.forget(&sink);
+}
+
+void inline_executor::abort_all(errc e) {
+  std::vector<request> owed;
+  queue_.drain([&](const request& r) { owed.push_back(r); });
+  for (const auto& r : owed) answer(r, {0, e});
+}
+
+void inline_executor::stop() {
+  stopped_ = true;
+  queue_.drain([](const request&) {});
+  shares_.clear();
+}
+
 pool_stats inline_executor::stats() const {
-  return {0, 0, 1, 0};
+  pool_stats s;
+  s.queued = queue_.size();
+  s.workers = 1;
+  return s;
 }
 
 }  // namespace primeloop::executors

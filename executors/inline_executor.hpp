@@ -1,31 +1,59 @@
 #pragma once
 /// The inline policy: the computation runs on the loop thread and blocks it. Every other client
-/// waits until it is done: that is the lesson.
+/// waits until it is done: that is the lesson. Between two computations the loop serves I/O and
+/// the connections take turns, so one client's backlog does not hold up a newcomer for longer
+/// than one computation, and a client that leaves is noticed before its next one starts.
+#include <chrono>
+#include <cstdint>
+
+#include "executors/connection_share.hpp"
 #include "executors/executor_policy.hpp"
+#include "executors/fair_queue.hpp"
 
 namespace primeloop::executors {
 
-/// Computes on the caller's (the loop's) thread inside submit().
+/// Computes on the loop's thread, one connection's turn per loop event.
 class inline_executor {
  public:
   static constexpr std::string_view name = "inline";
 
   inline_executor(asio::any_io_executor loop, const executor_config& config);
 
-  /// Computes now and calls sink.on_result before returning. Never refuses.
+  /// Queues the request in its connection's lane; a later loop event computes it. False when
+  /// the queue or the connection's share is full.
   bool submit(std::uint64_t n, result_sink& sink, std::uint64_t tag);
-  /// Nothing is ever outstanding: the computation finished inside submit().
+  /// Drops sink's queued requests (none is computing: the loop would not be running).
   void cancel_all(result_sink& sink);
   void abort_all(errc e);
   void stop();
   [[nodiscard]] pool_stats stats() const;
 
  private:
+  using clock = std::chrono::steady_clock;
+  struct request {
+    std::uint64_t n = 0;
+    result_sink* sink = nullptr;
+    std::uint64_t tag = 0;
+    clock::time_point deadline = clock::time_point::max();
+  };
+
+  /// One loop event: one costly computation, or cheap ones up to about a millisecond of work,
+  /// taken in turns across connections; then the loop goes back to I/O.
+  void run_turn();
+  void post_turn();
+  void answer(const request& r, outcome result);
+
+  asio::any_io_executor loop_;
   workload work_;
+  std::size_t queue_limit_;
   std::chrono::milliseconds timeout_;
   std::chrono::milliseconds grace_;
   const shutdown_flag* shutdown_;
-  gil* lock_;  // --gil: the loop holds it around submit(); computations hand it over on request
+  gil* lock_;  // --gil: a turn is a loop event and computes under it, handing it over on request
+  fair_queue<request> queue_;
+  connection_share shares_;
+  bool turn_posted_ = false;
+  bool stopped_ = false;
 };
 
 static_assert(executor_policy<inline_executor>);

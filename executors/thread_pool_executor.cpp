@@ -20,7 +20,8 @@ thread_pool_executor::thread_pool_executor(asio::any_io_executor loop,
       timeout_(config.request_timeout),
       nice_(config.worker_nice),
       gil_(config.lock),
-      cheap_below_n_(first_costly_n(config.work)) {
+      cheap_below_n_(first_costly_n(config.work)),
+      shares_(connection_share_of(config)) {
   const std::size_t count = resolve_workers(config);
   running_.assign(count, nullptr);
   threads_.reserve(count);
@@ -58,6 +59,7 @@ void thread_pool_executor::recycle(job* j) {
 
 bool thread_pool_executor::submit(std::uint64_t n, result_sink& sink, std::uint64_t tag) {
   if (stopped_ || waiting_.load(std::memory_order_relaxed) >= queue_limit_) return false;
+  if (!shares_.try_take(&sink)) return false;
   waiting_.fetch_add(1, std::memory_order_relaxed);
   staged_.push_back(acquire(n, sink, tag));
   // Jobs submitted during one pass of the loop (every request of a read, of every connection
@@ -81,7 +83,7 @@ void thread_pool_executor::publish() {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
-    queue_.insert(queue_.end(), staged_.begin(), staged_.end());
+    for (job* j : staged_) queue_.push_back(j);
     wake = std::min(idle_, wanted);
   }
   staged_.clear();
@@ -99,12 +101,14 @@ void thread_pool_executor::cancel_all(result_sink& sink) {
   }
   waiting_.fetch_sub(static_cast<std::size_t>(std::erase_if(staged_, mine)),
                      std::memory_order_relaxed);
+  shares_.forget(&sink);
   std::lock_guard lock(mutex_);
-  for (job* j : queue_) {
-    if (mine(j)) recycle(j);
-  }
-  waiting_.fetch_sub(static_cast<std::size_t>(std::erase_if(queue_, mine)),
-                     std::memory_order_relaxed);
+  std::size_t removed = 0;
+  queue_.remove(&sink, [&](job* j) {
+    recycle(j);
+    ++removed;
+  });
+  waiting_.fetch_sub(removed, std::memory_order_relaxed);
   for (job* j : running_) {
     if (j != nullptr && mine(j)) {
       j->dropped = true;  // recycled by deliver() when its thread hands it back
@@ -122,10 +126,9 @@ void thread_pool_executor::abort_all(errc e) {
   {
     std::lock_guard lock(mutex_);
     aborted.assign(staged_.begin(), staged_.end());
-    aborted.insert(aborted.end(), queue_.begin(), queue_.end());
+    queue_.drain([&](job* j) { aborted.push_back(j); });
     queued = aborted.size();
     staged_.clear();
-    queue_.clear();
     waiting_.fetch_sub(queued, std::memory_order_relaxed);
     for (job* j : running_) {
       if (j != nullptr && !j->dropped) {
@@ -136,6 +139,7 @@ void thread_pool_executor::abort_all(errc e) {
     }
   }
   for (job* j : aborted) {
+    shares_.give_back(j->sink);
     j->sink->on_result(j->tag, {0, e});
   }
   // Queued jobs can be reused at once. Running ones come back through deliver(), which recycles
@@ -217,8 +221,8 @@ void thread_pool_executor::work(std::size_t index) {
         --idle_;
       }
       if (stopping_) return;
-      j = queue_.front();
-      queue_.pop_front();
+      // The next connection's turn: a backlog of one client does not hold up the others.
+      j = *queue_.take();
       running_[index] = j;
     }
     waiting_.fetch_sub(1, std::memory_order_relaxed);
@@ -254,7 +258,10 @@ void thread_pool_executor::deliver() {
     deliver_posted_ = false;
   }
   for (job* j : delivering_) {
-    if (!j->dropped) j->sink->on_result(j->tag, j->result);
+    if (!j->dropped) {
+      shares_.give_back(j->sink);
+      j->sink->on_result(j->tag, j->result);
+    }
     recycle(j);
   }
   delivering_.clear();

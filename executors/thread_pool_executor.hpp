@@ -10,12 +10,14 @@
 #include <thread>
 #include <vector>
 
+#include "executors/connection_share.hpp"
 #include "executors/executor_policy.hpp"
+#include "executors/fair_queue.hpp"
 #include "executors/gil.hpp"
 
 namespace primeloop::executors {
 
-/// A pool of std::threads fed from one bounded queue.
+/// A pool of std::threads fed from one bounded queue in which connections take turns.
 class thread_pool_executor {
  public:
   static constexpr std::string_view name = "threads";
@@ -60,7 +62,7 @@ class thread_pool_executor {
 
   mutable std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<job*> queue_;       // under mutex_
+  fair_queue<job*> queue_;       // under mutex_: one lane per connection
   std::vector<job*> running_;    // under mutex_: one slot per thread
   std::vector<job*> done_;       // under mutex_: finished, not delivered
   bool deliver_posted_ = false;  // under mutex_
@@ -69,6 +71,7 @@ class thread_pool_executor {
 
   std::uint64_t cheap_below_n_;          // about a millisecond of work (first_costly_n)
   std::atomic<std::size_t> waiting_{0};  // accepted, not started: checked against queue_limit_
+  connection_share shares_;              // loop thread
 
   std::vector<std::unique_ptr<job>> jobs_;  // loop thread: every job ever made
   std::vector<job*> free_;                  // loop thread: jobs to reuse

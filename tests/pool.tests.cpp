@@ -1,164 +1,23 @@
-// Pools that survive (issue 4), end to end on 127.0.0.1: dead workers, dead clients, a dead
+// Pools that survive, end to end on 127.0.0.1: dead workers, dead clients, a dead
 // server, request timeouts and shutdown. Worker processes are found as the server's children in
 // /proc; every wait is on an event or a state, with a deadline.
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <optional>
 #include <random>
-#include <sstream>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "core/workloads.hpp"
-#include "test_support.hpp"
+#include "pool_support.hpp"
 
 using namespace primeloop::test;
 
 namespace {
-
 using clock = std::chrono::steady_clock;
-
-/// Calls pred until it returns true or the deadline passes. For states that no descriptor
-/// announces (a process gone, a CPU counter at rest) polling with a short back-off is the only
-/// way to wait; the deadline bounds it.
-template <class Pred>
-bool eventually(Pred pred, milliseconds deadline = default_deadline) {
-  const auto until = clock::now() + deadline;
-  for (auto pause = 1ms;; pause = std::min(pause * 2, milliseconds{20})) {
-    if (pred()) return true;
-    if (clock::now() >= until) return false;
-    ::poll(nullptr, 0, static_cast<int>(pause.count()));
-  }
-}
-
-/// What the tests need from /proc/<pid>/stat.
-struct proc_stat {
-  char state = '?';
-  pid_t ppid = 0;
-  long long cpu_ticks = 0;  // utime + stime, in clock ticks
-};
-
-std::optional<proc_stat> read_stat(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  if (!std::getline(f, text)) return std::nullopt;
-  // The command name may hold spaces and parentheses: the fields start after the last ')'.
-  const auto paren = text.rfind(')');
-  if (paren == std::string::npos || paren + 2 > text.size()) return std::nullopt;
-  std::istringstream in(text.substr(paren + 2));
-  proc_stat st;
-  in >> st.state >> st.ppid;
-  std::string skip;
-  for (int i = 0; i < 9; ++i) in >> skip;  // pgrp .. cmajflt
-  long long utime = 0, stime = 0;
-  in >> utime >> stime;
-  st.cpu_ticks = utime + stime;
-  return st;
-}
-
-/// True while pid runs; a zombie has stopped running and holds nothing but its entry.
-bool alive(pid_t pid) {
-  const auto st = read_stat(pid);
-  return st && st->state != 'Z' && st->state != 'X';
-}
-
-/// The children of parent, living ones or zombies ones.
-std::vector<pid_t> children_of(pid_t parent, bool zombies = false) {
-  std::vector<pid_t> out;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const auto name = entry.path().filename().string();
-    pid_t pid = 0;
-    const auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), pid);
-    if (err != std::errc{} || end != name.data() + name.size()) continue;
-    const auto st = read_stat(pid);
-    if (!st || st->ppid != parent) continue;
-    if ((st->state == 'Z') == zombies) out.push_back(pid);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-/// The server's worker processes once there are `count` of them, none of them in `gone`.
-std::vector<pid_t> wait_workers(const server_process& s, std::size_t count,
-                                const std::vector<pid_t>& gone = {}) {
-  std::vector<pid_t> now;
-  const bool ok = eventually([&] {
-    now = children_of(s.proc.pid());
-    return now.size() == count && std::none_of(now.begin(), now.end(), [&](pid_t p) {
-             return std::find(gone.begin(), gone.end(), p) != gone.end();
-           });
-  });
-  return ok ? now : std::vector<pid_t>{};
-}
-
-/// Closes with a reset (SO_LINGER 0): the way a client that is gone looks to the server.
-void reset(line_client& c) {
-  const linger abort{1, 0};
-  ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
-  c.close();
-}
-
-/// True once pid's CPU time grows by less than a third of the wall time over 300 ms or more:
-/// nothing computes there any more.
-bool cpu_settles(pid_t pid, milliseconds deadline = default_deadline) {
-  const long tick_ms = 1000 / ::sysconf(_SC_CLK_TCK);
-  auto since = clock::now();
-  auto ticks = read_stat(pid).value_or(proc_stat{}).cpu_ticks;
-  return eventually(
-      [&] {
-        const auto now = clock::now();
-        const auto wall = std::chrono::duration_cast<milliseconds>(now - since).count();
-        if (wall < 300) return false;
-        const auto used = (read_stat(pid).value_or(proc_stat{}).cpu_ticks - ticks) * tick_ms;
-        if (used * 3 < wall) return true;
-        since = now;
-        ticks += used / tick_ms;
-        return false;
-      },
-      deadline);
-}
-
-/// True when the server refuses new connections (its acceptor is closed).
-bool refuses_connections(std::uint16_t port) {
-  try {
-    line_client c(port);
-    // Accepted into the backlog before the close: the close resets it.
-    return c.wait_closed(2s);
-  } catch (const std::system_error&) {
-    return true;
-  }
-}
-
-std::string nth_prime(std::uint64_t n) {
-  return std::to_string(*primeloop::nth_prime(primeloop::workload::sieve, n));
-}
-
-/// The server's report of a worker that died on its own (not killed by the pool).
-std::string died_report(pid_t pid) {
-  return "(pid " + std::to_string(pid) + ") died";
-}
-
-const std::string died = "ERR worker died while computing this request";
-const std::string timed_out = "ERR timeout: the request ran over the server's time limit";
-const std::string shutting_down = "ERR shutting down: the answer was not ready in time";
-
-// naive n = 50000 takes many seconds of CPU: it is still computing whenever a test acts on it.
-const std::string long_request = "50000\n";
-
 }  // namespace
 
 TEST_CASE(
@@ -359,29 +218,6 @@ TEST_CASE("Workers and their replacements hold only their own socket", "[pool][p
     CHECK((extra.size() == 1 && extra[0].rfind("socket:", 0) == 0));
   }
   CHECK(ask(s.port, "10\n") == "29");
-}
-
-// PRIMELOOP_TEST_WORKER_EXIT=1 makes every worker exit right after fork (documented in
-// process_pool_executor.hpp): the honest way to get a worker that cannot start.
-TEST_CASE("A worker that keeps dying at start-up makes the pool back off instead of forking",
-          "[pool][processes]") {
-  ::setenv("PRIMELOOP_TEST_WORKER_EXIT", "1", 1);
-  auto s = start_server({"--executor", "processes", "--workers", "1", "--stats-interval", "0",
-                         "--request-timeout", "0.5"});
-  ::unsetenv("PRIMELOOP_TEST_WORKER_EXIT");
-
-  // The waits double: 100, 200, 400, 800 ms. A fork storm would print thousands of lines first.
-  REQUIRE(s.proc.wait_for_line("next try in 800 ms"));
-  const auto& lines = s.proc.lines();
-  const auto deaths = std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
-    return l.find(") died") != std::string::npos;
-  });
-  CHECK(deaths >= 5);
-  CHECK(deaths <= 8);
-  // The loop keeps serving: with no worker, a request ends at its deadline.
-  CHECK(ask(s.port, "10\n") == timed_out);
-  s.proc.signal(SIGTERM);
-  CHECK(s.proc.wait() == 0);
 }
 
 TEST_CASE("The server survives 50 random worker kills under load and answers every request",

@@ -1,4 +1,4 @@
-#include "executors/process_worker.hpp"
+#include "executors/worker_main.hpp"
 
 #include "executors/costly_priority.hpp"
 
@@ -42,7 +42,7 @@ bool write_all(int fd, const char* data, std::size_t size) {
 
 }  // namespace
 
-void run_worker_process(int fd, int parent_pid, workload work, int nice) {
+void worker_main(int fd, int parent_pid, workload work, int nice) {
   // Die with the server, even when it is killed with SIGKILL. The parent may have died between
   // fork() and prctl(): then the signal will never come, so check by hand.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -77,7 +77,7 @@ void run_worker_process(int fd, int parent_pid, workload work, int nice) {
     have += static_cast<std::size_t>(r);
     const std::size_t count = have / sizeof(request_msg);
     // Every request of one read is computed, then all replies go in one write: the loop sends
-    // several requests to a worker only when they are cheap (process_pool_executor::pump).
+    // several requests to a worker only when they are cheap (process_scheduler::dispatch).
     for (std::size_t i = 0; i < count; ++i) {
       request_msg req{};
       std::memcpy(&req, in.data() + i * sizeof(request_msg), sizeof req);

@@ -1,0 +1,152 @@
+#pragma once
+// What the pool's end-to-end tests share: waiting for a state with a deadline, the server's
+// worker processes found in /proc, clients that reset, and the replies the pools give.
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "core/workloads.hpp"
+#include "test_support.hpp"
+
+namespace primeloop::test {
+
+/// Calls pred until it returns true or the deadline passes. For states that no descriptor
+/// announces (a process gone, a CPU counter at rest) polling with a short back-off is the only
+/// way to wait; the deadline bounds it.
+template <class Pred>
+inline bool eventually(Pred pred, milliseconds deadline = default_deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  for (auto pause = 1ms;; pause = std::min(pause * 2, milliseconds{20})) {
+    if (pred()) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    ::poll(nullptr, 0, static_cast<int>(pause.count()));
+  }
+}
+
+/// What the tests need from /proc/<pid>/stat.
+struct proc_stat {
+  char state = '?';
+  pid_t ppid = 0;
+  long long cpu_ticks = 0;  // utime + stime, in clock ticks
+};
+
+inline std::optional<proc_stat> read_stat(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(f, text)) return std::nullopt;
+  // The command name may hold spaces and parentheses: the fields start after the last ')'.
+  const auto paren = text.rfind(')');
+  if (paren == std::string::npos || paren + 2 > text.size()) return std::nullopt;
+  std::istringstream in(text.substr(paren + 2));
+  proc_stat st;
+  in >> st.state >> st.ppid;
+  std::string skip;
+  for (int i = 0; i < 9; ++i) in >> skip;  // pgrp .. cmajflt
+  long long utime = 0, stime = 0;
+  in >> utime >> stime;
+  st.cpu_ticks = utime + stime;
+  return st;
+}
+
+/// True while pid runs; a zombie has stopped running and holds nothing but its entry.
+inline bool alive(pid_t pid) {
+  const auto st = read_stat(pid);
+  return st && st->state != 'Z' && st->state != 'X';
+}
+
+/// The children of parent, living ones or zombies ones.
+inline std::vector<pid_t> children_of(pid_t parent, bool zombies = false) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const auto name = entry.path().filename().string();
+    pid_t pid = 0;
+    const auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), pid);
+    if (err != std::errc{} || end != name.data() + name.size()) continue;
+    const auto st = read_stat(pid);
+    if (!st || st->ppid != parent) continue;
+    if ((st->state == 'Z') == zombies) out.push_back(pid);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// The server's worker processes once there are `count` of them, none of them in `gone`.
+inline std::vector<pid_t> wait_workers(const server_process& s, std::size_t count,
+                                       const std::vector<pid_t>& gone = {}) {
+  std::vector<pid_t> now;
+  const bool ok = eventually([&] {
+    now = children_of(s.proc.pid());
+    return now.size() == count && std::none_of(now.begin(), now.end(), [&](pid_t p) {
+             return std::find(gone.begin(), gone.end(), p) != gone.end();
+           });
+  });
+  return ok ? now : std::vector<pid_t>{};
+}
+
+/// Closes with a reset (SO_LINGER 0): the way a client that is gone looks to the server.
+inline void reset(line_client& c) {
+  const linger abort{1, 0};
+  ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  c.close();
+}
+
+/// True once pid's CPU time grows by less than a third of the wall time over 300 ms or more:
+/// nothing computes there any more.
+inline bool cpu_settles(pid_t pid, milliseconds deadline = default_deadline) {
+  const long tick_ms = 1000 / ::sysconf(_SC_CLK_TCK);
+  auto since = std::chrono::steady_clock::now();
+  auto ticks = read_stat(pid).value_or(proc_stat{}).cpu_ticks;
+  return eventually(
+      [&] {
+        const auto now = std::chrono::steady_clock::now();
+        const auto wall = std::chrono::duration_cast<milliseconds>(now - since).count();
+        if (wall < 300) return false;
+        const auto used = (read_stat(pid).value_or(proc_stat{}).cpu_ticks - ticks) * tick_ms;
+        if (used * 3 < wall) return true;
+        since = now;
+        ticks += used / tick_ms;
+        return false;
+      },
+      deadline);
+}
+
+/// True when the server refuses new connections (its acceptor is closed).
+inline bool refuses_connections(std::uint16_t port) {
+  try {
+    line_client c(port);
+    // Accepted into the backlog before the close: the close resets it.
+    return c.wait_closed(2s);
+  } catch (const std::system_error&) {
+    return true;
+  }
+}
+
+inline std::string nth_prime(std::uint64_t n) {
+  return std::to_string(*primeloop::nth_prime(primeloop::workload::sieve, n));
+}
+
+/// The server's report of a worker that died on its own (not killed by the pool).
+inline std::string died_report(pid_t pid) {
+  return "(pid " + std::to_string(pid) + ") died";
+}
+
+inline const std::string died = "ERR worker died while computing this request";
+inline const std::string timed_out = "ERR timeout: the request ran over the server's time limit";
+inline const std::string shutting_down = "ERR shutting down: the answer was not ready in time";
+
+// naive n = 50000 takes many seconds of CPU: it is still computing whenever a test acts on it.
+inline const std::string long_request = "50000\n";
+
+}  // namespace primeloop::test
