@@ -71,7 +71,7 @@ TEST_CASE("Usage errors exit 2 with one line naming the flag, the value and what
   }
 }
 
-TEST_CASE("--version prints the program and its version; --help fits 100 columns",
+TEST_CASE("Server and client print their version and a help that fits 100 columns",
           "[binary][cli]") {
   for (const std::string name : {"primeloop-server", "primeloop-client"}) {
     INFO(name);
