@@ -76,7 +76,10 @@ struct executor_config {
 };
 
 /// A policy is constructed on the loop's executor before the loop runs, then driven only from
-/// the loop thread.
+/// the loop thread. Two promises callers rely on: sink.on_result may run inside submit()
+/// (before it returns), so a caller must be ready for the result before it calls; and stop()
+/// may be called more than once (the server calls it when the last connection closes and again
+/// when the loop returns), the calls after the first doing nothing.
 template <class P>
 concept executor_policy =
     std::constructible_from<P, asio::any_io_executor, const executor_config&> &&

@@ -297,13 +297,20 @@ TEST_CASE("Every bad input gets a readable ERR line and the connection lives on"
 
 TEST_CASE("Bad input from a bare client (no newline yet) gets ERR too", "[limits][bad-input]") {
   auto s = start_server({"--executor", "threads", "--stats-interval", "0", "--max-n", "5000"});
-  for (const std::string bare : {"abc", "-5", "0", " 7", "99999999999999999999999999999"}) {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"abc", "ERR not a number: send decimal digits only, like 10"},
+      {"-5", err_not_positive},
+      {"0", err_not_positive},
+      {" 7", "ERR not a number: send decimal digits only, like 10"},
+      {"99999999999999999999999999999", "ERR n is too large: the limit is 5000"},
+  };
+  for (const auto& [bare, reply] : cases) {
     INFO(bare);
     line_client c(s.port);
     c.send(bare);
-    const auto reply = c.read_line();
-    REQUIRE(reply);
-    CHECK(reply->rfind("ERR ", 0) == 0);
+    CHECK(c.read_line() == reply);
+    c.send("10");  // still a bare client, still served
+    CHECK(c.read_line() == "29");
   }
   CHECK(ask(s.port, "10\n") == "29");
 }
@@ -359,18 +366,19 @@ TEST_CASE("A line longer than --max-line gets ERR, then close, with memory bound
 }
 
 TEST_CASE("The idle timeout closes silent connections, not busy ones", "[limits][idle]") {
-  const milliseconds idle{400};
-  auto s =
-      start_server({"--executor", "threads", "--stats-interval", "0", "--idle-timeout", "0.4"});
+  // One second: a loaded machine (or a sanitizer build) may stall the client for a few hundred
+  // milliseconds between two sends, which must not look like silence.
+  const milliseconds idle{1000};
+  auto s = start_server({"--executor", "threads", "--stats-interval", "0", "--idle-timeout", "1"});
 
   SECTION("half a line after a whole request, then silence: ERR idle timeout, closed") {
     line_client c(s.port);
+    const auto start = clock::now();  // before the send: the server's clock starts after it
     c.send("10\n12");
     REQUIRE(c.read_line() == "29");
-    const auto start = clock::now();
     CHECK(starts_with(c.read_line(), err_idle));  // "12" is never taken as a request
     CHECK(c.wait_closed());
-    CHECK(clock::now() - start >= idle - 50ms);
+    CHECK(clock::now() - start >= idle);
   }
   SECTION("a fresh connection that sends a number and waits is a bare client: answered") {
     line_client c(s.port);
@@ -385,12 +393,12 @@ TEST_CASE("The idle timeout closes silent connections, not busy ones", "[limits]
     line_client c(s.port);
     CHECK(starts_with(c.read_line(), err_idle));
     CHECK(c.wait_closed());
-    CHECK(clock::now() - start >= idle - 50ms);
+    CHECK(clock::now() - start >= idle);
   }
   SECTION("a client waiting for a long computation is not idle") {
     line_client c(s.port);
-    c.send("10000\n");  // naive: longer than the timeout, shorter than the deadline
-    CHECK(c.read_line() == "104729");
+    c.send("20000\n");  // naive: longer than the timeout, shorter than the deadline
+    CHECK(c.read_line() == "224737");
   }
   SECTION("a client that keeps sending is never idle") {
     line_client c(s.port);
@@ -657,6 +665,15 @@ TEST_CASE("10,000 idle connections are held while the server keeps answering",
   WARN("10,000 idle connections: server RSS " << rss_before << " KiB -> " << rss_after << " KiB ("
                                               << (rss_after - rss_before) * 1024 / count
                                               << " bytes per connection)");
+  // Bounded: no read buffer (4 KiB) is allocated for a connection that has sent nothing. The
+  // session, its coroutine frames and its timers come to about 9 KB in a release build;
+  // sanitizers add their own bookkeeping to every allocation.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  constexpr std::size_t per_connection_limit = 48 * 1024;
+#else
+  constexpr std::size_t per_connection_limit = 12 * 1024;
+#endif
+  CHECK((rss_after - std::min(rss_after, rss_before)) * 1024 / count < per_connection_limit);
   // None was closed or written to.
   std::size_t active = 0;
   for (const auto& c : idle) {

@@ -131,17 +131,26 @@ TEST_CASE("Inline freezes other clients during a long request, pools do not", "[
   }
 }
 
-TEST_CASE("The stats line counts requests per interval", "[server]") {
-  auto s = start_server({"--executor", "threads", "--stats-interval", "0.05"});
+TEST_CASE("The stats line counts requests, errors, connections and work in flight", "[server]") {
+  auto s = start_server({"--executor", "threads", "--stats-interval", "0.05", "--workers", "2"});
   line_client c(s.port);
   std::string many;
   for (int i = 0; i < 200; ++i) many += "1\n";
-  c.send(many);
+  c.send(many + "x\n0\n\n");
   for (int i = 0; i < 200; ++i) REQUIRE(c.read_line() == "2");
-  const auto line = s.proc.wait_for_line("stats: ");
+  for (int i = 0; i < 3; ++i) REQUIRE(c.read_line()->rfind("ERR ", 0) == 0);
+  // Exact counts once everything is answered: nothing in flight, one client, three errors.
+  const auto line = s.proc.wait_for_line("in-flight 0 queued 0 busy 0/2 connections 1 errors 3 ");
   REQUIRE(line);
-  CHECK(line->find(" req/s in-flight ") != std::string::npos);
-  CHECK(line->find(" busy ") != std::string::npos);
+  CHECK(line->rfind("stats: ", 0) == 0);
+  // The 200 answers were counted: some interval saw them (its rate is not 0).
+  bool counted = false;
+  for (const auto& l : s.proc.lines())
+    counted = counted || (l.rfind("stats: ", 0) == 0 && l.rfind("stats: 0 ", 0) != 0);
+  CHECK(counted);
+  // The client leaves: the count follows.
+  c.close();
+  CHECK(s.proc.wait_for_line("connections 0 errors 3 "));
 }
 
 TEST_CASE("SIGTERM stops the server with status 0", "[server]") {
