@@ -1,5 +1,5 @@
 #pragma once
-/// The performance benchmark (issue 7), every figure in one run:
+/// The performance benchmark, every figure in one run:
 /// - throughput: small requests (n = 1) against the baseline server and each column at several
 ///   connection counts, as ratios of the baseline, best of interleaved rounds; and the cost of
 ///   one offload round trip per executor (one connection, mean latency);

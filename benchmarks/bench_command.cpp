@@ -18,7 +18,7 @@ namespace primeloop::lab {
 
 std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_code) {
   CLI::App app{
-      "primeloop-bench: every performance figure of issue 7 in one run: small-request throughput "
+      "primeloop-bench: every performance figure in one run: small-request throughput "
       "as a ratio of the baseline server, throughput and latency during a long request, memory "
       "with idle connections, and the sieve against primesieve"};
   bench_config config;

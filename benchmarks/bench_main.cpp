@@ -1,4 +1,4 @@
-// primeloop-bench: every performance figure of issue 7 in one run (docs/performance.md): the
+// primeloop-bench: every performance figure in one run (docs/performance.md): the
 // throughput ratios to the baseline server, throughput and latency during a long request, memory
 // with idle connections, and the sieve against primesieve.
 #include "benchmarks/bench_command.hpp"

@@ -11,7 +11,7 @@ namespace {
 
 using std::chrono::nanoseconds;
 
-/// The targets of issue 7 for an executor's throughput, as a ratio of the baseline.
+/// The targets for an executor's throughput, as a ratio of the baseline.
 double throughput_target(const std::string& executor) {
   return executor == "inline" ? 0.9 : executor == "threads" ? 0.7 : 0.6;
 }
@@ -282,7 +282,7 @@ std::string format_sieve(const sieve_race& r) {
 std::string format_targets(const std::vector<target_check>& checks) {
   std::size_t width = 6;
   for (const auto& c : checks) width = std::max(width, c.figure.size());
-  std::string out = fmt::format("targets (issue 7)\n{:<{}}  {:<18} {:<14} {}\n", "figure", width,
+  std::string out = fmt::format("targets\n{:<{}}  {:<18} {:<14} {}\n", "figure", width,
                                 "target", "measured", "");
   for (const auto& c : checks) {
     out += fmt::format("{:<{}}  {:<18} {:<14} {}\n", c.figure, width, c.target, c.measured,

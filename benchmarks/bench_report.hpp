@@ -1,5 +1,5 @@
 #pragma once
-/// What the benchmark prints and writes: a table per phase, the targets of issue 7 with the
+/// What the benchmark prints and writes: a table per phase, the targets with the
 /// measured value and whether it is met, and the CSV files.
 #include <optional>
 #include <string>
@@ -9,7 +9,7 @@
 
 namespace primeloop::lab {
 
-/// One target of issue 7 against what this run measured.
+/// One target against what this run measured.
 struct target_check {
   std::string figure;       ///< "threads / baseline, 16 connections"
   std::string target;       ///< ">= 0.70"

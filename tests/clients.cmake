@@ -1,4 +1,4 @@
-# Tests of the clients, the lab (issue 3) and the benchmark (issue 7); included from
+# Tests of the clients, the lab and the benchmark; included from
 # tests/CMakeLists.txt.
 primeloop_test(primeloop_client_tests
   SOURCES client.tests.cpp spinner.tests.cpp

@@ -1,4 +1,4 @@
-# The interpreter-lock model (issue 6): the lock's unit tests and --gil end to end.
+# The interpreter-lock model: the lock's unit tests and --gil end to end.
 primeloop_test(primeloop_gil_tests
   SOURCES gil.tests.cpp
   LIBS primeloop::server)

@@ -1,4 +1,4 @@
-# Bad input and overload (issue 5): every bad input and every limit, end to end on loopback.
+# Bad input and overload: every bad input and every limit, end to end on loopback.
 primeloop_test(primeloop_limits_tests
   SOURCES limits.tests.cpp
   LIBS primeloop::server)

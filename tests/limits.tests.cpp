@@ -1,4 +1,4 @@
-// Bad input and overload (issue 5, docs/protocol.md), end to end: the real primeloop-server on
+// Bad input and overload (docs/protocol.md), end to end: the real primeloop-server on
 // 127.0.0.1 port 0. Every bad input of the protocol's table and every limit, each time checking
 // that another client is still served. Waits are on events (a reply, a stats line, a closed
 // socket, a full socket buffer), each with a deadline; nothing sleeps for a fixed time.

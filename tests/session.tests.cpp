@@ -32,7 +32,7 @@ char loop_state(pid_t pid) {
 }
 
 /// Waits until the loop thread sleeps, checked every 20 ms until the deadline.
-bool wait_loop_asleep(pid_t pid, milliseconds deadline = default_deadline) {
+bool wait_loop_idle(pid_t pid, milliseconds deadline = default_deadline) {
   for (const auto until = clock::now() + deadline; clock::now() < until;) {
     if (loop_state(pid) == 'S') return true;
     pollfd none{};
@@ -72,7 +72,7 @@ void leave_mid_pipeline(const std::string& ex, bool by_reset) {
   CHECK(ask(s.port, "10\n") == "29");
   // Nothing is left for the pool, and the loop thread has nothing to compute either.
   CHECK(s.proc.wait_for_line("in-flight 0 queued 0 busy 0/"));
-  CHECK(wait_loop_asleep(s.proc.pid()));
+  CHECK(wait_loop_idle(s.proc.pid()));
 }
 
 }  // namespace
