@@ -5,14 +5,27 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <string_view>
+#include <vector>
 
 namespace primeloop::lab {
 namespace {
 
 constexpr double width = 900, height = 480;
 constexpr double left = 80, right = 160, top = 70, bottom = 60;
-constexpr std::array<const char*, 6> colors{"#d62728", "#1f77b4", "#2ca02c",
-                                            "#ff7f0e", "#9467bd", "#8c564b"};
+
+/// The executor's colour; lab columns and bench columns are looked up by their base name.
+struct executor_color {
+  std::string_view executor;
+  std::string_view color;
+};
+constexpr std::array<executor_color, 6> executor_colors{{{"inline", "#d62728"},
+                                                         {"threads", "#1f77b4"},
+                                                         {"processes", "#2ca02c"},
+                                                         {"blocking", "#7f7f7f"},
+                                                         {"thread-per-conn", "#9467bd"},
+                                                         {"baseline", "#ff7f0e"}}};
+constexpr std::array<std::string_view, 4> dashes{"8 4", "2 3", "12 4 2 4", "4 4"};
 
 std::string format_tick(double v) {
   if (v >= 1e6) return fmt::format("{:g}M", v / 1e6);
@@ -20,7 +33,50 @@ std::string format_tick(double v) {
   return fmt::format("{:g}", v);
 }
 
+/// The y axis: linear from 0 to top, or logarithmic (log10 of 1 + v, so 0 sits at the bottom).
+struct y_axis {
+  double top;
+  bool log;
+  [[nodiscard]] double fraction(double v) const {
+    if (log) return std::log10(1 + std::max(v, 0.0)) / std::log10(1 + top);
+    return v / top;
+  }
+  [[nodiscard]] std::vector<double> ticks() const {
+    std::vector<double> out;
+    if (log) {
+      out.push_back(0);
+      for (double t = 1; t <= top * 1.0001; t *= 10) out.push_back(t);
+    } else {
+      for (int i = 0; i <= 5; ++i) out.push_back(top * i / 5);
+    }
+    return out;
+  }
+};
+
 }  // namespace
+
+series_style style_of(std::string_view series_name) {
+  const auto plus = series_name.find('+');
+  const auto base = series_name.substr(0, plus);
+  series_style out{"#8c564b", ""};
+  for (const auto& row : executor_colors) {
+    if (row.executor == base) out.color = std::string(row.color);
+  }
+  if (plus != std::string_view::npos) {
+    // The same variant gets the same pattern in every chart: chosen by its text.
+    const auto variant = series_name.substr(plus);
+    std::size_t h = 0;
+    for (const char c : variant) h = h * 31 + static_cast<unsigned char>(c);
+    out.dash = std::string(dashes[h % dashes.size()]);
+  }
+  return out;
+}
+
+double log_ceiling(double v) {
+  double top = 10;
+  while (top < v) top *= 10;
+  return top;
+}
 
 double nice_ceiling(double v) {
   if (!(v > 0)) return 1;
@@ -61,11 +117,11 @@ std::string render_svg(const chart& c) {
     points = std::max(points, s.values.size());
     for (const double v : s.values) y_max = std::max(y_max, v);
   }
-  y_max = nice_ceiling(y_max * 1.05);
+  const y_axis axis{c.log_y ? log_ceiling(y_max) : nice_ceiling(y_max * 1.05), c.log_y};
   const double plot_w = width - left - right, plot_h = height - top - bottom;
-  // x runs from 0 to the last second; a value for second s is drawn at the end of that second.
+  // x runs from 0 to the last second; second s is the step from x = s - 1 to x = s.
   const auto x_of = [&](double x) { return left + plot_w * x / static_cast<double>(points); };
-  const auto y_of = [&](double y) { return top + plot_h * (1 - y / y_max); };
+  const auto y_of = [&](double y) { return top + plot_h * (1 - axis.fraction(y)); };
 
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
@@ -75,8 +131,7 @@ std::string render_svg(const chart& c) {
       "<text x=\"{2}\" y=\"44\" fill=\"#444\">{4}</text>\n",
       width, height, left, xml_escape(c.title), xml_escape(c.subtitle));
 
-  for (int i = 0; i <= 5; ++i) {
-    const double v = y_max * i / 5;
+  for (const double v : axis.ticks()) {
     svg += fmt::format(
         "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#ddd\"/>\n"
         "<text x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
@@ -107,18 +162,27 @@ std::string render_svg(const chart& c) {
 
   for (std::size_t i = 0; i < c.series.size(); ++i) {
     const auto& s = c.series[i];
-    const char* color = colors[i % colors.size()];
+    const auto style = style_of(s.name);
+    const auto dash =
+        style.dash.empty() ? std::string() : fmt::format(" stroke-dasharray=\"{}\"", style.dash);
+    // Steps: each second is flat from its start to its end, so a drop to 0 is a vertical cliff.
     std::string pts;
     for (std::size_t k = 0; k < s.values.size(); ++k) {
-      pts += fmt::format("{:.1f},{:.1f} ", x_of(static_cast<double>(k + 1)), y_of(s.values[k]));
+      const double y = y_of(s.values[k]);
+      pts += fmt::format("{:.1f},{:.1f} {:.1f},{:.1f} ", x_of(static_cast<double>(k)), y,
+                         x_of(static_cast<double>(k + 1)), y);
     }
     svg += fmt::format(
-        "<polyline fill=\"none\" stroke=\"{0}\" stroke-width=\"2.5\" points=\"{1}\"/>\n"
-        "<line x1=\"{2}\" x2=\"{3}\" y1=\"{4}\" y2=\"{4}\" stroke=\"{0}\" stroke-width=\"3\"/>\n"
+        "<polyline fill=\"none\" stroke=\"{0}\" stroke-width=\"2.5\"{8} points=\"{1}\"/>\n"
+        "<line x1=\"{2}\" x2=\"{3}\" y1=\"{4}\" y2=\"{4}\" stroke=\"{0}\" stroke-width=\"3\"{8}/>\n"
         "<text x=\"{5}\" y=\"{6}\">{7}</text>\n",
-        color, pts, left + plot_w + 12, left + plot_w + 36,
+        style.color, pts, left + plot_w + 12, left + plot_w + 36,
         top + 10 + 20.0 * static_cast<double>(i), left + plot_w + 42,
-        top + 14 + 20.0 * static_cast<double>(i), xml_escape(s.name));
+        top + 14 + 20.0 * static_cast<double>(i), xml_escape(s.name), dash);
+  }
+  if (!c.footer.empty()) {
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#666\" font-size=\"11\">{}</text>\n", left,
+                       height - 4, xml_escape(c.footer));
   }
   svg += "</svg>\n";
   return svg;

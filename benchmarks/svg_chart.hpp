@@ -1,8 +1,10 @@
 #pragma once
-/// A line chart drawn as SVG text by our own code: one line per series over whole seconds, with
-/// one vertical marker (the long request's start). No plotting tool needed to make or open it.
+/// A chart drawn as SVG text by our own code: one line per series over whole seconds, each second
+/// a flat step (a freeze shows as a cliff, not a slope), with one vertical marker (the long
+/// request's start). No plotting tool needed to make or open it.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace primeloop::lab {
@@ -22,10 +24,27 @@ struct chart {
   std::vector<chart_series> series;
   std::optional<double> marker_x;  ///< a dashed vertical line here
   std::string marker_label;        ///< its label
+  /// A logarithmic y axis (0 at the bottom, then 1, 10, 100, ...): rates that differ by a factor
+  /// stay apart even when both are tiny beside the largest (the lock at 5 ms and at 2 ms).
+  bool log_y = false;
+  std::string footer;  ///< small text under the plot (the command that made it)
 };
+
+/// How a series is drawn: the colour of its executor and a dash pattern for its variant.
+struct series_style {
+  std::string color;  ///< "#rrggbb"
+  std::string dash;   ///< an SVG stroke-dasharray, or empty for a solid line
+};
+
+/// One colour per executor in every chart ("threads" is the same blue everywhere); variants of
+/// an executor ("threads+gil5ms", "threads+adaptive") keep its colour and get a dash pattern.
+[[nodiscard]] series_style style_of(std::string_view series_name);
 
 /// The chart as a standalone SVG document (opens in any browser).
 [[nodiscard]] std::string render_svg(const chart& c);
+
+/// The top of a logarithmic axis: the power of ten at or above v (10 for v <= 10).
+[[nodiscard]] double log_ceiling(double v);
 
 /// A round axis maximum at or above v: 1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten
 /// (1 for v <= 0).

@@ -9,7 +9,12 @@ namespace primeloop {
 stats_printer::stats_printer(const stats_counters& counters, std::chrono::duration<double> interval,
                              stats_source source, std::FILE* out)
     : counters_(counters), interval_(interval), source_(source), out_(out) {
-  if (interval_.count() > 0) thread_ = std::jthread([this](std::stop_token st) { run(st); });
+  // The first count is taken here, not on the new thread: a thread that starts late on a busy
+  // machine would otherwise miss the answers given before it ran.
+  const auto answered = counters_.answered.load(std::memory_order_relaxed);
+  if (interval_.count() > 0) {
+    thread_ = std::jthread([this, answered](std::stop_token st) { run(st, answered); });
+  }
 }
 
 stats_printer::~stats_printer() {
@@ -40,11 +45,10 @@ std::string stats_printer::format_line(const stats_counters& c, std::uint64_t ra
       load(c.respawns));
 }
 
-void stats_printer::run(std::stop_token stop) {
+void stats_printer::run(std::stop_token stop, std::uint64_t last_answered) {
   using clock = std::chrono::steady_clock;
   const auto step = std::chrono::duration_cast<clock::duration>(interval_);
   auto next = clock::now() + step;
-  auto last_answered = counters_.answered.load(std::memory_order_relaxed);
   auto last_time = clock::now();
   std::unique_lock lock(mutex_);
   for (;;) {

@@ -51,7 +51,7 @@ class stats_printer {
                                                stats_source source);
 
  private:
-  void run(std::stop_token stop);
+  void run(std::stop_token stop, std::uint64_t last_answered);
 
   const stats_counters& counters_;
   std::chrono::duration<double> interval_;

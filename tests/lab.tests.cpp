@@ -108,6 +108,36 @@ TEST_CASE("The chart is an SVG document with one line per executor and the marke
   CHECK(lab::nice_ceiling(500) == 500);
 }
 
+TEST_CASE("Every chart gives an executor one colour and its variants a dash pattern", "[lab]") {
+  const auto threads = lab::style_of("threads");
+  CHECK(threads.dash.empty());
+  CHECK(lab::style_of("threads+gil5ms").color == threads.color);
+  CHECK_FALSE(lab::style_of("threads+gil5ms").dash.empty());
+  CHECK(lab::style_of("threads+gil5ms").dash == lab::style_of("thread-per-conn+gil5ms").dash);
+  CHECK(lab::style_of("inline").color != threads.color);
+  CHECK(lab::style_of("processes").color != threads.color);
+  CHECK(lab::style_of("thread-per-conn").color != threads.color);
+}
+
+TEST_CASE("A log-scale chart keeps small rates apart and draws a freeze as a cliff", "[lab]") {
+  lab::chart c;
+  c.log_y = true;
+  c.series = {{"threads+gil5ms", {1000, 10, 0}}};
+  const auto svg = lab::render_svg(c);
+  CHECK(lab::log_ceiling(0) == 10);
+  CHECK(lab::log_ceiling(1000) == 1000);
+  CHECK(lab::log_ceiling(1001) == 10000);
+  // Ticks at 0, 1, 10, 100, 1k: a rate of 10 is a third of the way up, not at the bottom.
+  CHECK_THAT(svg, Catch::Contains(">1k</text>"));
+  CHECK_THAT(svg, Catch::Contains(">10</text>"));
+  // Steps: every second has two points at one height, so the drop to 0 is vertical.
+  const auto pts_at = svg.find("points=\"");
+  REQUIRE(pts_at != std::string::npos);
+  const auto pts = svg.substr(pts_at + 8, svg.find('"', pts_at + 8) - pts_at - 8);
+  CHECK(count(pts, ",") == 6);
+  CHECK_THAT(svg, Catch::Contains("stroke-dasharray"));
+}
+
 TEST_CASE("A short lab run of inline and threads prints and writes its summary", "[lab]") {
   const auto out =
       std::filesystem::temp_directory_path() / ("primeloop-lab-test-" + std::to_string(::getpid()));
