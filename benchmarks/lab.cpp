@@ -149,32 +149,16 @@ const lesson_stage* find_stage(std::string_view column) {
 std::vector<std::string> server_argv(const lab_config& config, const std::string& executor) {
   const auto column = parse_column(executor);
   if (!column) throw std::invalid_argument(fmt::format("not an executor: '{}'", executor));
-  if (column->program != "primeloop-server") {
-    // A reference server: beside primeloop-server, with the flags that mean something to it.
-    std::vector<std::string> argv{(config.server.parent_path() / column->program).string(),
-                                  "--port",
-                                  "0",
-                                  "--workload",
-                                  config.workload,
-                                  "--stats-interval",
-                                  "1",
-                                  "--grace",
-                                  "0"};
-    argv.insert(argv.end(), column->flags.begin(), column->flags.end());
-    return argv;
+  // A reference server runs beside primeloop-server, with the flags that mean something to it.
+  const bool reference = column->program != "primeloop-server";
+  std::vector<std::string> argv{(config.server.parent_path() / column->program).string()};
+  if (!reference) argv = {config.server.string(), "--executor", column->executor};
+  for (const auto* flag : {"--port", "0", "--workload", config.workload.c_str(), "--stats-interval",
+                           "1", "--grace", "0"}) {
+    argv.emplace_back(flag);
   }
-  std::vector<std::string> argv{config.server.string(),
-                                "--executor",
-                                column->executor,
-                                "--port",
-                                "0",
-                                "--workload",
-                                config.workload,
-                                "--stats-interval",
-                                "1",
-                                "--grace",
-                                "0"};
   argv.insert(argv.end(), column->flags.begin(), column->flags.end());
+  if (reference) return argv;
   if (config.workers) {
     argv.push_back("--workers");
     argv.push_back(std::to_string(*config.workers));

@@ -11,8 +11,8 @@
 namespace primeloop::lab {
 namespace {
 
-constexpr double width = 900, height = 480;
-constexpr double left = 80, right = 160, top = 70, bottom = 60;
+constexpr double width = 1000, height = 480;
+constexpr double left = 80, right = 260, top = 70, bottom = 60;
 
 /// The executor's colour; lab columns and bench columns are looked up by their base name.
 struct executor_color {
@@ -25,7 +25,14 @@ constexpr std::array<executor_color, 6> executor_colors{{{"inline", "#d62728"},
                                                          {"blocking", "#7f7f7f"},
                                                          {"thread-per-conn", "#9467bd"},
                                                          {"baseline", "#ff7f0e"}}};
-constexpr std::array<std::string_view, 4> dashes{"8 4", "2 3", "12 4 2 4", "4 4"};
+/// The lesson's variants get patterns of their own; any other variant one chosen by its text.
+struct variant_dash {
+  std::string_view variant;
+  std::string_view dash;
+};
+constexpr std::array<variant_dash, 4> variant_dashes{
+    {{"+gil5ms", "8 4"}, {"+gil2ms", "2 3"}, {"+gil1s", "12 4 2 4"}, {"+adaptive", "4 4"}}};
+constexpr std::array<std::string_view, 3> other_dashes{"16 4", "6 2 2 2", "1 4"};
 
 std::string format_tick(double v) {
   if (v >= 1e6) return fmt::format("{:g}M", v / 1e6);
@@ -63,11 +70,14 @@ series_style style_of(std::string_view series_name) {
     if (row.executor == base) out.color = std::string(row.color);
   }
   if (plus != std::string_view::npos) {
-    // The same variant gets the same pattern in every chart: chosen by its text.
+    // The same variant gets the same pattern in every chart.
     const auto variant = series_name.substr(plus);
     std::size_t h = 0;
     for (const char c : variant) h = h * 31 + static_cast<unsigned char>(c);
-    out.dash = std::string(dashes[h % dashes.size()]);
+    out.dash = std::string(other_dashes[h % other_dashes.size()]);
+    for (const auto& row : variant_dashes) {
+      if (row.variant == variant) out.dash = std::string(row.dash);
+    }
   }
   return out;
 }

@@ -32,26 +32,35 @@ std::optional<std::uint64_t> nth_prime(workload w, std::uint64_t n, interrupt_ch
   return std::nullopt;
 }
 
+namespace {
+
+/// Trial division of i by d, d + step, ... while in_range(d): whether a divisor was found, or
+/// nullopt when the check asked to stop. The check runs every interrupt_interval divisions.
+template <class InRange>
+std::optional<bool> has_divisor(std::uint64_t i, std::uint64_t d, std::uint64_t step,
+                                InRange in_range, std::uint32_t& budget, interrupt_check& check) {
+  for (; in_range(d); d += step) {
+    if (--budget == 0) {
+      budget = interrupt_interval;
+      if (check()) return std::nullopt;
+    }
+    if (i % d == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::optional<std::uint64_t> nth_prime_naive(std::uint64_t n, interrupt_check check) {
   // The lesson's algorithm, kept as slow as it is there: every d up to i/2, no early sqrt bound,
   // no skipping even numbers.
   std::uint32_t budget = interrupt_interval;
   std::uint64_t count = 0;
   for (std::uint64_t i = 2;; ++i) {
-    bool prime = true;
-    if (i > 3) {
-      for (std::uint64_t d = 2; d <= i / 2; ++d) {
-        if (--budget == 0) {
-          budget = interrupt_interval;
-          if (check()) return std::nullopt;
-        }
-        if (i % d == 0) {
-          prime = false;
-          break;
-        }
-      }
-    }
-    if (prime && ++count == n) return i;
+    const auto divisor = has_divisor(
+        i, 2, 1, [i](std::uint64_t d) { return i > 3 && d <= i / 2; }, budget, check);
+    if (!divisor) return std::nullopt;
+    if (!*divisor && ++count == n) return i;
   }
 }
 
@@ -60,18 +69,10 @@ std::optional<std::uint64_t> nth_prime_trial(std::uint64_t n, interrupt_check ch
   std::uint32_t budget = interrupt_interval;
   std::uint64_t count = 1;
   for (std::uint64_t i = 3;; i += 2) {
-    bool prime = true;
-    for (std::uint64_t d = 3; d * d <= i; d += 2) {
-      if (--budget == 0) {
-        budget = interrupt_interval;
-        if (check()) return std::nullopt;
-      }
-      if (i % d == 0) {
-        prime = false;
-        break;
-      }
-    }
-    if (prime && ++count == n) return i;
+    const auto divisor = has_divisor(
+        i, 3, 2, [i](std::uint64_t d) { return d * d <= i; }, budget, check);
+    if (!divisor) return std::nullopt;
+    if (!*divisor && ++count == n) return i;
   }
 }
 

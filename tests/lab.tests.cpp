@@ -114,6 +114,8 @@ TEST_CASE("Every chart gives an executor one colour and its variants a dash patt
   CHECK(lab::style_of("threads+gil5ms").color == threads.color);
   CHECK_FALSE(lab::style_of("threads+gil5ms").dash.empty());
   CHECK(lab::style_of("threads+gil5ms").dash == lab::style_of("thread-per-conn+gil5ms").dash);
+  CHECK(lab::style_of("threads+gil2ms").dash != lab::style_of("threads+gil5ms").dash);
+  CHECK(lab::style_of("threads+gil1s").dash != lab::style_of("threads+gil2ms").dash);
   CHECK(lab::style_of("inline").color != threads.color);
   CHECK(lab::style_of("processes").color != threads.color);
   CHECK(lab::style_of("thread-per-conn").color != threads.color);
