@@ -115,9 +115,10 @@ int run_lab_command(const lab_config& config) {
   if (config.story) fmt::print("\n{}", format_story_table(rows, config));
   try {
     const auto files = write_lab_results(runs, rows, config);
-    fmt::print("\nwrote {}, {}, {} and {} (server logs: {}/server-*.log)\n",
-               files.series_csv.string(), files.summary_csv.string(), files.chart_svg.string(),
-               files.run_txt.string(), config.out_dir.string());
+    fmt::print("\nwrote, in {}/: {}, {}, {}, {} and the server logs server-*.log\n",
+               config.out_dir.string(), files.series_csv.filename().string(),
+               files.summary_csv.filename().string(), files.chart_svg.filename().string(),
+               files.run_txt.filename().string());
   } catch (const std::exception& e) {
     fmt::print(stderr, "primeloop-lab: {}\n", e.what());
     return 1;

@@ -56,15 +56,43 @@ std::string describe_scenario(const lab_config& c) {
 
 live_table::live_table(const lab_config& config, std::FILE* out)
     : config_(config), out_(out), values_(config.executors.size()) {
-  for (const auto& e : config.executors) widths_.push_back(std::max<std::size_t>(10, e.size() + 2));
+  std::size_t total = 6 + marker().size();  // the wide marker: numbered_ is still false
+  for (const auto& e : config.executors) {
+    widths_.push_back(std::max<std::size_t>(10, e.size() + 2));
+    total += widths_.back();
+  }
+  // Too wide for a 100-column terminal (the story, a sweep): numbered columns and a legend.
+  if (total > max_width) {
+    numbered_ = true;
+    for (auto& w : widths_) w = 8;
+  }
+}
+
+std::string live_table::marker() const {
+  if (numbered_) return fmt::format("  <- long n={}", config_.long_n);
+  return fmt::format("   <- long request n={} starts", config_.long_n);
 }
 
 std::string live_table::header() const {
   std::string h = "  t(s)";
   for (std::size_t i = 0; i < widths_.size(); ++i) {
-    h += fmt::format("{:>{}}", config_.executors[i], widths_[i]);
+    h += fmt::format("{:>{}}", numbered_ ? fmt::format("c{}", i + 1) : config_.executors[i],
+                     widths_[i]);
   }
-  return h + "   (requests answered in each second)\n";
+  if (!numbered_) return h + "   (requests answered in each second)\n";
+  h += "   (answered each second)\n";
+  // The legend, "c1 = blocking, c2 = ...", wrapped to the width.
+  std::string legend, line;
+  for (std::size_t i = 0; i < widths_.size(); ++i) {
+    auto item = fmt::format("c{} = {}", i + 1, config_.executors[i]);
+    if (i + 1 < widths_.size()) item += ',';
+    if (!line.empty() && line.size() + 1 + item.size() > max_width) {
+      legend += line + '\n';
+      line.clear();
+    }
+    line += (line.empty() ? "  " : " ") + item;
+  }
+  return legend + line + '\n' + h;
 }
 
 void live_table::started(std::size_t index, const std::string& listening_line) {
@@ -83,7 +111,7 @@ void live_table::second(std::size_t index, const clients::second_sample& sample)
     row += fmt::format("{:>{}}", known ? std::to_string(*v[sample.second - 1]) : ".", widths_[i]);
   }
   if (sample.second == config_.before_s + 1) {
-    row += fmt::format("   <- long request n={} starts", config_.long_n);
+    row += marker();
   } else if (sample.long_completed > 0) {
     row += fmt::format("   (long request answered x{})", sample.long_completed);
   }
@@ -100,37 +128,40 @@ void live_table::finished(std::size_t index, const executor_run& run) {
 std::string format_summary_table(const std::vector<executor_summary>& rows,
                                  const lab_config& config) {
   std::string out = fmt::format(
-      "summary: {}\n  before = mean of seconds {}-{}, during = seconds {}-{}; latency of small "
+      "summary:\n  {}\n  before = mean of seconds {}-{}, during = seconds {}-{};\n  latency of "
+      "small "
       "requests answered during the long request\n",
       describe_scenario(config), config.before_s >= 2 ? 2 : 1, config.before_s, config.before_s + 1,
       config.total_s());
-  // Wide enough for column names such as "threads+gil5ms" (--gil-sweep).
+  // Wide enough for column names such as "thread-per-conn+gil5ms"; with those, 92 columns.
   std::size_t name_width = 10;
   for (const auto& r : rows) name_width = std::max(name_width, r.executor.size());
-  out += fmt::format("{:<{}} {:>12} {:>12} {:>10} {:>11} {:>11} {:>11} {:>5}  {}\n", "executor",
-                     name_width, "before req/s", "during req/s", "retention", "p50", "p99", "max",
-                     "long", "server");
+  out += fmt::format("{:<{}} {:>9} {:>9} {:>7} {:>12} {:>12} {:>12} {:>4}\n", "executor",
+                     name_width, "before/s", "during/s", "kept", "p50", "p99", "max", "long");
   for (const auto& r : rows) {
     const auto shown = [&](std::chrono::nanoseconds d, bool lower_bound) {
       if (r.during_answered == 0 && r.unfinished == 0) return std::string("-");
       return (lower_bound ? ">= " : "") + clients::human_duration(d);
     };
-    out += fmt::format("{:<{}} {:>12.0f} {:>12.0f} {:>10} {:>11} {:>11} {:>11} {:>5}  {}\n",
-                       r.executor, name_width, r.before_rps, r.during_rps,
+    out += fmt::format("{:<{}} {:>9.0f} {:>9.0f} {:>7} {:>12} {:>12} {:>12} {:>4}\n", r.executor,
+                       name_width, r.before_rps, r.during_rps,
                        r.retention ? fmt::format("{:.1f}%", *r.retention * 100) : "-",
                        shown(r.p50, r.p50_lower_bound), shown(r.p99, r.p99_lower_bound),
-                       shown(r.max, r.max_lower_bound), r.long_completed, r.server_end);
+                       shown(r.max, r.max_lower_bound), r.long_completed);
   }
   out +=
-      "  long = long requests answered; '>=' = small requests were still unanswered at the "
-      "end: their wait so far is a lower bound\n";
+      "  before/s, during/s = small requests answered per second; kept = during / before;\n"
+      "  long = long requests answered; '>=' = small requests still unanswered at the end: their\n"
+      "  wait so far is a lower bound\n";
+  // How each server ended, one line each (it can be long: a failure says why).
+  for (const auto& r : rows) out += fmt::format("  [{}] server {}\n", r.executor, r.server_end);
   return out;
 }
 
 std::string format_story_table(const std::vector<executor_summary>& rows,
                                const lab_config& config) {
   std::string out = fmt::format(
-      "the lesson, stage by stage ({} small-request connections; 'served' = connections that "
+      "the lesson, stage by stage ({} small-request connections;\n'served' = connections that "
       "got any answer)\n{:<13} {:<22} {:>7} {:>7} {:>6}  {}\n",
       config.connections, "stage", "column", "during", "kept", "served", "shows");
   for (const auto& r : rows) {

@@ -24,11 +24,15 @@ class live_table final : public lab_observer {
   void finished(std::size_t index, const executor_run& run) override;
 
  private:
+  /// Columns of a terminal the table keeps within.
+  static constexpr std::size_t max_width = 100;
   [[nodiscard]] std::string header() const;
+  [[nodiscard]] std::string marker() const;  // after the row of the long request's first second
   const lab_config& config_;
   std::FILE* out_;
   std::vector<std::vector<std::optional<std::uint64_t>>> values_;  // [executor][second - 1]
   std::vector<std::size_t> widths_;
+  bool numbered_ = false;  // columns named c1, c2, ... with a legend: their names are too wide
 };
 
 /// The one-line description of a lab run: executors, connections, depth, n, long request.

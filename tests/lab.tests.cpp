@@ -155,9 +155,9 @@ TEST_CASE("A short lab run of inline and threads prints and writes its summary",
   CHECK(count(text, "  t(s)    inline   threads") == 2);
   CHECK(count(text, "<- long request n=20000 starts") == 2);
   // The summary: one row per executor, in order, after the header.
-  const auto summary = text.find("summary: 4 connections x depth 1");
+  const auto summary = text.find("summary:\n  4 connections x depth 1");
   REQUIRE(summary != std::string::npos);
-  const auto header = text.find("executor   before req/s during req/s  retention", summary);
+  const auto header = text.find("executor    before/s  during/s    kept", summary);
   REQUIRE(header != std::string::npos);
   const auto inline_row = text.find("\ninline ", header);
   const auto threads_row = text.find("\nthreads ", header);
@@ -234,4 +234,44 @@ TEST_CASE("Lab columns name the lesson's reference servers, and --story runs eve
   CHECK(names == std::vector<std::string>{"blocking", "thread-per-conn", "thread-per-conn+gil5ms",
                                           "thread-per-conn+gil2ms", "thread-per-conn+gil1s",
                                           "inline", "threads", "processes"});
+}
+
+TEST_CASE("The story's live table and summary fit a 100-column terminal", "[lab]") {
+  lab::lab_config config;
+  config.executors = {"blocking",
+                      "thread-per-conn",
+                      "thread-per-conn+gil5ms",
+                      "thread-per-conn+gil2ms",
+                      "thread-per-conn+gil1s",
+                      "inline",
+                      "threads",
+                      "processes"};
+  char* buffer = nullptr;
+  std::size_t size = 0;
+  std::FILE* out = ::open_memstream(&buffer, &size);
+  REQUIRE(out);
+  std::vector<lab::executor_summary> rows;
+  {
+    lab::live_table table(config, out);
+    for (std::size_t i = 0; i < config.executors.size(); ++i) {
+      table.started(i, "listening on 127.0.0.1:1");
+      auto run = fake_run(config.executors[i], std::vector<std::uint64_t>(config.total_s(), 99999));
+      for (const auto& s : run.load.seconds) table.second(i, s);
+      rows.push_back(lab::summarize(run, config));
+    }
+  }
+  std::fclose(out);
+  std::string text(buffer, size);
+  std::free(buffer);
+  text += lab::format_summary_table(rows, config) + lab::format_story_table(rows, config);
+  INFO(text);
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    INFO(line);
+    CHECK(line.size() <= 100);
+  }
+  // Numbered columns with a legend that names every executor.
+  CHECK_THAT(text, Catch::Contains("c1 = blocking,"));
+  CHECK_THAT(text, Catch::Contains("c8 = processes"));
+  CHECK_THAT(text, Catch::Contains("<- long n="));
 }
