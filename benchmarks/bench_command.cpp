@@ -13,6 +13,7 @@
 
 #include "benchmarks/bench_report.hpp"
 #include "benchmarks/lab_support.hpp"
+#include "cli/cli.hpp"
 
 namespace primeloop::lab {
 
@@ -21,17 +22,14 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       "primeloop-bench: every performance figure in one run: small-request throughput "
       "as a ratio of the baseline server, throughput and latency during a long request, memory "
       "with idle connections, and the sieve against primesieve"};
+  cli::setup(app, "primeloop-bench");
   bench_config config;
   std::string out_dir = config.out_dir.string(), server, baseline, primesieve;
   std::vector<std::string> phases{"throughput", "long", "idle", "sieve"}, column_args,
       column_servers;
   long warmup_ms = config.warmup.count();
-  const CLI::Validator column_check(
-      [](std::string& name) {
-        return parse_column(name) ? std::string() : "not an executor: '" + name + "'";
-      },
-      "inline|threads|processes[+gil<interval>][+nice<0-19>]");
-  app.add_option("--executors,-e", config.executors,
+  const CLI::Validator column_check([](std::string& name) { return column_error(name); }, "COLUMN");
+  app.add_option(cli::flag("--executors"), config.executors,
                  "Columns to measure after the baseline: executors, and variants such as "
                  "'threads+nice19' (--worker-nice 19) or 'threads+gil5ms'")
       ->delimiter(',')
@@ -99,20 +97,19 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   app.add_option("--baseline", baseline, "primeloop-baseline (default: next to this program)");
   app.add_option("--server-arg", config.server_flags, "Extra flag for every server (repeatable)")
       ->allow_extra_args(false);
-  app.add_option("--out,-o", out_dir, "Directory for bench.csv, bench.txt and server logs")
+  app.add_option(cli::flag("--out"), out_dir, "Directory for bench.csv, bench.txt and server logs")
       ->default_val(out_dir);
-  try {
-    app.parse(argc, argv);
+  const auto check = [&] {
     for (const auto& a : column_args) {
       const auto eq = a.find('=');
       const auto column = a.substr(0, eq);
       if (eq == std::string::npos || eq + 1 == a.size()) {
-        throw CLI::ValidationError("--column-arg", "'" + a + "' is not COLUMN=FLAG");
+        throw cli::usage_error("--column-arg", a, "not COLUMN=FLAG");
       }
       if (std::find(config.executors.begin(), config.executors.end(), column) ==
           config.executors.end()) {
-        throw CLI::ValidationError("--column-arg",
-                                   "'" + column + "' is not one of the columns (--executors)");
+        throw cli::usage_error("--column-arg", a,
+                               "'" + column + "' is not one of the columns (--executors)");
       }
       config.column_flags[column].push_back(a.substr(eq + 1));
     }
@@ -122,13 +119,14 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       if (eq == std::string::npos || eq + 1 == a.size() ||
           std::find(config.executors.begin(), config.executors.end(), column) ==
               config.executors.end()) {
-        throw CLI::ValidationError("--column-server",
-                                   "'" + a + "' is not COLUMN=PATH with a column of --executors");
+        throw cli::usage_error("--column-server", a,
+                               "not COLUMN=PATH with a column of --executors");
       }
       config.column_servers[column] = a.substr(eq + 1);
     }
-  } catch (const CLI::ParseError& e) {
-    exit_code = app.exit(e);
+  };
+  if (const auto status = cli::parse(app, argc, argv, check)) {
+    exit_code = *status;
     return std::nullopt;
   }
   config.phases.clear();

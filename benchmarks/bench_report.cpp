@@ -282,8 +282,8 @@ std::string format_sieve(const sieve_race& r) {
 std::string format_targets(const std::vector<target_check>& checks) {
   std::size_t width = 6;
   for (const auto& c : checks) width = std::max(width, c.figure.size());
-  std::string out = fmt::format("targets\n{:<{}}  {:<18} {:<14} {}\n", "figure", width,
-                                "target", "measured", "");
+  std::string out =
+      fmt::format("targets\n{:<{}}  {:<18} {:<14} {}\n", "figure", width, "target", "measured", "");
   for (const auto& c : checks) {
     out += fmt::format("{:<{}}  {:<18} {:<14} {}\n", c.figure, width, c.target, c.measured,
                        !c.met   ? "-"

@@ -1,5 +1,9 @@
 #include "benchmarks/lab.hpp"
 
+#include <cctype>
+
+#include "cli/validators.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -118,6 +122,35 @@ std::optional<column_spec> parse_column(std::string_view name) {
     plus = next;
   }
   return spec;
+}
+
+std::string column_error(std::string_view name) {
+  if (parse_column(name)) return {};
+  const auto plus = name.find('+');
+  const auto first = name.substr(0, plus);
+  std::vector<std::string> servers;
+  for (const auto& c : column_servers) servers.emplace_back(c.name);
+  const auto* server = std::find_if(column_servers.begin(), column_servers.end(),
+                                    [&](const auto& c) { return c.name == first; });
+  if (server == column_servers.end()) {
+    const auto guess = cli::closest(first, servers);
+    return fmt::format("{}: unknown executor; {}", name,
+                       guess.empty() ? "expected inline, threads, processes, blocking or "
+                                       "thread-per-conn"
+                                     : fmt::format("did you mean {}?", guess));
+  }
+  const auto variants = server->gil && server->nice ? "+gil<interval> and +nice<0-19>"
+                        : server->gil               ? "+gil<interval>"
+                                                    : "no variants";
+  for (auto at = plus; at != std::string_view::npos; at = name.find('+', at + 1)) {
+    const auto part = name.substr(at + 1, name.find('+', at + 1) - at - 1);
+    if (part.starts_with("gil") && server->gil && !part.empty() &&
+        std::isdigit(static_cast<unsigned char>(part.back()))) {
+      return fmt::format("{}: the switch interval needs a unit (us, ms or s), e.g. {}ms", name,
+                         name.substr(0, at + 1 + part.size()));
+    }
+  }
+  return fmt::format("{}: not a column; {} takes {} (each at most once)", name, first, variants);
 }
 
 std::vector<std::string> gil_sweep_columns() {

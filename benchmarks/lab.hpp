@@ -113,6 +113,9 @@ struct lesson_stage {
 
 /// The column a name asks for, or nullopt when it names none.
 [[nodiscard]] std::optional<column_spec> parse_column(std::string_view name);
+/// Why name is not a column, in one line that starts with it ("threads+gil5: the switch
+/// interval needs a unit ..."); empty when it is one.
+[[nodiscard]] std::string column_error(std::string_view name);
 
 /// --gil-sweep: threads without the lock and with it at 5 ms, 2 ms and 1 s, and processes with
 /// and without it (docs/gil.md).

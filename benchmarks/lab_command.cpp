@@ -13,23 +13,21 @@
 #include "benchmarks/lab.hpp"
 #include "benchmarks/lab_report.hpp"
 #include "benchmarks/lab_support.hpp"
+#include "cli/cli.hpp"
 
 namespace primeloop::lab {
 
 std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code) {
   CLI::App app{"primeloop-lab: small-request load plus one long request, for each executor"};
+  cli::setup(app, "primeloop-lab");
   lab_config config;
   std::string out_dir = config.out_dir.string(), server;
-  const CLI::Validator column_check(
-      [](std::string& name) {
-        return parse_column(name) ? std::string() : "not an executor: '" + name + "'";
-      },
-      "inline|threads|processes[+gil<interval>][+nice<0-19>]|blocking|"
-      "thread-per-conn[+gil<interval>]");
+  const CLI::Validator column_check([](std::string& name) { return column_error(name); }, "COLUMN");
   auto* executors_option =
-      app.add_option("--executors,-e", config.executors,
-                     "Executors to run, in order; '+gil5ms' adds --gil with that switch interval, "
-                     "'+nice19' adds --worker-nice 19")
+      app.add_option(cli::flag("--executors"), config.executors,
+                     "Columns to run, in order: inline, threads, processes, blocking, "
+                     "thread-per-conn; '+gil5ms' adds --gil with that switch interval (us, ms or "
+                     "s), '+nice19' adds --worker-nice 19 (server executors)")
           ->delimiter(',')
           ->check(column_check)
           ->default_str("inline,threads,processes");
@@ -56,7 +54,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   app.add_option("--long-n", config.long_n, "The long request")
       ->default_val(config.long_n)
       ->check(CLI::PositiveNumber);
-  app.add_option("--connections,-c", config.connections, "Small-request connections")
+  app.add_option(cli::flag("--connections"), config.connections, "Small-request connections")
       ->default_val(config.connections)
       ->check(CLI::Range(1u, 10000u));
   app.add_option("--depth", config.depth, "Pipelining depth per connection")
@@ -73,12 +71,10 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   app.add_option("--stop-grace", stop_grace_s, "Seconds from SIGTERM to SIGKILL of each server")
       ->default_val(stop_grace_s)
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--out,-o", out_dir, "Directory for CSV, SVG and server logs")
+  app.add_option(cli::flag("--out"), out_dir, "Directory for CSV, SVG and server logs")
       ->default_val(out_dir);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    exit_code = app.exit(e);
+  if (const auto status = cli::parse(app, argc, argv)) {
+    exit_code = *status;
     return std::nullopt;
   }
   if (gil_sweep) config.executors = gil_sweep_columns();

@@ -60,6 +60,12 @@ TEST_CASE("Usage errors exit 2 with one line naming the flag, the value and what
       {{bin("primeloop-server"), "--executor=processes", "--workers", "1000000"},
        "--workers 1000000: must be at most"},
       {{bin("primeloop-client"), "--port", "70000", "1"}, "--port 70000: must be 1-65535"},
+      {{bin("primeloop-lab"), "--executors", "threads+gil5"},
+       "--executors threads+gil5: the switch interval needs a unit (us, ms or s)"},
+      {{bin("primeloop-lab"), "--executors", "thraeds"}, "did you mean threads?"},
+      {{bin("primeloop-bench"), "--column-arg", "x"}, "--column-arg x: not COLUMN=FLAG"},
+      {{bin("primeloop-baseline"), "--port", "70000"}, "--port 70000"},
+      {{bin("primeloop-blocking"), "--frobnicate"}, "--frobnicate: unknown flag"},
   };
   for (const auto& [argv, want] : cases) {
     INFO(argv[1]);
@@ -71,9 +77,10 @@ TEST_CASE("Usage errors exit 2 with one line naming the flag, the value and what
   }
 }
 
-TEST_CASE("Server and client print their version and a help that fits 100 columns",
-          "[binary][cli]") {
-  for (const std::string name : {"primeloop-server", "primeloop-client"}) {
+TEST_CASE("Every program prints its version and a help that fits 100 columns", "[binary][cli]") {
+  for (const std::string name :
+       {"primeloop-server", "primeloop-client", "primeloop-lab", "primeloop-bench",
+        "primeloop-baseline", "primeloop-blocking", "primeloop-threaded"}) {
     INFO(name);
     child_process v({bin(name), "--version"});
     CHECK(v.read_all().starts_with(name + " "));

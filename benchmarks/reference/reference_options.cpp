@@ -4,7 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "primeloop/version.hpp"
+#include "cli/cli.hpp"
+#include "cli/validators.hpp"
 
 namespace primeloop::reference {
 namespace {
@@ -26,15 +27,17 @@ parsed_reference_options parse_reference_options(reference_kind kind, int argc,
                : "primeloop-blocking: the lesson's first stage, one client at a time: accept, "
                  "serve it until it leaves, then the next.\n"
                  "Speaks primeloop's protocol: send n and a newline, read the nth prime."};
-  app.set_version_flag("--version", program + " " + std::string(primeloop::version));
+  cli::setup(app, program);
   reference_options o;
   const std::map<std::string, workload> workloads{
       {"naive", workload::naive}, {"trial", workload::trial}, {"sieve", workload::sieve}};
   std::string workload_name = "naive";
   double stats = 1.0, idle = 60.0, grace = 2.0, switch_interval = 0.005;
 
-  app.add_option("--bind", o.bind, "Address to listen on")->capture_default_str();
-  app.add_option("--port", o.port, "Port to listen on (0: any free port)")->capture_default_str();
+  app.add_option(cli::flag("--bind"), o.bind, "Address to listen on")->capture_default_str();
+  app.add_option(cli::flag("--port"), o.port, "Port to listen on (0: any free port)")
+      ->check(cli::range(0, 65535, "0: any free port"))
+      ->capture_default_str();
   app.add_option("--workload", workload_name, "Algorithm: naive (the lesson's, slow), trial, sieve")
       ->check(CLI::IsMember(workloads))
       ->capture_default_str();
@@ -75,11 +78,7 @@ parsed_reference_options parse_reference_options(reference_kind kind, int argc,
         ->check(CLI::Range(0.000001, 3600.0))
         ->capture_default_str();
   }
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return {std::nullopt, app.exit(e)};
-  }
+  if (const auto status = cli::parse(app, argc, argv)) return {std::nullopt, *status};
   o.work = workloads.at(workload_name);
   o.stats_interval = std::chrono::duration<double>(stats);
   o.idle_timeout = to_ms(idle);
