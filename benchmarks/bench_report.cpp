@@ -200,7 +200,19 @@ std::string format_throughput(const std::vector<bench_cell>& cells, const bench_
     if (!c) continue;
     out += fmt::format("  {:<16} {:>9}", n, clients::human_duration(c->mean));
     if (in && n != "inline" && n != "baseline") {
-      out += fmt::format("   {:+.1f} us over inline", us(c->mean - in->mean));
+      // The rounds' spread of throughput (worst against best) bounds how far a mean latency
+      // moved between rounds; a difference inside that is noise, whatever its sign.
+      const auto spread = [](const bench_cell& cell) {
+        return cell.rps > 0 ? 1.0 - cell.worst_rps / cell.rps : 1.0;
+      };
+      const double diff = us(c->mean - in->mean);
+      const double noise = us(c->mean) * spread(*c) + us(in->mean) * spread(*in);
+      if (diff > noise) {
+        out += fmt::format("   {:+.1f} us over inline", diff);
+      } else {
+        out += fmt::format("   within noise of inline ({:+.1f} us, rounds differ by {:.1f} us)",
+                           diff, noise);
+      }
     }
     out += "\n";
   }

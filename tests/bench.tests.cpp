@@ -191,6 +191,31 @@ TEST_CASE("The targets table says met, not met, failed, or no target", "[bench]"
   CHECK_THAT(lab::format_throughput(r.cells, config), Catch::Contains("1 (wake-up bound)"));
 }
 
+TEST_CASE("The offload round trip never prints a cost below the rounds' noise", "[bench]") {
+  lab::bench_config config;
+  config.executors = {"inline", "threads", "processes"};
+  config.connection_counts = {1};
+  const auto cell = [](std::string target, double best, double worst, double mean_us) {
+    lab::bench_cell c;
+    c.target = std::move(target);
+    c.connections = 1;
+    c.rps = best;
+    c.worst_rps = worst;
+    c.mean = std::chrono::nanoseconds{static_cast<long>(mean_us * 1000)};
+    return c;
+  };
+  // threads is faster than inline here, by less than the rounds moved: noise, not a cost.
+  // processes is 20 us slower, with rounds 1% apart: a real cost.
+  const std::vector<lab::bench_cell> cells{cell("inline", 10'000, 9'000, 100),
+                                           cell("threads", 10'000, 9'500, 95),
+                                           cell("processes", 10'000, 9'900, 120)};
+  const auto text = lab::format_throughput(cells, config);
+  INFO(text);
+  CHECK_THAT(text, Catch::Contains("within noise of inline (-5.0 us"));
+  CHECK_THAT(text, Catch::Contains("+20.0 us over inline"));
+  CHECK_THAT(text, !Catch::Contains("-5.0 us over inline"));
+}
+
 TEST_CASE("The /proc readers and the timed command read this process and echo", "[bench]") {
   CHECK(lab::proc_status_kib(::getpid(), "VmRSS").value_or(0) > 0);
   CHECK_FALSE(lab::proc_status_kib(::getpid(), "VmNothing"));
