@@ -31,7 +31,8 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   const CLI::Validator column_check([](std::string& name) { return column_error(name); }, "COLUMN");
   app.add_option(cli::flag("--executors"), config.executors,
                  "Columns to measure after the baseline: executors, and variants such as "
-                 "'threads+nice19' (--worker-nice 19) or 'threads+gil5ms'")
+                 "'threads+nice19' (--worker-nice 19), 'threads+gil5ms' or 'threads+adaptive' "
+                 "(cheap work on the loop)")
       ->delimiter(',')
       ->check(column_check)
       ->default_str("inline,threads,processes");

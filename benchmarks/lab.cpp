@@ -87,14 +87,14 @@ bool add_nice(std::string_view rest, std::vector<std::string>& flags) {
 struct column_server {
   std::string_view name;
   std::string_view program;
-  bool gil, nice;  ///< which variants mean something to it
+  bool gil, nice, adaptive;  ///< which variants mean something to it
 };
 constexpr std::array<column_server, 5> column_servers{{
-    {"inline", "primeloop-server", true, true},
-    {"threads", "primeloop-server", true, true},
-    {"processes", "primeloop-server", true, true},
-    {"blocking", "primeloop-blocking", false, false},
-    {"thread-per-conn", "primeloop-threaded", true, false},
+    {"inline", "primeloop-server", true, true, false},
+    {"threads", "primeloop-server", true, true, true},
+    {"processes", "primeloop-server", true, true, true},
+    {"blocking", "primeloop-blocking", false, false, false},
+    {"thread-per-conn", "primeloop-threaded", true, false, false},
 }};
 
 std::optional<column_spec> parse_column(std::string_view name) {
@@ -105,7 +105,7 @@ std::optional<column_spec> parse_column(std::string_view name) {
   if (server == column_servers.end()) return std::nullopt;
   spec.program = std::string(server->program);
   // Each '+' adds one variant; the same variant twice would give the server a flag twice.
-  bool gil = false, nice = false;
+  bool gil = false, nice = false, adaptive = false;
   while (plus != std::string_view::npos) {
     const auto next = name.find('+', plus + 1);
     const auto part =
@@ -116,6 +116,10 @@ std::optional<column_spec> parse_column(std::string_view name) {
     } else if (part.starts_with("nice") && !nice && server->nice) {
       if (!add_nice(part.substr(4), spec.flags)) return std::nullopt;
       nice = true;
+    } else if (part == "adaptive" && !adaptive && server->adaptive) {
+      spec.flags.insert(spec.flags.end(),
+                        {"--offload-above", fmt::format("{}", adaptive_offload_above)});
+      adaptive = true;
     } else {
       return std::nullopt;
     }
@@ -139,9 +143,10 @@ std::string column_error(std::string_view name) {
                                        "thread-per-conn"
                                      : fmt::format("did you mean {}?", guess));
   }
-  const auto variants = server->gil && server->nice ? "+gil<interval> and +nice<0-19>"
-                        : server->gil               ? "+gil<interval>"
-                                                    : "no variants";
+  const auto variants = server->adaptive              ? "+gil<interval>, +nice<0-19>, +adaptive"
+                        : server->gil && server->nice ? "+gil<interval> and +nice<0-19>"
+                        : server->gil                 ? "+gil<interval>"
+                                                      : "no variants";
   for (auto at = plus; at != std::string_view::npos; at = name.find('+', at + 1)) {
     const auto part = name.substr(at + 1, name.find('+', at + 1) - at - 1);
     if (part.starts_with("gil") && server->gil && !part.empty() &&
@@ -192,6 +197,12 @@ std::vector<std::string> server_argv(const lab_config& config, const std::string
   }
   argv.insert(argv.end(), column->flags.begin(), column->flags.end());
   if (reference) return argv;
+  // The lesson as told: a pool column hands every request to the pool, whatever the server's
+  // own default is; '+adaptive' keeps cheap ones on the loop.
+  if (column->executor != "inline" &&
+      std::find(argv.begin(), argv.end(), "--offload-above") == argv.end()) {
+    argv.insert(argv.end(), {"--offload-above", "0"});
+  }
   if (config.workers) {
     argv.push_back("--workers");
     argv.push_back(std::to_string(*config.workers));

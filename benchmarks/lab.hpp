@@ -113,6 +113,8 @@ struct lesson_stage {
 
 /// The column a name asks for, or nullopt when it names none.
 [[nodiscard]] std::optional<column_spec> parse_column(std::string_view name);
+/// The --offload-above a '+adaptive' column gives the server (estimated steps; about 20 us).
+inline constexpr double adaptive_offload_above = 20000;
 /// Why name is not a column, in one line that starts with it ("threads+gil5: the switch
 /// interval needs a unit ..."); empty when it is one.
 [[nodiscard]] std::string column_error(std::string_view name);

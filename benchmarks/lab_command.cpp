@@ -27,7 +27,9 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
       app.add_option(cli::flag("--executors"), config.executors,
                      "Columns to run, in order: inline, threads, processes, blocking, "
                      "thread-per-conn; '+gil5ms' adds --gil with that switch interval (us, ms or "
-                     "s), '+nice19' adds --worker-nice 19 (server executors)")
+                     "s), '+nice19' adds --worker-nice 19 (server executors), '+adaptive' keeps "
+                     "cheap work on "
+                     "the loop (threads, processes)")
           ->delimiter(',')
           ->check(column_check)
           ->default_str("inline,threads,processes");

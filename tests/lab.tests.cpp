@@ -2,6 +2,7 @@
 // inline and threads, a few seconds each, checking the shape of what it prints and writes.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -213,6 +214,28 @@ TEST_CASE("Lab columns name an executor and, after '+gil', a switch interval", "
     CHECK_FALSE(lab::parse_column(bad));
   }
   for (const auto& column : lab::gil_sweep_columns()) CHECK(lab::parse_column(column));
+}
+
+TEST_CASE("'+adaptive' keeps cheap work on the loop; plain pool columns offload everything",
+          "[lab]") {
+  const auto adaptive = lab::parse_column("threads+adaptive");
+  REQUIRE(adaptive);
+  CHECK(adaptive->flags == std::vector<std::string>{"--offload-above", "20000"});
+  CHECK(lab::parse_column("processes+adaptive+gil5ms"));
+  CHECK_FALSE(lab::parse_column("inline+adaptive"));
+  CHECK_FALSE(lab::parse_column("threads+adaptive+adaptive"));
+  lab::lab_config config;
+  config.server = "/bin/primeloop-server";
+  const auto has_flags = [](const std::vector<std::string>& argv, const std::string& value) {
+    const auto at = std::find(argv.begin(), argv.end(), "--offload-above");
+    return at != argv.end() && std::next(at) != argv.end() && *std::next(at) == value &&
+           std::count(argv.begin(), argv.end(), "--offload-above") == 1;
+  };
+  CHECK(has_flags(lab::server_argv(config, "threads"), "0"));
+  CHECK(has_flags(lab::server_argv(config, "processes+gil5ms"), "0"));
+  CHECK(has_flags(lab::server_argv(config, "threads+adaptive"), "20000"));
+  const auto inline_argv = lab::server_argv(config, "inline");
+  CHECK(std::find(inline_argv.begin(), inline_argv.end(), "--offload-above") == inline_argv.end());
 }
 
 TEST_CASE("Lab columns name the lesson's reference servers, and --story runs every stage",
