@@ -158,7 +158,11 @@ int run_client_command(const client_command& cmd) {
   if (load_mode) {
     interrupts.add(SIGINT);
     interrupts.async_wait([&](std::error_code ec, int) {
-      if (!ec) stop_load.emit(net::cancellation_type::terminal);
+      if (ec) return;
+      // A second Ctrl-C ends the client at once, should stopping ever hang.
+      std::error_code ignored;
+      interrupts.remove(SIGINT, ignored);
+      stop_load.emit(net::cancellation_type::terminal);
     });
   }
   auto work = load_mode ? run_load_mode(cmd.load, cmd.format, stop_load.slot())

@@ -148,17 +148,19 @@ std::string format_summary(const load_result& r, output_format f) {
       break;
   }
   // Two lines, so that the summary fits 100 columns with the largest counts.
-  const auto span =
-      r.interrupted ? fmt::format("interrupted after {:.1f} of {} s",
-                                  std::chrono::duration<double>(r.elapsed).count(), c.duration_s)
+  const auto seconds =
+      r.interrupted ? fmt::format("{:.1f} s", std::chrono::duration<double>(r.elapsed).count())
                     : fmt::format("{} s", c.duration_s);
   std::string out = fmt::format(
       "summary: {} connection{} x depth {}, n={}, {}: total {} requests, mean {:.0f} req/s\n"
       "  latency p50 {} p99 {} max {}\n",
-      c.connections, c.connections == 1 ? "" : "s", c.depth, c.n, span, r.completed, r.mean_rps(),
-      shown(l.p50, l.p50_lower_bound, has), shown(l.p99, l.p99_lower_bound, has),
+      c.connections, c.connections == 1 ? "" : "s", c.depth, c.n, seconds, r.completed,
+      r.mean_rps(), shown(l.p50, l.p50_lower_bound, has), shown(l.p99, l.p99_lower_bound, has),
       shown(l.max, l.max_lower_bound, has));
-
+  if (r.interrupted) {
+    out += fmt::format("  interrupted after {:.1f} of {} s: this is what was measured so far\n",
+                       std::chrono::duration<double>(r.elapsed).count(), c.duration_s);
+  }
   if (r.errors) out += fmt::format("  {} ERR replies, first: {}\n", r.errors, r.first_error_reply);
   if (r.unfinished && (l.waiting > 0 || r.oldest_unfinished > std::chrono::milliseconds{10})) {
     out += fmt::format(
