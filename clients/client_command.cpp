@@ -13,6 +13,8 @@
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 
@@ -46,14 +48,23 @@ net::awaitable<int> run_one_shot(one_shot_config config, std::vector<std::string
   co_return status;
 }
 
-net::awaitable<int> run_load_mode(load_config config, output_format format) {
+/// The exit status of a program ended by SIGINT, as a shell reports it.
+constexpr int interrupted_status = 128 + SIGINT;
+
+net::awaitable<int> run_load_mode(load_config config, output_format format,
+                                  net::cancellation_slot stop) {
   fmt::print("{}", format_header(format));
   std::fflush(stdout);
-  const auto result = co_await run_load(config, [format](const second_sample& s) {
-    fmt::print("{}", format_second(s, format));
-    std::fflush(stdout);
-  });
+  const auto result = co_await run_load(
+      config,
+      [format](const second_sample& s) {
+        fmt::print("{}", format_second(s, format));
+        std::fflush(stdout);
+      },
+      stop);
   fmt::print("{}", format_summary(result, format));
+  std::fflush(stdout);
+  if (result.interrupted) co_return interrupted_status;
   co_return (result.errors > 0 || result.connection_failures > 0) ? 1 : 0;
 }
 
@@ -139,9 +150,26 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
 int run_client_command(const client_command& cmd) {
   net::io_context io;
   int status = 1;
-  auto work = cmd.requests.empty() ? run_load_mode(cmd.load, cmd.format)
-                                   : run_one_shot(cmd.one_shot, cmd.requests, !cmd.no_spinner);
+  // In load mode, Ctrl-C ends the run early and the summary of what was measured still prints.
+  // Both live here, next to the io_context, so they outlive every handler that uses them.
+  net::signal_set interrupts(io);
+  net::cancellation_signal stop_load;
+  const bool load_mode = cmd.requests.empty();
+  if (load_mode) {
+    interrupts.add(SIGINT);
+    interrupts.async_wait([&](std::error_code ec, int) {
+      if (ec) return;
+      // A second Ctrl-C ends the client at once, should stopping ever hang.
+      std::error_code ignored;
+      interrupts.remove(SIGINT, ignored);
+      stop_load.emit(net::cancellation_type::terminal);
+    });
+  }
+  auto work = load_mode ? run_load_mode(cmd.load, cmd.format, stop_load.slot())
+                        : run_one_shot(cmd.one_shot, cmd.requests, !cmd.no_spinner);
   net::co_spawn(io, std::move(work), [&](std::exception_ptr e, int s) {
+    // The wait for SIGINT would keep io.run() going after the work is done.
+    interrupts.cancel();
     if (!e) {
       status = s;
       return;

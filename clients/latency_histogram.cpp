@@ -73,4 +73,32 @@ std::chrono::nanoseconds latency_histogram::percentile(double q) const noexcept 
   return max();
 }
 
+latency_figures figures_with_waiting(latency_histogram answered,
+                                     std::span<const std::chrono::nanoseconds> waiting_ages) {
+  latency_figures f;
+  f.answered = answered.count();
+  const auto answered_max = answered.max();
+  auto youngest_stuck = std::chrono::nanoseconds::max();
+  for (const auto age : waiting_ages) {
+    if (age <= answered_max) continue;
+    answered.record(age);
+    youngest_stuck = std::min(youngest_stuck, age);
+    ++f.waiting;
+  }
+  // A figure in the bucket of the youngest stuck request or above may be one of their ages (or
+  // be pushed up by one once it is answered): it is only known to be at least that.
+  const auto bound = [&](std::chrono::nanoseconds v) {
+    return f.waiting > 0 &&
+           latency_histogram::bucket_of(static_cast<std::uint64_t>(v.count())) >=
+               latency_histogram::bucket_of(static_cast<std::uint64_t>(youngest_stuck.count()));
+  };
+  f.p50 = answered.percentile(0.5);
+  f.p99 = answered.percentile(0.99);
+  f.max = answered.max();
+  f.p50_lower_bound = bound(f.p50);
+  f.p99_lower_bound = bound(f.p99);
+  f.max_lower_bound = bound(f.max);
+  return f;
+}
+
 }  // namespace primeloop::clients

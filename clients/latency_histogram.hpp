@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace primeloop::clients {
 
@@ -51,5 +52,28 @@ class latency_histogram {
   // Sum in nanoseconds: 2^64 ns is 584 years of summed latency, enough for any run.
   std::uint64_t sum_ = 0;
 };
+
+/// Percentiles of answered requests together with requests still waiting for their answer.
+/// A waiting request counts with its age so far, a lower bound on its latency; a figure that
+/// such a request may have decided is marked as a lower bound ("at least").
+struct latency_figures {
+  std::uint64_t answered = 0;  ///< answered requests counted
+  std::uint64_t waiting = 0;   ///< waiting requests counted (with their age so far)
+  std::chrono::nanoseconds p50{0};
+  std::chrono::nanoseconds p99{0};
+  std::chrono::nanoseconds max{0};
+  bool p50_lower_bound = false;
+  bool p99_lower_bound = false;
+  bool max_lower_bound = false;
+
+  /// Nothing was counted: no figure exists (shown as "-", not as 0).
+  [[nodiscard]] bool empty() const noexcept { return answered + waiting == 0; }
+};
+
+/// The figures of answered plus the waiting requests that have waited longer than every
+/// answered one (the stuck ones: a server that froze). Requests merely in flight, younger than
+/// the slowest answer, are left out so that a flowing run's figures are not all "at least".
+[[nodiscard]] latency_figures figures_with_waiting(
+    latency_histogram answered, std::span<const std::chrono::nanoseconds> waiting_ages);
 
 }  // namespace primeloop::clients

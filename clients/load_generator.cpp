@@ -57,10 +57,12 @@ struct connection {
 /// The state of one run. Lives in run_load's frame, which outlives every coroutine it spawns.
 class load_run {
  public:
-  load_run(net::any_io_executor ex, load_config config, second_callback on_second)
+  load_run(net::any_io_executor ex, load_config config, second_callback on_second,
+           net::cancellation_slot stop)
       : ex_(std::move(ex)),
         config_(std::move(config)),
         on_second_(std::move(on_second)),
+        stop_(stop),
         done_(ex_),
         tick_(ex_),
         long_timer_(ex_),
@@ -71,7 +73,22 @@ class load_run {
     result_.config = config_;
     result_.histograms.resize(config_.duration_s);
     result_.seconds.reserve(config_.duration_s);
+    waiting_ages_.reserve(static_cast<std::size_t>(config_.connections) * config_.depth);
+    if (stop_.is_connected()) {
+      // Runs on the loop thread like everything else here; run() sees the flag when the tick
+      // (or the warm-up) it waits for ends early.
+      stop_.assign([this](net::cancellation_type) {
+        interrupted_ = true;
+        tick_.cancel();
+      });
+    }
   }
+  ~load_run() {
+    // The handler points at this run: nothing may call it once the run is gone.
+    if (stop_.is_connected()) stop_.clear();
+  }
+  load_run(const load_run&) = delete;
+  load_run& operator=(const load_run&) = delete;
 
   net::awaitable<load_result> run() {
     if (config_.connections == 0 && !config_.long_n) {
@@ -85,22 +102,25 @@ class load_run {
     }
     for (auto& c : connections_) spawn(drive(c));
 
-    if (config_.warmup.count() > 0) {
+    if (config_.warmup.count() > 0 && !interrupted_) {
       tick_.expires_after(config_.warmup);
       co_await tick_.async_wait(use_tuple);
     }
     const auto start = clock::now();
     second_start_ = {completed_, errors_, long_completed_};
     measuring_ = true;
-    if (config_.long_n) spawn(drive_long(start));
+    if (config_.long_n && !interrupted_) spawn(drive_long(start));
 
-    for (unsigned s = 1; s <= config_.duration_s; ++s) {
+    for (unsigned s = 1; s <= config_.duration_s && !interrupted_; ++s) {
       tick_.expires_at(start + std::chrono::seconds{s});
       co_await tick_.async_wait(use_tuple);
+      // Interrupted: the part of this second counts in the totals, but it is no second.
+      if (interrupted_) break;
       take_sample(s);
       if (s < config_.duration_s) ++slot_;
     }
     result_.elapsed = clock::now() - start;
+    result_.interrupted = interrupted_;
     stop();
     if (active_ > 0) {
       done_.expires_at(clock::time_point::max());
@@ -132,9 +152,22 @@ class load_run {
     sample.completed = completed_ - second_start_.completed;
     sample.errors = errors_ - second_start_.errors;
     sample.long_completed = long_completed_ - second_start_.long_completed;
-    sample.p50 = h.percentile(0.50);
-    sample.p99 = h.percentile(0.99);
-    sample.max = h.max();
+    waiting_ages_.clear();
+    const auto now = clock::now();
+    for (const auto& c : connections_) {
+      if (c.failed) continue;
+      for (std::size_t i = 0; i < c.outstanding; ++i) {
+        waiting_ages_.push_back(now - c.sent_at[(c.head + i) % c.sent_at.size()]);
+      }
+    }
+    const auto f = figures_with_waiting(h, waiting_ages_);
+    sample.p50 = f.p50;
+    sample.p99 = f.p99;
+    sample.max = f.max;
+    sample.p50_lower_bound = f.p50_lower_bound;
+    sample.p99_lower_bound = f.p99_lower_bound;
+    sample.max_lower_bound = f.max_lower_bound;
+    sample.stuck = f.waiting;
     sample.long_active = long_active_in_second_;
     long_active_in_second_ = long_outstanding_;
     second_start_ = {completed_, errors_, long_completed_};
@@ -166,6 +199,7 @@ class load_run {
     result_.errors = errors_;
     result_.long_completed = long_completed_;
     for (const auto& h : result_.histograms) result_.total.merge(h);
+    result_.latency = figures_with_waiting(result_.total, result_.unfinished_ages);
   }
 
   void fail(connection& c, std::string what) {
@@ -290,6 +324,9 @@ class load_run {
   net::any_io_executor ex_;
   load_config config_;
   second_callback on_second_;
+  net::cancellation_slot stop_;
+  bool interrupted_ = false;
+  std::vector<std::chrono::nanoseconds> waiting_ages_;  // scratch for take_sample, sized once
   std::string requests_;  // depth copies of "n\n": any prefix of k requests is one write
   std::size_t request_len_ = 0;
   std::deque<connection> connections_;  // a deque: coroutines hold references to its elements
@@ -318,8 +355,9 @@ double load_result::mean_rps() const noexcept {
   return s > 0 ? static_cast<double>(completed) / s : 0.0;
 }
 
-asio::awaitable<load_result> run_load(load_config config, second_callback on_second) {
-  load_run run(co_await net::this_coro::executor, std::move(config), std::move(on_second));
+asio::awaitable<load_result> run_load(load_config config, second_callback on_second,
+                                      asio::cancellation_slot stop) {
+  load_run run(co_await net::this_coro::executor, std::move(config), std::move(on_second), stop);
   co_return co_await run.run();
 }
 

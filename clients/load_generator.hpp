@@ -5,6 +5,7 @@
 /// its own work on one io_context.
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -32,14 +33,25 @@ struct load_config {
 
 /// One measured second.
 struct second_sample {
-  unsigned second = 0;              ///< 1-based: the second that just ended
-  std::uint64_t completed = 0;      ///< small requests answered with a number in that second
-  std::uint64_t errors = 0;         ///< small requests answered with ERR in that second
-  std::chrono::nanoseconds p50{0};  ///< latency percentiles of that second's answers
+  unsigned second = 0;          ///< 1-based: the second that just ended
+  std::uint64_t completed = 0;  ///< small requests answered with a number in that second
+  std::uint64_t errors = 0;     ///< small requests answered with ERR in that second
+  /// Latency percentiles of that second's answers and of its stuck requests (below); zero when
+  /// there is neither (has_latency() is false).
+  std::chrono::nanoseconds p50{0};
   std::chrono::nanoseconds p99{0};
   std::chrono::nanoseconds max{0};
+  bool p50_lower_bound = false;  ///< a stuck request's age may have decided p50: "at least"
+  bool p99_lower_bound = false;  ///< the same for p99
+  bool max_lower_bound = false;  ///< the same for max
+  /// Small requests unanswered at the second's end that had waited longer than every answer of
+  /// that second (all of them when none came): they count with their age so far.
+  std::uint64_t stuck = 0;
   bool long_active = false;  ///< the long request was outstanding at some point in that second
   std::uint64_t long_completed = 0;  ///< long requests answered in that second
+
+  /// False for a second with neither an answer nor a stuck request: it has no percentiles.
+  [[nodiscard]] bool has_latency() const noexcept { return completed + stuck > 0; }
 };
 
 /// Everything a run measured.
@@ -55,12 +67,16 @@ struct load_result {
   std::chrono::nanoseconds oldest_unfinished{0};  ///< the age of the oldest of those
   /// The age of each of those at the end: a lower bound on its latency.
   std::vector<std::chrono::nanoseconds> unfinished_ages;
+  /// Percentiles of every answer and of the requests unanswered at the end that had waited
+  /// longer than every answer (counted with their age so far, as lower bounds).
+  latency_figures latency;
   std::uint64_t long_completed = 0;                      ///< long requests answered
   std::vector<std::chrono::nanoseconds> long_latencies;  ///< their latencies
   unsigned connections_answered = 0;      ///< small-request connections that got any reply
   std::uint64_t connection_failures = 0;  ///< connections that ended early (reset, closed...)
   std::string first_failure;              ///< what the first of them said
   std::chrono::nanoseconds elapsed{0};    ///< wall time of the measured seconds
+  bool interrupted = false;  ///< stopped early (see run_load): fewer seconds than configured
 
   /// Mean small requests per second over the measured seconds.
   [[nodiscard]] double mean_rps() const noexcept;
@@ -72,7 +88,10 @@ using second_callback = std::function<void(const second_sample&)>;
 /// Connects every connection (throws std::runtime_error saying which address failed and why),
 /// runs the load for warmup + duration, then closes every socket and returns what was measured.
 /// Runs on the executor it is awaited on; all its connections share that one thread.
+/// A cancellation emitted on stop (any type) ends the run early: it returns what was measured
+/// so far, with interrupted set; the part of the last second counts in the totals.
 [[nodiscard]] asio::awaitable<load_result> run_load(load_config config,
-                                                    second_callback on_second = {});
+                                                    second_callback on_second = {},
+                                                    asio::cancellation_slot stop = {});
 
 }  // namespace primeloop::clients

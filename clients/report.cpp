@@ -41,6 +41,23 @@ std::string one_decimal(double v) {
   return fmt::format("{:.1f}", v);
 }
 
+std::string flag(bool v, output_format f) {
+  if (f == output_format::json) return v ? "true" : "false";
+  return v ? "1" : "0";
+}
+
+/// A latency in microseconds, or no value when there is none (JSON null, an empty CSV field).
+std::string us_or_none(std::chrono::nanoseconds d, bool exists, output_format f) {
+  if (exists) return one_decimal(us(d));
+  return f == output_format::json ? "null" : "";
+}
+
+/// A latency for people: "-" when there is none, "at least" when it is a lower bound.
+std::string shown(std::chrono::nanoseconds d, bool lower_bound, bool exists) {
+  if (!exists) return "-";
+  return (lower_bound ? ">= " : "") + human_duration(d);
+}
+
 }  // namespace
 
 std::string human_duration(std::chrono::nanoseconds d) {
@@ -52,17 +69,22 @@ std::string human_duration(std::chrono::nanoseconds d) {
 
 namespace {
 
-/// The fields of one per-second line; JSON spells the flag as a boolean, CSV as 0/1.
+/// The fields of one per-second line; JSON spells a flag as a boolean, CSV as 0/1. A second
+/// without latencies has no percentiles: JSON null, an empty CSV field.
 std::vector<field> second_fields(const second_sample& s, output_format f) {
-  const bool json = f == output_format::json;
+  const bool has = s.has_latency();
   return {
       {"second", std::to_string(s.second)},
       {"requests", std::to_string(s.completed)},
       {"errors", std::to_string(s.errors)},
-      {"p50_us", one_decimal(us(s.p50))},
-      {"p99_us", one_decimal(us(s.p99))},
-      {"max_us", one_decimal(us(s.max))},
-      {"long_active", s.long_active ? (json ? "true" : "1") : (json ? "false" : "0")},
+      {"p50_us", us_or_none(s.p50, has, f)},
+      {"p99_us", us_or_none(s.p99, has, f)},
+      {"max_us", us_or_none(s.max, has, f)},
+      {"p50_lower_bound", flag(s.p50_lower_bound, f)},
+      {"p99_lower_bound", flag(s.p99_lower_bound, f)},
+      {"max_lower_bound", flag(s.max_lower_bound, f)},
+      {"stuck", std::to_string(s.stuck)},
+      {"long_active", flag(s.long_active, f)},
       {"long_completed", std::to_string(s.long_completed)},
   };
 }
@@ -83,26 +105,34 @@ std::string format_second(const second_sample& s, output_format f) {
     case output_format::text:
       break;
   }
-  return fmt::format("{:>4} s: {:>8} req  p50 {:>9}  p99 {:>9}{}{}\n", s.second, s.completed,
-                     human_duration(s.p50), human_duration(s.p99),
+  const bool has = s.has_latency();
+  return fmt::format("{:>4} s: {:>8} req  p50 {:>9}  p99 {:>9}{}{}{}\n", s.second, s.completed,
+                     shown(s.p50, s.p50_lower_bound, has), shown(s.p99, s.p99_lower_bound, has),
                      s.errors ? fmt::format("  {} ERR", s.errors) : "",
+                     s.stuck ? fmt::format("  {} unanswered", s.stuck) : "",
                      s.long_active ? "  (long request in flight)" : "");
 }
 
 std::string format_summary(const load_result& r, output_format f) {
   const auto& c = r.config;
-  const auto& h = r.total;
+  const auto& l = r.latency;
+  const bool has = !l.empty();
   const std::vector<field> fields{
       {"connections", std::to_string(c.connections)},
       {"depth", std::to_string(c.depth)},
       {"n", std::to_string(c.n)},
       {"duration_s", std::to_string(c.duration_s)},
+      {"elapsed_s", fmt::format("{:.3f}", std::chrono::duration<double>(r.elapsed).count())},
+      {"interrupted", flag(r.interrupted, f)},
       {"total", std::to_string(r.completed)},
       {"errors", std::to_string(r.errors)},
       {"mean_rps", one_decimal(r.mean_rps())},
-      {"p50_us", one_decimal(us(h.percentile(0.5)))},
-      {"p99_us", one_decimal(us(h.percentile(0.99)))},
-      {"max_us", one_decimal(us(h.max()))},
+      {"p50_us", us_or_none(l.p50, has, f)},
+      {"p99_us", us_or_none(l.p99, has, f)},
+      {"max_us", us_or_none(l.max, has, f)},
+      {"p50_lower_bound", flag(l.p50_lower_bound, f)},
+      {"p99_lower_bound", flag(l.p99_lower_bound, f)},
+      {"max_lower_bound", flag(l.max_lower_bound, f)},
       {"unfinished", std::to_string(r.unfinished)},
       {"oldest_unfinished_us", one_decimal(us(r.oldest_unfinished))},
       {"long_n", std::to_string(c.long_n.value_or(0))},
@@ -111,23 +141,32 @@ std::string format_summary(const load_result& r, output_format f) {
   };
   switch (f) {
     case output_format::csv:
-      return "\n" + csv_header(fields) + csv_row(fields);
+      return fmt::format("\n{}{}", csv_header(fields), csv_row(fields));
     case output_format::json:
       return json_object("summary", fields);
     case output_format::text:
       break;
   }
   // Two lines, so that the summary fits 100 columns with the largest counts.
+  const auto seconds =
+      r.interrupted ? fmt::format("{:.1f} s", std::chrono::duration<double>(r.elapsed).count())
+                    : fmt::format("{} s", c.duration_s);
   std::string out = fmt::format(
-      "summary: {} connection{} x depth {}, n={}, {} s: total {} requests, mean {:.0f} req/s\n"
+      "summary: {} connection{} x depth {}, n={}, {}: total {} requests, mean {:.0f} req/s\n"
       "  latency p50 {} p99 {} max {}\n",
-      c.connections, c.connections == 1 ? "" : "s", c.depth, c.n, c.duration_s, r.completed,
-      r.mean_rps(), human_duration(h.percentile(0.5)), human_duration(h.percentile(0.99)),
-      human_duration(h.max()));
+      c.connections, c.connections == 1 ? "" : "s", c.depth, c.n, seconds, r.completed,
+      r.mean_rps(), shown(l.p50, l.p50_lower_bound, has), shown(l.p99, l.p99_lower_bound, has),
+      shown(l.max, l.max_lower_bound, has));
+  if (r.interrupted) {
+    out += fmt::format("  interrupted after {:.1f} of {} s: this is what was measured so far\n",
+                       std::chrono::duration<double>(r.elapsed).count(), c.duration_s);
+  }
   if (r.errors) out += fmt::format("  {} ERR replies, first: {}\n", r.errors, r.first_error_reply);
-  if (r.unfinished && r.oldest_unfinished > std::chrono::milliseconds{10}) {
-    out += fmt::format("  {} request{} unanswered at the end, the oldest for {}\n", r.unfinished,
-                       r.unfinished == 1 ? "" : "s", human_duration(r.oldest_unfinished));
+  if (r.unfinished && (l.waiting > 0 || r.oldest_unfinished > std::chrono::milliseconds{10})) {
+    out += fmt::format(
+        "  {} request{} unanswered at the end, the oldest for {}{}\n", r.unfinished,
+        r.unfinished == 1 ? "" : "s", human_duration(r.oldest_unfinished),
+        l.waiting > 0 ? fmt::format("; {} count with their wait so far ('>=')", l.waiting) : "");
   }
   if (c.long_n) {
     out += fmt::format("  long request n={}: {} answered\n", *c.long_n, r.long_completed);

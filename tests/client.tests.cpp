@@ -4,10 +4,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
@@ -16,10 +19,12 @@
 
 #include "clients/latency_histogram.hpp"
 #include "clients/load_generator.hpp"
+#include "clients/report.hpp"
 #include "test_support.hpp"
 
 using namespace primeloop::test;
 using primeloop::clients::latency_histogram;
+using primeloop::clients::output_format;
 
 namespace {
 
@@ -44,6 +49,16 @@ std::uint16_t closed_port() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   ::close(fd);
   return ntohs(a.sin_port);
+}
+
+/// The number after "name": in a JSON line, or -1 when it is missing or not a number.
+double json_number(const std::string& line, const std::string& name) {
+  const auto at = line.find("\"" + name + "\":");
+  if (at == std::string::npos) return -1;
+  const char* begin = line.c_str() + at + name.size() + 3;
+  char* end = nullptr;
+  const double v = std::strtod(begin, &end);
+  return end == begin ? -1 : v;
 }
 
 }  // namespace
@@ -164,4 +179,129 @@ TEST_CASE("The load generator runs in-process on the caller's io_context", "[cli
   CHECK(result.total.count() == result.completed);
   CHECK(result.errors == 0);
   CHECK(result.connection_failures == 0);
+}
+
+TEST_CASE("Requests waiting longer than every answer count as lower bounds", "[histogram]") {
+  using std::chrono::milliseconds;
+  latency_histogram answered;
+  for (int i = 0; i < 10; ++i) answered.record(std::chrono::microseconds{50});
+  // In flight, younger than the slowest answer: left out, the figures stay exact.
+  const std::vector<std::chrono::nanoseconds> in_flight{std::chrono::microseconds{20}};
+  const auto flowing = primeloop::clients::figures_with_waiting(answered, in_flight);
+  CHECK(flowing.waiting == 0);
+  CHECK_FALSE(flowing.p99_lower_bound);
+  CHECK_FALSE(flowing.max_lower_bound);
+  // Two stuck for 2 s among ten answers: p50 is exact, p99 and max are at least 2 s.
+  const std::vector<std::chrono::nanoseconds> stuck{milliseconds{2000}, milliseconds{2100}};
+  const auto frozen = primeloop::clients::figures_with_waiting(answered, stuck);
+  CHECK(frozen.answered == 10);
+  CHECK(frozen.waiting == 2);
+  CHECK_FALSE(frozen.p50_lower_bound);
+  CHECK(frozen.p99_lower_bound);
+  CHECK(frozen.p99 >= milliseconds{2000});
+  CHECK(frozen.max_lower_bound);
+  CHECK(frozen.max == milliseconds{2100});
+  CHECK(primeloop::clients::figures_with_waiting({}, {}).empty());
+}
+
+TEST_CASE("A second's line shows lower bounds with >= and no figure as -", "[client]") {
+  primeloop::clients::second_sample frozen;
+  frozen.second = 4;
+  frozen.stuck = 16;
+  frozen.p50 = frozen.p99 = frozen.max = std::chrono::seconds{3};
+  frozen.p50_lower_bound = frozen.p99_lower_bound = frozen.max_lower_bound = true;
+  const auto text = format_second(frozen, output_format::text);
+  CHECK_THAT(text, Catch::Contains("p99 >= 3.00 s"));
+  CHECK_THAT(text, Catch::Contains("16 unanswered"));
+  const auto json = format_second(frozen, output_format::json);
+  CHECK_THAT(json, Catch::Contains("\"p99_us\":3000000.0,"));
+  CHECK_THAT(json, Catch::Contains("\"p99_lower_bound\":true,"));
+
+  primeloop::clients::second_sample empty;
+  empty.second = 5;
+  CHECK_THAT(format_second(empty, output_format::text),
+             Catch::Contains("0 req  p50         -  p99         -"));
+  CHECK_THAT(format_second(empty, output_format::json), Catch::Contains("\"p99_us\":null,"));
+  const auto header = format_header(output_format::csv);
+  const auto row = format_second(empty, output_format::csv);
+  CHECK(std::count(header.begin(), header.end(), ',') == std::count(row.begin(), row.end(), ','));
+  CHECK_THAT(header, Catch::Contains("p99_lower_bound"));
+}
+
+TEST_CASE("Load mode against a frozen inline server reports its wait as a lower bound",
+          "[client]") {
+  // naive n = 100000 takes minutes: the server stays frozen until the end of the run.
+  auto s = start_server(
+      {"--executor", "inline", "--stats-interval", "0", "--workload", "naive", "--grace", "0"});
+  child_process client({bin("primeloop-client"), "--port", std::to_string(s.port), "--connections",
+                        "2", "--duration", "3", "--long-n", "100000", "--long-after", "0.5",
+                        "--json"});
+  const auto out = client.read_all();
+  const auto status = client.wait();
+  REQUIRE(status);
+  CHECK(*status == 0);
+  INFO(out);
+  // A second without a single reply: every request it still waits for was sent before that
+  // second began, so their wait is at least a second, and it is only known to be at least that.
+  bool saw_frozen_second = false;
+  for (const auto& line : client.lines()) {
+    if (!line.starts_with("{\"type\":\"second\"") || json_number(line, "requests") != 0) continue;
+    saw_frozen_second = true;
+    CHECK_THAT(line, Catch::Contains("\"p99_lower_bound\":true"));
+    CHECK(json_number(line, "p99_us") >= 1e6);
+    CHECK(json_number(line, "stuck") > 0);
+  }
+  CHECK(saw_frozen_second);
+  const auto summary = client.lines().back();
+  REQUIRE_THAT(summary, Catch::StartsWith("{\"type\":\"summary\""));
+  CHECK_THAT(summary, Catch::Contains("\"max_lower_bound\":true"));
+  CHECK(json_number(summary, "max_us") >= 1e6);
+}
+
+TEST_CASE("Ctrl-C in load mode prints the summary so far and exits 130", "[client]") {
+  auto s = start_server({"--executor", "threads", "--stats-interval", "0"});
+  for (const bool json : {false, true}) {
+    INFO((json ? "--json" : "text"));
+    std::vector<std::string> args{bin("primeloop-client"),
+                                  "--port",
+                                  std::to_string(s.port),
+                                  "--connections",
+                                  "2",
+                                  "--duration",
+                                  "600"};
+    if (json) args.emplace_back("--json");
+    child_process client(std::move(args));
+    REQUIRE(client.wait_for_line(json ? "\"second\":1," : "1 s:"));
+    client.signal(SIGINT);
+    const auto out = client.read_all();
+    const auto status = client.wait();
+    REQUIRE(status);
+    CHECK(*status == 130);
+    if (json) {
+      CHECK_THAT(out, Catch::Contains("{\"type\":\"summary\",\"connections\":2,"));
+      CHECK_THAT(out, Catch::Contains("\"interrupted\":true"));
+      CHECK_THAT(out, !Catch::Contains("\"total\":0,"));
+    } else {
+      CHECK_THAT(out, Catch::Contains("summary: 2 connections x depth 1, n=1, "));
+      CHECK_THAT(out, Catch::Contains("  interrupted after "));
+      CHECK_THAT(out, Catch::Contains("latency p50"));
+    }
+  }
+}
+
+TEST_CASE("A second without replies shows - for its percentiles", "[client]") {
+  auto s = start_server({"--executor", "threads", "--stats-interval", "0"});
+  child_process client({bin("primeloop-client"), "--port", std::to_string(s.port), "--connections",
+                        "2", "--duration", "3"});
+  REQUIRE(client.wait_for_line("1 s:"));
+  // The server goes away: its connections fail and nothing is outstanding any more.
+  s.proc.signal(SIGKILL);
+  REQUIRE(s.proc.wait());
+  const auto out = client.read_all();
+  const auto status = client.wait();
+  REQUIRE(status);
+  CHECK(*status == 1);
+  INFO(out);
+  CHECK_THAT(out, Catch::Contains("3 s:        0 req  p50         -  p99         -"));
+  CHECK_THAT(out, Catch::Contains("latency p50"));
 }
