@@ -86,7 +86,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   }
   config.out_dir = std::filesystem::absolute(out_dir);
   config.stop_grace = std::chrono::milliseconds{static_cast<long>(stop_grace_s * 1000)};
-  config.command = quote_command(argc, argv);
+  config.command = quote_command_without_out(argc, argv);
   try {
     config.server = sibling_binary(server, "primeloop-server");
   } catch (const std::exception& e) {

@@ -41,6 +41,20 @@ std::string quote_command(int argc, char** argv) {
   return out;
 }
 
+std::string quote_command_without_out(int argc, char** argv) {
+  std::vector<char*> kept;
+  for (int i = 0; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (i > 0 && (a == "--out" || a == "-o")) {
+      ++i;  // and its value
+      continue;
+    }
+    if (i > 0 && (a.starts_with("--out=") || (a.starts_with("-o") && a.size() > 2))) continue;
+    kept.push_back(argv[i]);
+  }
+  return quote_command(static_cast<int>(kept.size()), kept.data());
+}
+
 void report_exception(std::string_view program, const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);

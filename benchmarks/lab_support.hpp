@@ -24,6 +24,9 @@ namespace primeloop::lab {
 
 /// The command line as a shell would need it typed (arguments with spaces quoted).
 [[nodiscard]] std::string quote_command(int argc, char** argv);
+/// The same without the output directory (--out DIR, --out=DIR, -o DIR): what a reader of a
+/// chart can run again, without the temporary path it was written to.
+[[nodiscard]] std::string quote_command_without_out(int argc, char** argv);
 
 /// Prints "<program>: <what>" for an exception to stderr.
 void report_exception(std::string_view program, const std::exception_ptr& e);

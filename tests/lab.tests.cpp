@@ -13,6 +13,7 @@
 
 #include "benchmarks/lab.hpp"
 #include "benchmarks/lab_report.hpp"
+#include "benchmarks/lab_support.hpp"
 #include "benchmarks/svg_chart.hpp"
 #include "test_support.hpp"
 
@@ -297,4 +298,14 @@ TEST_CASE("The story's live table and summary fit a 100-column terminal", "[lab]
   CHECK_THAT(text, Catch::Contains("c1 = blocking,"));
   CHECK_THAT(text, Catch::Contains("c8 = processes"));
   CHECK_THAT(text, Catch::Contains("<- long n="));
+}
+
+TEST_CASE("The command a chart names leaves out the temporary output directory", "[lab]") {
+  std::vector<std::string> args{
+      "/tmp/x/primeloop-lab", "--story",  "--out",    "/tmp/a b", "-o", "/tmp/c",
+      "--out=/tmp/d",         "-o/tmp/e", "--before", "2"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  CHECK(lab::quote_command_without_out(static_cast<int>(argv.size()), argv.data()) ==
+        "primeloop-lab --story --before 2");
 }
