@@ -217,7 +217,7 @@ TEST_CASE("Lab columns name an executor and, after '+gil', a switch interval", "
   for (const auto& column : lab::gil_sweep_columns()) CHECK(lab::parse_column(column));
 }
 
-TEST_CASE("'+adaptive' keeps cheap work on the loop; plain pool columns offload everything",
+TEST_CASE("'+adaptive' keeps cheap work on the loop, and plain pool columns offload everything",
           "[lab]") {
   const auto adaptive = lab::parse_column("threads+adaptive");
   REQUIRE(adaptive);
