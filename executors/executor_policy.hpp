@@ -38,13 +38,12 @@ class result_sink {
 
 /// Counters the stats line prints.
 struct pool_stats {
-  std::size_t queued = 0;      ///< accepted, not started
-  std::size_t busy = 0;        ///< workers computing now
-  std::size_t workers = 0;     ///< pool size (1 for inline: the loop itself)
-  std::uint64_t respawns = 0;  ///< worker processes replaced since start: crashes + cancel_kills
-  std::uint64_t crashes = 0;   ///< workers that died without being asked to
+  std::size_t queued = 0;          ///< accepted, not started
+  std::size_t busy = 0;            ///< workers computing now
+  std::size_t workers = 0;         ///< pool size (1 for inline: the loop itself)
+  std::uint64_t crashes = 0;       ///< workers that died without being asked to (each is respawned)
   std::uint64_t cancel_kills = 0;  ///< workers killed on purpose to stop a request (gone client,
-                                   ///< --request-timeout)
+                                   ///< --request-timeout); each is respawned, not a crash
 };
 
 /// Set once by the server's signal watcher when SIGINT/SIGTERM arrives; read by computations
