@@ -59,7 +59,7 @@ struct executor_config {
   std::size_t workers = 0;           ///< 0: one per core
   std::size_t queue_limit = 10'000;  ///< requests waiting for a worker, past it ERR busy
   /// Requests one connection may have in the pool (waiting or computing), past it ERR busy for
-  /// that connection only; 0: max(1, queue_limit / 4) (connection_share.hpp).
+  /// that connection only; 0: max(1, queue_limit / 4) + workers (connection_share.hpp).
   std::size_t connection_limit = 0;
   std::chrono::milliseconds request_timeout{0};  ///< 0: no limit
   std::chrono::milliseconds grace{2'000};        ///< shutdown: time left to work in flight (inline)

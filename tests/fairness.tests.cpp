@@ -53,22 +53,39 @@ TEST_CASE("A connection past its share of --queue-limit gets ERR busy and anothe
           "[fairness][overload]") {
   for (const std::string ex : {"threads", "processes"}) {
     INFO(ex);
-    // A share is max(1, queue_limit / 4) requests held, waiting or computing: 2 here.
+    // A share is max(1, queue_limit / 4) + workers requests held, waiting or computing: 3 here.
     auto s = start_server(
         {"--executor", ex, "--workers", "1", "--queue-limit", "8", "--stats-interval", "0.02"});
     line_client a(s.port);
     std::string twelve;
     for (int i = 0; i < 12; ++i) twelve += long_request;  // more than the whole queue
     a.send(twelve);
-    // A holds its share: one computing, one waiting; its ten others were refused.
-    REQUIRE(s.proc.wait_for_line("in-flight 2 queued 1 busy 1/1"));
+    // A holds its share: one computing, two waiting; its nine others were refused.
+    REQUIRE(s.proc.wait_for_line("in-flight 3 queued 2 busy 1/1"));
 
     line_client b(s.port);
     b.send("10\n");
-    REQUIRE(s.proc.wait_for_line("in-flight 3 queued 2 busy 1/1"));  // B's request waits
-    // A's refusals come in request order, after its two long answers: A leaves, its work is
+    REQUIRE(s.proc.wait_for_line("in-flight 4 queued 3 busy 1/1"));  // B's request waits
+    // A's refusals come in request order, after its three long answers: A leaves, its work is
     // cancelled, and B gets its answer, not ERR busy.
     reset(a);
     CHECK(b.read_line() == "29");
+  }
+}
+
+TEST_CASE("A lone connection keeps every worker busy under a small --queue-limit",
+          "[fairness][overload]") {
+  for (const std::string ex : {"threads", "processes"}) {
+    INFO(ex);
+    // A quarter of the queue is one request; what computes takes no room in the queue, so the
+    // share counts one request per worker more: 3.
+    auto s = start_server(
+        {"--executor", ex, "--workers", "2", "--queue-limit", "4", "--stats-interval", "0.02"});
+    line_client a(s.port);
+    a.send(long_request + long_request + long_request);
+    REQUIRE(s.proc.wait_for_line("in-flight 3 queued 1 busy 2/2"));
+    reset(a);
+    REQUIRE(s.proc.wait_for_line("in-flight 0 queued 0 busy 0/2"));
+    CHECK(ask(s.port, "10\n") == "29");
   }
 }
