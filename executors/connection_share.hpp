@@ -10,11 +10,14 @@
 
 namespace primeloop::executors {
 
-/// Requests of one connection a pool may hold, from the config: connection_limit, or when 0
-/// max(1, queue_limit / 4), so that one connection leaves at least three quarters of the
-/// queue to the others (with the defaults, 2500: more than --max-pipeline lets one connection
-/// send, so a lone client never meets it).
-[[nodiscard]] std::size_t connection_share_of(const executor_config& config) noexcept;
+/// Requests of one connection a pool of `workers` may hold (waiting or computing), from the
+/// config: connection_limit, or when 0 max(1, queue_limit / 4) + workers. A connection may have
+/// a quarter of the queue waiting, so it leaves at least three quarters to the others, plus one
+/// request per worker computing, since those take no room in the queue: a lone client can still
+/// keep every worker busy, even with a small --queue-limit. With the defaults the share is over
+/// 2500, more than --max-pipeline lets one connection send, so a lone client never meets it.
+[[nodiscard]] std::size_t connection_share_of(const executor_config& config,
+                                              std::size_t workers) noexcept;
 
 /// Counts the requests each connection has in a pool.
 class connection_share {

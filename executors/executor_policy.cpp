@@ -13,9 +13,9 @@ std::size_t resolve_workers(const executor_config& config) noexcept {
   return cores == 0 ? 1 : cores;
 }
 
-std::size_t connection_share_of(const executor_config& config) noexcept {
+std::size_t connection_share_of(const executor_config& config, std::size_t workers) noexcept {
   if (config.connection_limit != 0) return config.connection_limit;
-  return std::max<std::size_t>(1, config.queue_limit / 4);
+  return std::max<std::size_t>(1, config.queue_limit / 4) + workers;
 }
 
 }  // namespace primeloop::executors

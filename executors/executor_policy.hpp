@@ -38,13 +38,12 @@ class result_sink {
 
 /// Counters the stats line prints.
 struct pool_stats {
-  std::size_t queued = 0;      ///< accepted, not started
-  std::size_t busy = 0;        ///< workers computing now
-  std::size_t workers = 0;     ///< pool size (1 for inline: the loop itself)
-  std::uint64_t respawns = 0;  ///< worker processes replaced since start: crashes + cancel_kills
-  std::uint64_t crashes = 0;   ///< workers that died without being asked to
+  std::size_t queued = 0;          ///< accepted, not started
+  std::size_t busy = 0;            ///< workers computing now
+  std::size_t workers = 0;         ///< pool size (1 for inline: the loop itself)
+  std::uint64_t crashes = 0;       ///< workers that died without being asked to (each is respawned)
   std::uint64_t cancel_kills = 0;  ///< workers killed on purpose to stop a request (gone client,
-                                   ///< --request-timeout)
+                                   ///< --request-timeout); each is respawned, not a crash
 };
 
 /// Set once by the server's signal watcher when SIGINT/SIGTERM arrives; read by computations
@@ -60,7 +59,7 @@ struct executor_config {
   std::size_t workers = 0;           ///< 0: one per core
   std::size_t queue_limit = 10'000;  ///< requests waiting for a worker, past it ERR busy
   /// Requests one connection may have in the pool (waiting or computing), past it ERR busy for
-  /// that connection only; 0: max(1, queue_limit / 4) (connection_share.hpp).
+  /// that connection only; 0: max(1, queue_limit / 4) + workers (connection_share.hpp).
   std::size_t connection_limit = 0;
   std::chrono::milliseconds request_timeout{0};  ///< 0: no limit
   std::chrono::milliseconds grace{2'000};        ///< shutdown: time left to work in flight (inline)

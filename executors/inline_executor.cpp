@@ -16,7 +16,7 @@ inline_executor::inline_executor(asio::any_io_executor loop, const executor_conf
       grace_(config.grace),
       shutdown_(config.shutdown),
       lock_(config.lock),
-      shares_(connection_share_of(config)) {}
+      shares_(connection_share_of(config, 1)) {}
 
 namespace {
 

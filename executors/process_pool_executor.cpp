@@ -156,7 +156,6 @@ pool_stats process_pool_executor::stats() const {
       slots_.begin(), slots_.end(), [](const auto& s) { return s->proc && !s->proc->dead(); }));
   st.crashes = crashes_;
   st.cancel_kills = cancel_kills_;
-  st.respawns = crashes_ + cancel_kills_;
   return st;
 }
 

@@ -24,7 +24,7 @@ process_scheduler::process_scheduler(asio::any_io_executor loop, const executor_
       timeout_(config.request_timeout),
       // About a millisecond of work: queueing behind that costs little latency.
       cheap_below_n_(first_costly_n(config.work)),
-      shares_(connection_share_of(config)),
+      shares_(connection_share_of(config, slots)),
       slots_(slots),
       deadline_timer_(loop_) {}
 

@@ -21,7 +21,7 @@ thread_pool_executor::thread_pool_executor(asio::any_io_executor loop,
       nice_(config.worker_nice),
       gil_(config.lock),
       cheap_below_n_(first_costly_n(config.work)),
-      shares_(connection_share_of(config)) {
+      shares_(connection_share_of(config, resolve_workers(config))) {
   const std::size_t count = resolve_workers(config);
   running_.assign(count, nullptr);
   threads_.reserve(count);

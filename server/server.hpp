@@ -229,7 +229,8 @@ class server {
     counters_.queued.store(st.queued, std::memory_order_relaxed);
     counters_.busy.store(st.busy, std::memory_order_relaxed);
     counters_.workers.store(st.workers, std::memory_order_relaxed);
-    counters_.respawns.store(st.respawns, std::memory_order_relaxed);
+    counters_.crashes.store(st.crashes, std::memory_order_relaxed);
+    counters_.kills.store(st.cancel_kills, std::memory_order_relaxed);
     if (shutting_down_) return;
     publish_timer_.expires_after(std::chrono::milliseconds(100));
     publish_timer_.async_wait([this](asio::error_code ec) {

@@ -40,9 +40,10 @@ std::string stats_printer::format_line(const stats_counters& c, std::uint64_t ra
       source == stats_source::loop ? std::min<std::uint64_t>(in_flight, 1) : load(c.busy);
   const auto workers = source == stats_source::loop ? std::uint64_t{1} : load(c.workers);
   return fmt::format(
-      "stats: {} req/s in-flight {} queued {} busy {}/{} connections {} errors {} respawns {}",
+      "stats: {} req/s in-flight {} queued {} busy {}/{} connections {} errors {} "
+      "crashes {} kills {}",
       rate, in_flight, load(c.queued), busy, workers, load(c.connections), load(c.errors),
-      load(c.respawns));
+      load(c.crashes), load(c.kills));
 }
 
 void stats_printer::run(std::stop_token stop, std::uint64_t last_answered) {

@@ -23,7 +23,8 @@ struct stats_counters {
   std::atomic<std::uint64_t> queued{0};
   std::atomic<std::uint64_t> busy{0};
   std::atomic<std::uint64_t> workers{0};
-  std::atomic<std::uint64_t> respawns{0};
+  std::atomic<std::uint64_t> crashes{0};  ///< workers that died without being asked to
+  std::atomic<std::uint64_t> kills{0};    ///< workers killed on purpose to cancel a request
 };
 
 /// How the printer reads the counters.
@@ -33,7 +34,7 @@ enum class stats_source {
 };
 
 /// Prints "stats: <N> req/s in-flight <a> queued <b> busy <c>/<w> connections <k> errors <e>
-/// respawns <r>" every interval on its own thread, until stop() or destruction.
+/// crashes <x> kills <y>" every interval on its own thread, until stop() or destruction.
 class stats_printer {
  public:
   stats_printer(const stats_counters& counters, std::chrono::duration<double> interval,

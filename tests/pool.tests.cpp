@@ -39,6 +39,7 @@ TEST_CASE(
   CHECK(a.read_line() == "17");
   CHECK(b.read_line() == "29");
   CHECK(s.proc.wait_for_line(died_report(first[0])));
+  CHECK(s.proc.wait_for_line("crashes 1 kills 0"));  // a death nobody asked for
 
   const auto second = wait_workers(s, 1, first);
   REQUIRE(second.size() == 1);
@@ -82,6 +83,11 @@ TEST_CASE("A client that disconnects stops its work in the process pool by repla
   const auto& lines = s.proc.lines();
   CHECK(std::none_of(lines.begin(), lines.end(), [&](const std::string& l) {
     return l.find(died_report(first[0])) != std::string::npos;  // killed on purpose, not "died"
+  }));
+  // The stats line counts it as a kill; no line ever counts a crash.
+  CHECK(s.proc.wait_for_line("crashes 0 kills 1"));
+  CHECK(std::none_of(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.find("crashes 0 ") == std::string::npos && l.rfind("stats: ", 0) == 0;
   }));
   CHECK(ask(s.port, "10\n") == "29");
 }

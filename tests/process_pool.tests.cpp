@@ -155,3 +155,36 @@ TEST_CASE("The pool reaps its own workers and leaves other children of the proce
   CHECK(WEXITSTATUS(st) == 3);
   pool.stop();
 }
+
+TEST_CASE("A worker killed to cancel a request counts as a cancel kill, not as a crash",
+          "[pool][processes][cancel]") {
+  asio::io_context io;
+  ex::executor_config config;
+  config.workers = 1;
+  ex::process_pool_executor pool(io.get_executor(), config);
+  const pid_t first = pool.worker_pids().at(0);
+  REQUIRE(first > 0);
+
+  recording_sink sink;
+  REQUIRE(pool.submit(50000, sink, 1));  // naive: seconds of CPU
+  REQUIRE(run_until(io, [&] { return pool.stats().busy == 1; }));
+  pool.cancel_all(sink);
+  REQUIRE(run_until(io, [&] {
+    const pid_t now = pool.worker_pids().at(0);
+    return now != 0 && now != first && !read_stat(first);
+  }));
+  CHECK(pool.stats().cancel_kills == 1);
+  CHECK(pool.stats().crashes == 0);
+  CHECK(sink.got.empty());  // a cancelled request is not answered
+
+  // A worker that dies on its own is a crash, and leaves the kill count alone.
+  const pid_t second = pool.worker_pids().at(0);
+  ::kill(second, SIGKILL);
+  REQUIRE(run_until(io, [&] {
+    const pid_t now = pool.worker_pids().at(0);
+    return now != 0 && now != second && !read_stat(second);
+  }));
+  CHECK(pool.stats().crashes == 1);
+  CHECK(pool.stats().cancel_kills == 1);
+  pool.stop();
+}
