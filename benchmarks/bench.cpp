@@ -3,9 +3,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <asio/connect.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read_until.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 #include <memory>
 #include <stdexcept>
+#include <system_error>
 
 #include "benchmarks/server_child.hpp"
 #include "clients/load_generator.hpp"
@@ -119,6 +126,76 @@ net::awaitable<void> idle_phase(const bench_config& config, column_servers& colu
         static_cast<double>(cell.group_rss_kib) / 1024,
         cell.error.empty() ? "" : "  " + cell.error));
     results.idle.push_back(std::move(cell));
+  }
+}
+
+/// Reads one line from s (the caller's buffer keeps what follows it).
+net::awaitable<std::string> read_line(net::ip::tcp::socket& s, std::string& buffer) {
+  const auto n =
+      co_await net::async_read_until(s, net::dynamic_buffer(buffer), '\n', net::use_awaitable);
+  std::string line = buffer.substr(0, n - 1);
+  buffer.erase(0, n);
+  co_return line;
+}
+
+/// One connection pipelines config.fair_backlog costly requests; once its first answer shows
+/// the backlog is being computed, a fresh connection asks for 10 and times its answer. A timer
+/// closes both sockets after 60 s, so a server that never answers ends the measurement.
+net::awaitable<fairness_cell> measure_fairness(std::uint16_t port, const bench_config& config) {
+  fairness_cell cell;
+  const auto ex = co_await net::this_coro::executor;
+  const net::ip::tcp::endpoint at(net::ip::address_v4::loopback(), port);
+  net::ip::tcp::socket backlog(ex), fresh(ex);
+  net::steady_timer deadline(ex);
+  deadline.expires_after(std::chrono::seconds{60});
+  deadline.async_wait([&](std::error_code ec) {
+    if (ec) return;
+    std::error_code ignored;
+    backlog.close(ignored);
+    fresh.close(ignored);
+  });
+  try {
+    co_await backlog.async_connect(at, net::use_awaitable);
+    std::string requests;
+    for (unsigned i = 0; i < config.fair_backlog; ++i)
+      requests += fmt::format("{}\n", config.fair_n);
+    const auto start = clock::now();
+    co_await net::async_write(backlog, net::buffer(requests), net::use_awaitable);
+    std::string backlog_buffer, fresh_buffer;
+    (void)co_await read_line(backlog, backlog_buffer);
+    cell.first_answer = clock::now() - start;
+    co_await fresh.async_connect(at, net::use_awaitable);
+    const auto asked = clock::now();
+    co_await net::async_write(fresh, net::buffer(std::string_view("10\n")), net::use_awaitable);
+    const auto answer = co_await read_line(fresh, fresh_buffer);
+    if (answer == "29") {
+      cell.fresh_wait = clock::now() - asked;
+    } else {
+      cell.error = fmt::format("the fresh request got '{}'", answer);
+    }
+  } catch (const std::system_error& e) {
+    cell.error = e.code() == net::error::operation_aborted || e.code() == net::error::bad_descriptor
+                     ? "no answer within 60 s"
+                     : e.code().message();
+  }
+  deadline.cancel();
+  // Closing the backlog's connection ends its work: the server cancels what a gone client asked.
+  std::error_code ignored;
+  backlog.close(ignored);
+  fresh.close(ignored);
+  co_return cell;
+}
+
+net::awaitable<void> fair_phase(const bench_config& config, column_servers& columns,
+                                bench_results& results,
+                                const std::function<void(const std::string&)>& progress) {
+  for (std::size_t i = 0; i < config.executors.size(); ++i) {
+    auto cell = co_await measure_fairness(columns.servers[i]->port(), config);
+    cell.target = config.executors[i];
+    progress(fmt::format("  {:<16} fresh request answered after {} (one computation: {}){}",
+                         cell.target, cell.fresh_wait ? us(*cell.fresh_wait) : "-",
+                         us(cell.first_answer), cell.error.empty() ? "" : "  " + cell.error));
+    results.fairness.push_back(std::move(cell));
   }
 }
 
@@ -255,6 +332,8 @@ std::string_view to_string(bench_phase p) noexcept {
       return "long";
     case bench_phase::idle:
       return "idle";
+    case bench_phase::fair:
+      return "fair";
     case bench_phase::sieve:
       return "sieve";
   }
@@ -263,7 +342,7 @@ std::string_view to_string(bench_phase p) noexcept {
 
 std::optional<bench_phase> parse_phase(std::string_view name) noexcept {
   for (const auto p : {bench_phase::throughput, bench_phase::long_request, bench_phase::idle,
-                       bench_phase::sieve}) {
+                       bench_phase::fair, bench_phase::sieve}) {
     if (to_string(p) == name) return p;
   }
   return std::nullopt;
@@ -307,6 +386,7 @@ net::awaitable<bench_results> run_bench(const bench_config& config,
     co_await baseline->wait_listening(start_deadline);
   }
   if (config.runs(bench_phase::throughput) || config.runs(bench_phase::long_request) ||
+      config.runs(bench_phase::fair) ||
       (config.runs(bench_phase::idle) && config.idle_connections > 0)) {
     for (const auto& column : config.executors) {
       const auto log = config.out_dir / fmt::format("bench-server-{}.log", column);
@@ -326,6 +406,12 @@ net::awaitable<bench_results> run_bench(const bench_config& config,
   if (config.runs(bench_phase::idle) && config.idle_connections > 0) {
     progress(fmt::format("idle connections: {} per server", config.idle_connections));
     co_await idle_phase(config, columns, results, progress);
+  }
+  if (config.runs(bench_phase::fair)) {
+    progress(
+        fmt::format("fairness: a fresh request for 10 behind one connection pipelining {} x {}",
+                    config.fair_backlog, config.fair_n));
+    co_await fair_phase(config, columns, results, progress);
   }
   if (config.runs(bench_phase::long_request)) {
     progress(fmt::format("long request: naive n={} after {} s, {} connections", config.long_n,

@@ -7,6 +7,8 @@
 ///   a long computation, against its own throughput just before (retention), and the latency of
 ///   the small requests meanwhile;
 /// - idle connections: each column's server memory with thousands of connections open;
+/// - fairness: how long a fresh connection's small request waits while another connection
+///   pipelines a backlog of costly ones;
 /// - the sieve: the time the server takes to answer one big n with --workload sieve, against
 ///   Debian's primesieve command on the same machine.
 #include <sys/types.h>
@@ -30,8 +32,8 @@
 namespace primeloop::lab {
 
 /// The parts of a benchmark run, in the order they run.
-enum class bench_phase { throughput, long_request, idle, sieve };
-/// "throughput", "long", "idle", "sieve".
+enum class bench_phase { throughput, long_request, idle, fair, sieve };
+/// "throughput", "long", "idle", "fair", "sieve".
 [[nodiscard]] std::string_view to_string(bench_phase p) noexcept;
 /// The phase a name asks for, or nullopt.
 [[nodiscard]] std::optional<bench_phase> parse_phase(std::string_view name) noexcept;
@@ -47,7 +49,8 @@ struct bench_config {
   /// before and after side by side in one run, e.g. columns threads and threads+nice0.
   std::map<std::string, std::filesystem::path> column_servers;
   std::vector<bench_phase> phases{bench_phase::throughput, bench_phase::long_request,
-                                  bench_phase::idle, bench_phase::sieve};  ///< what runs
+                                  bench_phase::idle, bench_phase::fair,
+                                  bench_phase::sieve};  ///< what runs
 
   // Throughput.
   std::vector<unsigned> connection_counts{1, 16, 64};  ///< one measurement per count and target
@@ -64,6 +67,10 @@ struct bench_config {
 
   // Idle connections.
   unsigned idle_connections = 10'000;  ///< 0: skip
+
+  // Fairness: one connection pipelines fair_backlog x fair_n, then a fresh one asks for 10.
+  unsigned fair_backlog = 1024;
+  std::uint64_t fair_n = 10'000;
 
   // The sieve.
   std::uint64_t sieve_n = 100'000'000;     ///< the n asked for
@@ -105,11 +112,20 @@ struct sieve_race {
   std::string error;                     ///< non-empty when the race failed
 };
 
+/// A fresh connection's wait behind another connection's pipelined backlog.
+struct fairness_cell {
+  std::string target;
+  std::chrono::nanoseconds first_answer{0};  ///< the backlog's first answer: one computation
+  std::optional<std::chrono::nanoseconds> fresh_wait;  ///< the fresh request's answer time
+  std::string error;                                   ///< non-empty when it failed
+};
+
 /// Everything one run measured.
 struct bench_results {
   std::vector<bench_cell> cells;               ///< throughput, best round of each cell
   std::vector<executor_summary> long_runs;     ///< one per column, in column order
   std::vector<idle_cell> idle;                 ///< one per column, in column order
+  std::vector<fairness_cell> fairness;         ///< one per column, in column order
   std::optional<sieve_race> sieve;             ///< when the phase ran
   machine_info machine_before, machine_after;  ///< the machine, and its load, around the run
 };

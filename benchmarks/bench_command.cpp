@@ -25,7 +25,7 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   cli::setup(app, "primeloop-bench");
   bench_config config;
   std::string out_dir = config.out_dir.string(), server, baseline, primesieve;
-  std::vector<std::string> phases{"throughput", "long", "idle", "sieve"}, column_args,
+  std::vector<std::string> phases{"throughput", "long", "idle", "fair", "sieve"}, column_args,
       column_servers;
   long warmup_ms = config.warmup.count();
   const CLI::Validator column_check([](std::string& name) { return column_error(name); }, "COLUMN");
@@ -47,8 +47,8 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       ->allow_extra_args(false);
   app.add_option("--phases", phases, "Phases to run")
       ->delimiter(',')
-      ->check(CLI::IsMember({"throughput", "long", "idle", "sieve"}))
-      ->default_str("throughput,long,idle,sieve");
+      ->check(CLI::IsMember({"throughput", "long", "idle", "fair", "sieve"}))
+      ->default_str("throughput,long,idle,fair,sieve");
   app.add_option("--connections,-c", config.connection_counts,
                  "Throughput: connection counts (1 measures wake-up latency)")
       ->delimiter(',')

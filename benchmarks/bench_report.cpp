@@ -305,6 +305,24 @@ std::string format_targets(const std::vector<target_check>& checks) {
   return out;
 }
 
+std::string format_fairness(const std::vector<fairness_cell>& cells, const bench_config& config) {
+  std::string out = fmt::format(
+      "fairness: one connection pipelines {} x {}; once its first answer is back, a fresh\n"
+      "connection asks for 10 and times its answer\n",
+      config.fair_backlog, config.fair_n);
+  out += fmt::format("{:<20} {:>16} {:>16}\n", "column", "fresh answer", "one computation");
+  for (const auto& c : cells) {
+    if (!c.error.empty()) {
+      out += fmt::format("{:<20} failed: {}\n", c.target, c.error);
+      continue;
+    }
+    out += fmt::format("{:<20} {:>16} {:>16}\n", c.target,
+                       c.fresh_wait ? clients::human_duration(*c.fresh_wait) : "-",
+                       clients::human_duration(c.first_answer));
+  }
+  return out;
+}
+
 std::string format_bench(const bench_results& results, const bench_config& config) {
   std::string out = fmt::format("machine: {}\nload average before: {}\nload average after:  {}\n",
                                 describe_cpus(results.machine_before),
@@ -318,6 +336,7 @@ std::string format_bench(const bench_results& results, const bench_config& confi
   if (config.runs(bench_phase::throughput)) section(format_throughput(results.cells, config));
   if (config.runs(bench_phase::long_request)) section(format_long_runs(results.long_runs, config));
   if (!results.idle.empty()) section(format_idle(results.idle, config));
+  if (!results.fairness.empty()) section(format_fairness(results.fairness, config));
   if (results.sieve) section(format_sieve(*results.sieve));
   section(format_targets(check_targets(results, config)));
   return out;

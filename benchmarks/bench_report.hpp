@@ -32,6 +32,9 @@ struct target_check {
                                       const bench_config& config);
 /// The sieve against primesieve, wall and CPU time, and their ratios.
 [[nodiscard]] std::string format_sieve(const sieve_race& race);
+/// The fairness table: each column's fresh-request wait behind a pipelined backlog.
+[[nodiscard]] std::string format_fairness(const std::vector<fairness_cell>& cells,
+                                          const bench_config& config);
 /// The targets table: figure, target, measured, met / not met.
 [[nodiscard]] std::string format_targets(const std::vector<target_check>& checks);
 /// Everything: the machine, each phase that ran, and the targets.

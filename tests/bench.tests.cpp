@@ -281,3 +281,20 @@ TEST_CASE("A short bench run prints every phase and the targets, and writes its 
   CHECK(first_line(out / "bench.txt").starts_with("command: primeloop-bench -e threads"));
   std::filesystem::remove_all(out);
 }
+
+TEST_CASE("The fairness phase has a name and a table of each column's fresh-request wait",
+          "[bench]") {
+  REQUIRE(lab::parse_phase("fair"));
+  CHECK(*lab::parse_phase("fair") == lab::bench_phase::fair);
+  CHECK(lab::to_string(lab::bench_phase::fair) == "fair");
+  lab::bench_config config;
+  lab::fairness_cell answered{"threads", std::chrono::milliseconds{500},
+                              std::chrono::milliseconds{900}, ""};
+  lab::fairness_cell failed{"inline", std::chrono::milliseconds{500}, std::nullopt,
+                            "no answer within 60 s"};
+  const auto text = lab::format_fairness({answered, failed}, config);
+  INFO(text);
+  CHECK_THAT(text, Catch::Contains("pipelines 1024 x 10000"));
+  CHECK_THAT(text, Catch::Contains("900.00 ms"));
+  CHECK_THAT(text, Catch::Contains("inline               failed: no answer within 60 s"));
+}
