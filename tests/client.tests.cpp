@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <exception>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -285,6 +286,12 @@ TEST_CASE("Ctrl-C in load mode prints the summary so far and exits 130", "[clien
       CHECK_THAT(out, Catch::Contains("summary: 2 connections x depth 1, n=1, "));
       CHECK_THAT(out, Catch::Contains("  interrupted after "));
       CHECK_THAT(out, Catch::Contains("latency p50"));
+      // Every line of the text output fits a 100-column terminal.
+      std::istringstream lines(out);
+      for (std::string line; std::getline(lines, line);) {
+        INFO(line);
+        CHECK(line.size() <= 100);
+      }
     }
   }
 }
