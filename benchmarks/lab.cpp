@@ -228,27 +228,15 @@ executor_summary summarize(const executor_run& run, const lab_config& config) {
   }
   s.during_answered = during.count();
   // Requests in flight when the run is cut off are normal; only those that had already waited
-  // longer than every answered one are stuck, and count with their wait so far.
-  const auto answered_max = during.max();
-  auto min_stuck = std::chrono::nanoseconds::max();
-  bool any_stuck = false;
-  for (const auto age : r.unfinished_ages) {
-    if (age <= answered_max) continue;
-    during.record(age);
-    min_stuck = std::min(min_stuck, age);
-    any_stuck = true;
-  }
-  const auto bound = [&](std::chrono::nanoseconds v) {
-    using h = clients::latency_histogram;
-    return any_stuck && h::bucket_of(static_cast<std::uint64_t>(v.count())) >=
-                            h::bucket_of(static_cast<std::uint64_t>(min_stuck.count()));
-  };
-  s.p50 = during.percentile(0.5);
-  s.p99 = during.percentile(0.99);
-  s.max = during.max();
-  s.p50_lower_bound = bound(s.p50);
-  s.p99_lower_bound = bound(s.p99);
-  s.max_lower_bound = bound(s.max);
+  // longer than every answered one are stuck, and count with their wait so far (the client's
+  // rule, shared).
+  const auto f = clients::figures_with_waiting(during, r.unfinished_ages);
+  s.p50 = f.p50;
+  s.p99 = f.p99;
+  s.max = f.max;
+  s.p50_lower_bound = f.p50_lower_bound;
+  s.p99_lower_bound = f.p99_lower_bound;
+  s.max_lower_bound = f.max_lower_bound;
   s.unfinished = r.unfinished;
   s.oldest_unfinished = r.oldest_unfinished;
   s.long_completed = r.long_completed;
