@@ -230,13 +230,7 @@ executor_summary summarize(const executor_run& run, const lab_config& config) {
   // Requests in flight when the run is cut off are normal; only those that had already waited
   // longer than every answered one are stuck, and count with their wait so far (the client's
   // rule, shared).
-  const auto f = clients::figures_with_waiting(during, r.unfinished_ages);
-  s.p50 = f.p50;
-  s.p99 = f.p99;
-  s.max = f.max;
-  s.p50_lower_bound = f.p50_lower_bound;
-  s.p99_lower_bound = f.p99_lower_bound;
-  s.max_lower_bound = f.max_lower_bound;
+  clients::copy_figures(clients::figures_with_waiting(during, r.unfinished_ages), s);
   s.unfinished = r.unfinished;
   s.oldest_unfinished = r.oldest_unfinished;
   s.long_completed = r.long_completed;

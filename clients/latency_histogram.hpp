@@ -70,6 +70,18 @@ struct latency_figures {
   [[nodiscard]] bool empty() const noexcept { return answered + waiting == 0; }
 };
 
+/// Copies the three figures and their lower-bound marks into any record that has the same
+/// fields (a second's sample, the lab's summary row).
+template <class Record>
+void copy_figures(const latency_figures& f, Record& to) {
+  to.p50 = f.p50;
+  to.p99 = f.p99;
+  to.max = f.max;
+  to.p50_lower_bound = f.p50_lower_bound;
+  to.p99_lower_bound = f.p99_lower_bound;
+  to.max_lower_bound = f.max_lower_bound;
+}
+
 /// The figures of answered plus the waiting requests that have waited longer than every
 /// answered one (the stuck ones: a server that froze). Requests merely in flight, younger than
 /// the slowest answer, are left out so that a flowing run's figures are not all "at least".

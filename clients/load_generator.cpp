@@ -161,12 +161,7 @@ class load_run {
       }
     }
     const auto f = figures_with_waiting(h, waiting_ages_);
-    sample.p50 = f.p50;
-    sample.p99 = f.p99;
-    sample.max = f.max;
-    sample.p50_lower_bound = f.p50_lower_bound;
-    sample.p99_lower_bound = f.p99_lower_bound;
-    sample.max_lower_bound = f.max_lower_bound;
+    copy_figures(f, sample);
     sample.stuck = f.waiting;
     sample.long_active = long_active_in_second_;
     long_active_in_second_ = long_outstanding_;
