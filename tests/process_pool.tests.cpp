@@ -81,6 +81,15 @@ bool run_until(asio::io_context& io, Pred pred, milliseconds deadline = default_
   return true;
 }
 
+/// Runs the loop until the pool's only worker is a new process and the old one, `gone`, is
+/// reaped (its /proc entry is gone, zombie included).
+bool worker_replaced(asio::io_context& io, ex::process_pool_executor& pool, pid_t gone) {
+  return run_until(io, [&] {
+    const pid_t now = pool.worker_pids().at(0);
+    return now != 0 && now != gone && !read_stat(gone);
+  });
+}
+
 }  // namespace
 
 TEST_CASE("A worker that keeps dying at start-up is restarted after doubling waits",
@@ -142,10 +151,7 @@ TEST_CASE("The pool reaps its own workers and leaves other children of the proce
   REQUIRE(first > 0);
   ::kill(first, SIGKILL);
   // Replaced, and the dead worker reaped (its /proc entry is gone, zombie included).
-  REQUIRE(run_until(io, [&] {
-    const pid_t now = pool.worker_pids().at(0);
-    return now != 0 && now != first && !read_stat(first);
-  }));
+  REQUIRE(worker_replaced(io, pool, first));
   CHECK(pool.stats().crashes == 1);
   CHECK(pool.stats().cancel_kills == 0);
 
@@ -169,10 +175,7 @@ TEST_CASE("A worker killed to cancel a request counts as a cancel kill, not as a
   REQUIRE(pool.submit(50000, sink, 1));  // naive: seconds of CPU
   REQUIRE(run_until(io, [&] { return pool.stats().busy == 1; }));
   pool.cancel_all(sink);
-  REQUIRE(run_until(io, [&] {
-    const pid_t now = pool.worker_pids().at(0);
-    return now != 0 && now != first && !read_stat(first);
-  }));
+  REQUIRE(worker_replaced(io, pool, first));
   CHECK(pool.stats().cancel_kills == 1);
   CHECK(pool.stats().crashes == 0);
   CHECK(sink.got.empty());  // a cancelled request is not answered
@@ -180,10 +183,7 @@ TEST_CASE("A worker killed to cancel a request counts as a cancel kill, not as a
   // A worker that dies on its own is a crash, and leaves the kill count alone.
   const pid_t second = pool.worker_pids().at(0);
   ::kill(second, SIGKILL);
-  REQUIRE(run_until(io, [&] {
-    const pid_t now = pool.worker_pids().at(0);
-    return now != 0 && now != second && !read_stat(second);
-  }));
+  REQUIRE(worker_replaced(io, pool, second));
   CHECK(pool.stats().crashes == 1);
   CHECK(pool.stats().cancel_kills == 1);
   pool.stop();
