@@ -11,10 +11,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "benchmarks/bench.hpp"
-#include "benchmarks/bench_command.hpp"
-#include "benchmarks/bench_report.hpp"
-#include "benchmarks/process_probe.hpp"
+#include "benchmarks/bench/bench.hpp"
+#include "benchmarks/bench/bench_command.hpp"
+#include "benchmarks/bench/bench_report.hpp"
+#include "benchmarks/harness/process_probe.hpp"
 #include "test_support.hpp"
 
 using namespace primeloop::test;

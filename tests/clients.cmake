@@ -8,7 +8,7 @@ add_dependencies(primeloop_client_tests primeloop-client primeloop-server)
 if(TARGET primeloop_lab)
   primeloop_test(primeloop_lab_tests
     SOURCES lab.tests.cpp bench.tests.cpp
-    LIBS primeloop::lab)
+    LIBS primeloop::bench)
   add_dependencies(primeloop_lab_tests primeloop-lab primeloop-bench primeloop-server
                    primeloop-baseline)
 endif()

@@ -11,10 +11,10 @@
 
 #include <catch2/catch.hpp>
 
-#include "benchmarks/lab.hpp"
-#include "benchmarks/lab_report.hpp"
-#include "benchmarks/lab_support.hpp"
-#include "benchmarks/svg_chart.hpp"
+#include "benchmarks/lab/lab.hpp"
+#include "benchmarks/lab/lab_report.hpp"
+#include "benchmarks/harness/lab_support.hpp"
+#include "benchmarks/lab/svg_chart.hpp"
 #include "test_support.hpp"
 
 using namespace primeloop::test;

@@ -1,4 +1,4 @@
-#include "benchmarks/process_probe.hpp"
+#include "benchmarks/harness/process_probe.hpp"
 
 #include <fcntl.h>
 #include <sys/resource.h>

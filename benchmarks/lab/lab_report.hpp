@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "benchmarks/lab.hpp"
+#include "benchmarks/lab/lab.hpp"
 
 namespace primeloop::lab {
 

@@ -1,4 +1,4 @@
-#include "benchmarks/lab_report.hpp"
+#include "benchmarks/lab/lab_report.hpp"
 
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "benchmarks/svg_chart.hpp"
+#include "benchmarks/lab/svg_chart.hpp"
 #include "clients/report.hpp"
 
 namespace primeloop::lab {

@@ -1,4 +1,4 @@
-#include "benchmarks/bench.hpp"
+#include "benchmarks/bench/bench.hpp"
 
 #include <fmt/format.h>
 
@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "benchmarks/server_child.hpp"
+#include "benchmarks/harness/server_child.hpp"
 #include "clients/load_generator.hpp"
 #include "clients/one_shot.hpp"
 

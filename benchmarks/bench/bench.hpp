@@ -24,10 +24,10 @@
 #include <string_view>
 #include <vector>
 
-#include "benchmarks/idle_connections.hpp"
-#include "benchmarks/lab.hpp"
-#include "benchmarks/lab_support.hpp"
-#include "benchmarks/process_probe.hpp"
+#include "benchmarks/bench/idle_connections.hpp"
+#include "benchmarks/lab/lab.hpp"
+#include "benchmarks/harness/lab_support.hpp"
+#include "benchmarks/harness/process_probe.hpp"
 
 namespace primeloop::lab {
 

@@ -1,4 +1,4 @@
-#include "benchmarks/idle_connections.hpp"
+#include "benchmarks/bench/idle_connections.hpp"
 
 #include <fmt/format.h>
 
@@ -12,8 +12,8 @@
 #include <asio/write.hpp>
 #include <vector>
 
-#include "benchmarks/process_probe.hpp"
-#include "benchmarks/server_child.hpp"
+#include "benchmarks/harness/process_probe.hpp"
+#include "benchmarks/harness/server_child.hpp"
 
 namespace primeloop::lab {
 namespace {

@@ -1,4 +1,4 @@
-#include "benchmarks/bench_report.hpp"
+#include "benchmarks/bench/bench_report.hpp"
 
 #include <fmt/format.h>
 

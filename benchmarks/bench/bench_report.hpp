@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "benchmarks/bench.hpp"
+#include "benchmarks/bench/bench.hpp"
 
 namespace primeloop::lab {
 

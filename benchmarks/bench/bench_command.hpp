@@ -4,7 +4,7 @@
 /// only calls these two.
 #include <optional>
 
-#include "benchmarks/bench.hpp"
+#include "benchmarks/bench/bench.hpp"
 
 namespace primeloop::lab {
 

@@ -1,4 +1,4 @@
-#include "benchmarks/lab_command.hpp"
+#include "benchmarks/lab/lab_command.hpp"
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -10,9 +10,9 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "benchmarks/lab.hpp"
-#include "benchmarks/lab_report.hpp"
-#include "benchmarks/lab_support.hpp"
+#include "benchmarks/lab/lab.hpp"
+#include "benchmarks/lab/lab_report.hpp"
+#include "benchmarks/harness/lab_support.hpp"
 #include "cli/cli.hpp"
 
 namespace primeloop::lab {

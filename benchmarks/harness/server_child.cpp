@@ -1,4 +1,4 @@
-#include "benchmarks/server_child.hpp"
+#include "benchmarks/harness/server_child.hpp"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <exception>
 
-#include "benchmarks/baseline_server.hpp"
+#include "benchmarks/baseline/baseline_server.hpp"
 #include "cli/cli.hpp"
 #include "cli/validators.hpp"
 

@@ -1,4 +1,4 @@
-#include "benchmarks/lab_support.hpp"
+#include "benchmarks/harness/lab_support.hpp"
 
 #include <sys/utsname.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "benchmarks/baseline_server.hpp"
+#include "benchmarks/baseline/baseline_server.hpp"
 
 #include <fmt/format.h>
 

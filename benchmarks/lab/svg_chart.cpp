@@ -1,4 +1,4 @@
-#include "benchmarks/svg_chart.hpp"
+#include "benchmarks/lab/svg_chart.hpp"
 
 #include <fmt/format.h>
 

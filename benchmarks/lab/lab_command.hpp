@@ -3,7 +3,7 @@
 /// and the files. The executable's main only calls these two.
 #include <optional>
 
-#include "benchmarks/lab.hpp"
+#include "benchmarks/lab/lab.hpp"
 
 namespace primeloop::lab {
 

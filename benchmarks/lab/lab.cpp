@@ -1,4 +1,4 @@
-#include "benchmarks/lab.hpp"
+#include "benchmarks/lab/lab.hpp"
 
 #include <cctype>
 

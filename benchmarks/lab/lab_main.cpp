@@ -1,6 +1,6 @@
 // primeloop-lab: the lesson's scenario for each executor in turn, with a live table, a summary,
 // CSV files and an SVG chart (docs/clients.md, docs/lessons.md).
-#include "benchmarks/lab_command.hpp"
+#include "benchmarks/lab/lab_command.hpp"
 
 int main(int argc, char** argv) {
   int status = 0;

@@ -1,4 +1,4 @@
-#include "benchmarks/bench_command.hpp"
+#include "benchmarks/bench/bench_command.hpp"
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "benchmarks/bench_report.hpp"
-#include "benchmarks/lab_support.hpp"
+#include "benchmarks/bench/bench_report.hpp"
+#include "benchmarks/harness/lab_support.hpp"
 #include "cli/cli.hpp"
 
 namespace primeloop::lab {

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "benchmarks/server_child.hpp"
+#include "benchmarks/harness/server_child.hpp"
 #include "clients/load_generator.hpp"
 
 namespace primeloop::lab {
