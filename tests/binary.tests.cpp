@@ -21,9 +21,13 @@ TEST_CASE("primeloop-server --help describes the flags", "[binary]") {
   }
 }
 
-TEST_CASE("primeloop-server --version prints the version", "[binary]") {
+TEST_CASE("primeloop-server --version prints the version and the commit", "[binary]") {
   child_process p({bin("primeloop-server"), "--version"});
-  CHECK(p.read_all().find("primeloop-server ") != std::string::npos);
+  const auto out = p.read_all();
+  CHECK(out.starts_with("primeloop-server "));
+  // The commit names the build that printed a figure: never empty, "unknown" outside git.
+  CHECK(out.find("(commit ") != std::string::npos);
+  CHECK(out.find("(commit )") == std::string::npos);
   CHECK(p.wait() == 0);
 }
 

@@ -159,8 +159,8 @@ int run_bench_command(const bench_config& config) {
   // Thousands of idle connections need as many descriptors here; the servers raise their own.
   raise_open_file_limit();
   const auto machine = read_machine();
-  fmt::print("primeloop-bench: {}\nmachine: {}; load average {}\n", config.command,
-             describe_cpus(machine), machine.loadavg);
+  fmt::print("primeloop-bench: {}\nbuild: {}\nmachine: {}; load average {}\n", config.command,
+             describe_build(), describe_cpus(machine), machine.loadavg);
   std::fflush(stdout);
   const auto progress = [](const std::string& line) {
     fmt::print("{}\n", line);

@@ -1,5 +1,7 @@
 #include "benchmarks/harness/lab_support.hpp"
 
+#include "primeloop/version.hpp"
+
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -80,6 +82,10 @@ machine_info read_machine() {
   if (::uname(&u) == 0) m.kernel = fmt::format("{} {} {}", u.sysname, u.release, u.machine);
   std::getline(std::ifstream("/proc/loadavg"), m.loadavg);
   return m;
+}
+
+std::string describe_build() {
+  return fmt::format("primeloop {}, commit {}", primeloop::version, primeloop::build_commit());
 }
 
 std::string describe_cpus(const machine_info& m) {

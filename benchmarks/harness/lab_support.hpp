@@ -42,6 +42,9 @@ struct machine_info {
 [[nodiscard]] machine_info read_machine();
 /// "2 cpus (AMD EPYC), Linux 6.1.0 x86_64".
 [[nodiscard]] std::string describe_cpus(const machine_info& m);
+/// "primeloop 0.1.0, commit 264fe17": the build a figure comes from ("-dirty": uncommitted
+/// changes were built in).
+[[nodiscard]] std::string describe_build();
 
 /// Runs `task` on a loop of its own until it finishes or SIGINT/SIGTERM interrupts it. An
 /// interruption stops the loop, which destroys the run and with it every server child it

@@ -99,7 +99,10 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
 }
 
 int run_lab_command(const lab_config& config) {
-  fmt::print("primeloop lab: {}\nserver: {}\n", describe_scenario(config), config.server.string());
+  const auto machine = read_machine();
+  fmt::print("primeloop lab: {}\nserver: {}\nbuild: {}\nmachine: {}; load average {}\n",
+             describe_scenario(config), config.server.string(), describe_build(),
+             describe_cpus(machine), machine.loadavg);
   std::fflush(stdout);
   live_table table(config, stdout);
   int status = 1;

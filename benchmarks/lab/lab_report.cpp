@@ -1,14 +1,12 @@
 #include "benchmarks/lab/lab_report.hpp"
 
-#include <sys/utsname.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <fstream>
 #include <stdexcept>
 
+#include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/lab/svg_chart.hpp"
 #include "clients/report.hpp"
 
@@ -238,15 +236,12 @@ lab_files write_lab_results(const std::vector<executor_run>& runs,
   write_file(files.series_csv, series_csv(runs));
   write_file(files.summary_csv, summary_csv(rows, config));
   write_file(files.chart_svg, lab_svg(runs, config));
-  utsname u{};
-  ::uname(&u);
-  std::string loadavg;
-  std::getline(std::ifstream("/proc/loadavg"), loadavg);
   // Other processes on the machine change every figure: the load average says if there were.
-  std::string run_txt = fmt::format(
-      "command: {}\nscenario: {}\nmachine: {} {} {}, {} cpus; /proc/loadavg after the run: {}\n",
-      config.command, describe_scenario(config), u.sysname, u.release, u.machine,
-      ::sysconf(_SC_NPROCESSORS_ONLN), loadavg);
+  const auto machine = read_machine();
+  std::string run_txt =
+      fmt::format("command: {}\nscenario: {}\nbuild: {}\nmachine: {}; load average after the run: {}\n",
+                  config.command, describe_scenario(config), describe_build(),
+                  describe_cpus(machine), machine.loadavg);
   for (const auto& r : runs) run_txt += fmt::format("{}: {}\n", r.executor, r.listening_line);
   run_txt += '\n';
   run_txt += format_summary_table(rows, config);
