@@ -24,7 +24,9 @@ TEST_CASE(
     "A killed worker is replaced and its request gets ERR worker died while queued ones are "
     "answered",
     "[pool][processes]") {
-  auto s = start_server({"--executor", "processes", "--workers", "1", "--stats-interval", "0.05"});
+  // --offload-above 0: the cheap requests queue in the pool instead of running on the loop.
+  auto s = start_server({"--executor", "processes", "--workers", "1", "--stats-interval", "0.05",
+                         "--offload-above", "0"});
   const auto first = wait_workers(s, 1);
   REQUIRE(first.size() == 1);
 
@@ -156,7 +158,8 @@ TEST_CASE("SIGTERM answers ERR shutting down to work still computing after the g
   for (const std::string ex : {"processes", "threads"}) {
     INFO(ex);
     auto s = start_server(
-        {"--executor", ex, "--workers", "1", "--stats-interval", "0.05", "--grace", "0.3"});
+        {"--executor", ex, "--workers", "1", "--stats-interval", "0.05", "--grace", "0.3",
+         "--offload-above", "0"});  // the 10 waits in the pool's queue
     const auto workers = ex == "processes" ? wait_workers(s, 1) : std::vector<pid_t>{};
     line_client a(s.port);
     a.send(long_request + "10\n");

@@ -29,12 +29,14 @@ using clock = std::chrono::steady_clock;
 /// Waits until fd is readable or the deadline passes; true when readable.
 bool wait_readable(int fd, clock::time_point until) {
   for (;;) {
-    const auto left = std::chrono::duration_cast<milliseconds>(until - clock::now()).count();
-    if (left <= 0) return false;
+    // A deadline already past still looks once: read_line(0ms) takes what has arrived.
+    const auto left = std::max<long long>(
+        0, std::chrono::duration_cast<milliseconds>(until - clock::now()).count());
     pollfd p{fd, POLLIN, 0};
     const int r = ::poll(&p, 1, static_cast<int>(left));
     if (r > 0) return true;
     if (r < 0 && errno != EINTR) throw_errno("poll");
+    if (r == 0 && left == 0) return false;
   }
 }
 
