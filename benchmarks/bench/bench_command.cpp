@@ -6,6 +6,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -167,11 +168,13 @@ int run_bench_command(const bench_config& config) {
     std::fflush(stdout);
   };
   int status = 1;
+  const auto started = std::chrono::steady_clock::now();
   const auto finished = run_interruptible("primeloop-bench", run_bench(config, progress), status);
   if (!finished) return status;
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   const bench_results& results = *finished;
   const auto report = format_bench(results, config);
-  fmt::print("\n{}", report);
+  fmt::print("\n{}the bench took {:.0f} s\n", report, took.count());
   const auto csv = config.out_dir / "bench.csv";
   const auto figures = config.out_dir / "bench-figures.csv";
   const auto targets = config.out_dir / "bench-targets.csv";

@@ -6,6 +6,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -106,14 +107,17 @@ int run_lab_command(const lab_config& config) {
   std::fflush(stdout);
   live_table table(config, stdout);
   int status = 1;
+  const auto started = std::chrono::steady_clock::now();
   const auto finished = run_interruptible("primeloop-lab", run_lab(config, table), status);
   if (!finished) return status;
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   const std::vector<executor_run>& runs = *finished;
 
   std::vector<executor_summary> rows;
   for (const auto& r : runs) rows.push_back(summarize(r, config));
   fmt::print("\n{}", format_summary_table(rows, config));
   if (config.story) fmt::print("\n{}", format_story_table(rows, config));
+  fmt::print("the lab took {:.0f} s; load average now {}\n", took.count(), read_machine().loadavg);
   try {
     const auto files = write_lab_results(runs, rows, config);
     fmt::print("\nwrote, in {}/: {}, {}, {}, {} and the server logs server-*.log\n",
