@@ -1,15 +1,21 @@
 #pragma once
 /// Requests waiting for a worker, scheduled across connections rather than across requests.
 /// Each connection (result_sink) has its own first-in, first-out lane; the lanes that hold work
-/// take turns, one request per turn (round robin). So a newcomer waits for at most one turn of
-/// every other busy connection, never for another client's whole backlog. Not thread-safe: the
-/// owner guards it (the loop thread alone, or the thread pool's mutex).
+/// take turns, one request per turn, in rounds: in a round every lane with work is served once.
+/// A lane that was served goes to the next round. A connection that had nothing waiting and has
+/// not been served in this round joins the current one, so a newcomer is served at the next
+/// turn that is not already promised to a lane of this round: it does not wait behind the
+/// lane just served. No lane waits more than one round: every connection is served at most once
+/// in it, newcomers included. So a newcomer waits for at most one turn of every other busy
+/// connection, never for another client's whole backlog. Not thread-safe: the owner guards it
+/// (the loop thread alone, or the thread pool's mutex).
 #include <cstddef>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "executors/executor_policy.hpp"
@@ -25,10 +31,11 @@ class fair_queue {
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   /// Connections with work waiting.
-  [[nodiscard]] std::size_t connections() const noexcept { return ring_.size(); }
+  [[nodiscard]] std::size_t connections() const noexcept { return now_.size() + next_.size(); }
 
   /// Adds a request behind its connection's others. A connection that had nothing waiting
-  /// takes its turn after every connection already waiting.
+  /// takes its turn after the connections waiting in this round, or, when it was served in this
+  /// round already, in the next.
   void push_back(T item) {
     lane& l = lane_of(sink_of(item), false);
     l.items.push_back(std::move(item));
@@ -44,25 +51,13 @@ class fair_queue {
   }
 
   /// The front request of the first connection, in turn order, whose front request satisfies
-  /// `can_take` (a worker may run it); that connection's turn then goes to the back. Connections
-  /// passed over keep their place, so they are first when a worker frees up.
+  /// `can_take` (a worker may run it); that connection then waits for the next round.
+  /// Connections passed over keep their place, so they are first when a worker frees up.
   template <class Pred>
   [[nodiscard]] std::optional<T> take_if(Pred can_take) {
-    for (auto it = ring_.begin(); it != ring_.end(); ++it) {
-      lane* l = *it;
-      if (!can_take(l->items.front())) continue;
-      T item = std::move(l->items.front());
-      l->items.pop_front();
-      --size_;
-      ring_.erase(it);
-      if (l->items.empty()) {
-        retire(l);
-      } else {
-        ring_.push_back(l);
-      }
-      return item;
-    }
-    return std::nullopt;
+    if (now_.empty()) start_round();
+    if (auto item = take_from(now_, can_take)) return item;
+    return take_from(next_, can_take);  // nothing of this round may run now: the next may
   }
 
   /// The next request in turn order.
@@ -78,18 +73,23 @@ class fair_queue {
     lane* l = found->second;
     for (auto& item : l->items) each(item);
     size_ -= l->items.size();
-    std::erase(ring_, l);
+    std::erase(now_, l);
+    std::erase(next_, l);
     retire(l);
+    served_.erase(sink);  // a later connection may get the same address
   }
 
   /// Removes every request, connection after connection, handing each to `each`.
   template <class F>
   void drain(F each) {
-    for (lane* l : ring_) {
-      for (auto& item : l->items) each(item);
-      retire(l);
+    for (auto* ring : {&now_, &next_}) {
+      for (lane* l : *ring) {
+        for (auto& item : l->items) each(item);
+        retire(l);
+      }
+      ring->clear();
     }
-    ring_.clear();
+    served_.clear();
     size_ = 0;
   }
 
@@ -97,18 +97,20 @@ class fair_queue {
   /// order, so the oldest are in front), handing each to `each`.
   template <class Pred, class F>
   void remove_fronts_while(Pred late, F each) {
-    for (auto it = ring_.begin(); it != ring_.end();) {
-      lane* l = *it;
-      while (!l->items.empty() && late(l->items.front())) {
-        each(l->items.front());
-        l->items.pop_front();
-        --size_;
-      }
-      if (l->items.empty()) {
-        retire(l);
-        it = ring_.erase(it);
-      } else {
-        ++it;
+    for (auto* ring : {&now_, &next_}) {
+      for (auto it = ring->begin(); it != ring->end();) {
+        lane* l = *it;
+        while (!l->items.empty() && late(l->items.front())) {
+          each(l->items.front());
+          l->items.pop_front();
+          --size_;
+        }
+        if (l->items.empty()) {
+          retire(l);
+          it = ring->erase(it);
+        } else {
+          ++it;
+        }
       }
     }
   }
@@ -116,7 +118,8 @@ class fair_queue {
   /// Calls `f` with the front request of every connection.
   template <class F>
   void for_each_front(F f) const {
-    for (const lane* l : ring_) f(l->items.front());
+    for (const lane* l : now_) f(l->items.front());
+    for (const lane* l : next_) f(l->items.front());
   }
 
  private:
@@ -147,14 +150,42 @@ class fair_queue {
     l->sink = sink;
     it->second = l;
     if (next_turn) {
-      ring_.push_front(l);
+      now_.push_front(l);
+    } else if (served_.contains(sink)) {
+      next_.push_back(l);  // it had its turn in this round
     } else {
-      ring_.push_back(l);
+      now_.push_back(l);
     }
     return *l;
   }
 
-  /// Forgets an empty (or emptied) lane; the caller takes it out of ring_.
+  /// Every lane of the round was served: the lanes served in it make the next one.
+  void start_round() {
+    now_.swap(next_);
+    served_.clear();
+  }
+
+  template <class Pred>
+  std::optional<T> take_from(std::deque<lane*>& ring, Pred& can_take) {
+    for (auto it = ring.begin(); it != ring.end(); ++it) {
+      lane* l = *it;
+      if (!can_take(l->items.front())) continue;
+      T item = std::move(l->items.front());
+      l->items.pop_front();
+      --size_;
+      ring.erase(it);
+      if (l->items.empty()) {
+        served_.insert(l->sink);  // back in this round, it would pass the lanes still waiting
+        retire(l);
+      } else {
+        next_.push_back(l);
+      }
+      return item;
+    }
+    return std::nullopt;
+  }
+
+  /// Forgets an empty (or emptied) lane; the caller takes it out of now_ or next_.
   void retire(lane* l) {
     index_.erase(l->sink);
     l->items.clear();
@@ -162,7 +193,9 @@ class fair_queue {
     spare_.push_back(l);
   }
 
-  std::deque<lane*> ring_;  // lanes with work, in turn order
+  std::deque<lane*> now_;   // lanes with work not served in this round yet, in turn order
+  std::deque<lane*> next_;  // lanes with work served in this round already, in turn order
+  std::unordered_set<const result_sink*> served_;  // lanes served in this round, now empty
   std::unordered_map<const result_sink*, lane*> index_;
   std::vector<std::unique_ptr<lane>> owned_;
   std::vector<lane*> spare_;

@@ -4,6 +4,7 @@
 
 #include "executors/gil.hpp"
 
+#include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
 namespace primeloop::executors {
@@ -16,7 +17,11 @@ inline_executor::inline_executor(asio::any_io_executor loop, const executor_conf
       grace_(config.grace),
       shutdown_(config.shutdown),
       lock_(config.lock),
-      shares_(connection_share_of(config, 1)) {}
+      shares_(connection_share_of(config, 1)) {
+  // The loop's io_context, to serve its ready I/O between two turns (run_turn). Another kind of
+  // executor (a test's strand, say) has none: turns are then only posted.
+  if (const auto* ex = loop_.target<asio::io_context::executor_type>()) io_ = &ex->context();
+}
 
 namespace {
 
@@ -69,9 +74,9 @@ bool inline_executor::submit(std::uint64_t n, result_sink& sink, std::uint64_t t
 }
 
 void inline_executor::post_turn() {
-  // Posted, not run here: the session's read batch ends first, and the loop polls its sockets
-  // between two turns (a reset client is noticed, and its queued work dropped, before it runs).
-  if (turn_posted_ || stopped_) return;
+  // Posted, not run here: the session's read batch ends first. Not during a turn either: the
+  // turn posts the next one when it has served the loop's I/O.
+  if (turn_posted_ || in_turn_ || stopped_) return;
   turn_posted_ = true;
   asio::post(loop_, [this] { run_turn(); });
 }
@@ -83,12 +88,41 @@ void inline_executor::answer(const request& r, outcome result) {
 
 void inline_executor::run_turn() {
   turn_posted_ = false;
+  in_turn_ = true;
+  compute_turn();
+  // One turn, then the loop serves every I/O event that is ready, and what those events lead
+  // to, before the next turn: the answers just computed go out, a newcomer is accepted and its
+  // request read and queued (it then has the next turn: fair_queue), a client that left is
+  // noticed and its queued work dropped. A posted turn alone is not enough: each step of that
+  // chain (accept, the session's start, the wait for its first bytes, the read) is one more
+  // pass of the loop's queue, and each pass would hold a turn of the computations.
+  if (!queue_.empty() && !stopped_ && io_ != nullptr) serve_io();
+  in_turn_ = false;
+  // Posted rather than looped here: this handler ends, and what it left for the loop runs
+  // before the next turn too.
+  if (!queue_.empty()) post_turn();
+}
+
+void inline_executor::serve_io() {
+  // A nested poll: Asio's scheduler supports poll() inside a handler. It returns when nothing is
+  // ready; the bound only keeps a flood of events (thousands of connections arriving at once)
+  // from postponing the computations for long.
+  constexpr int most_handlers = 4096;
+  for (int i = 0; i < most_handlers && !stopped_ && !io_->stopped(); ++i) {
+    if (io_->poll_one() == 0) break;
+  }
+}
+
+void inline_executor::compute_turn() {
   const gil::hold held(queue_.empty() ? nullptr : lock_);
   // A run of cheap requests shares one turn, up to about a millisecond of work: one loop event
-  // for a pipelined burst of small ones. A costly one has a turn of its own.
+  // for a pipelined burst of small ones. A costly one has a turn of its own: it starts a turn,
+  // never ends one, or a newcomer's cheap request would wait for its answer behind it.
   double spent = 0;
   while (!stopped_ && spent < cheap_cost) {
-    const auto next = queue_.take();
+    const auto next = queue_.take_if([&](const request& r) {
+      return spent == 0 || spent + estimated_cost(work_, r.n) <= cheap_cost;
+    });
     if (!next) break;
     const request r = *next;
     spent += estimated_cost(work_, r.n);
@@ -104,7 +138,6 @@ void inline_executor::run_turn() {
     const auto value = nth_prime(work_, r.n, {&inline_watch::poll, &watch});
     answer(r, value ? outcome{*value, errc{}} : outcome{0, watch.stopped_for});
   }
-  if (!queue_.empty()) post_turn();
 }
 
 void inline_executor::cancel_all(result_sink& sink) {

@@ -1,14 +1,19 @@
 #pragma once
 /// The inline policy: the computation runs on the loop thread and blocks it. Every other client
-/// waits until it is done: that is the lesson. Between two computations the loop serves I/O and
-/// the connections take turns, so one client's backlog does not hold up a newcomer for longer
-/// than one computation, and a client that leaves is noticed before its next one starts.
+/// waits until it is done: that is the lesson. Between two computations the loop serves all its
+/// ready I/O and the connections take turns, a newcomer first (fair_queue), so one client's
+/// backlog does not hold up a newcomer for longer than the computation under way, and a client
+/// that leaves is noticed, and its queued work dropped, before the next one starts.
 #include <chrono>
 #include <cstdint>
 
 #include "executors/connection_share.hpp"
 #include "executors/executor_policy.hpp"
 #include "executors/fair_queue.hpp"
+
+namespace asio {
+class io_context;
+}  // namespace asio
 
 namespace primeloop::executors {
 
@@ -38,12 +43,16 @@ class inline_executor {
   };
 
   /// One loop event: one costly computation, or cheap ones up to about a millisecond of work,
-  /// taken in turns across connections; then the loop goes back to I/O.
+  /// taken in turns across connections; then the loop's ready I/O; then the next turn is posted.
   void run_turn();
+  void compute_turn();
+  /// Runs the loop's ready handlers (a nested poll) until none is left.
+  void serve_io();
   void post_turn();
   void answer(const request& r, outcome result);
 
   asio::any_io_executor loop_;
+  asio::io_context* io_ = nullptr;  // the loop's context, when loop_ is an io_context's
   workload work_;
   std::size_t queue_limit_;
   std::chrono::milliseconds timeout_;
@@ -53,6 +62,7 @@ class inline_executor {
   fair_queue<request> queue_;
   connection_share shares_;
   bool turn_posted_ = false;
+  bool in_turn_ = false;  // submits during serve_io() queue; the turn posts the next one
   bool stopped_ = false;
 };
 
