@@ -265,7 +265,8 @@ TEST_CASE("A short bench run prints every phase and the targets, and writes its 
   REQUIRE(p.wait() == 0);
   for (const char* section :
        {"\nmachine: ", "\nthroughput: small requests (n=1)", "\nlong request: naive n=20000",
-        "\nidle connections: 100 opened", "\nsieve: n=1000", "\ntargets\n"}) {
+        "\nidle connections: 100 opened", "\nsieve: n=1000", "\nsystem calls per request: ",
+        "\ntargets\n"}) {
     CHECK_THAT(text, Catch::Contains(section));
   }
   CHECK_THAT(text, Catch::Contains("throughput threads / baseline, 4 connections"));

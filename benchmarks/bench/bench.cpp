@@ -334,6 +334,8 @@ std::string_view to_string(bench_phase p) noexcept {
       return "idle";
     case bench_phase::fair:
       return "fair";
+    case bench_phase::syscalls:
+      return "syscalls";
     case bench_phase::sieve:
       return "sieve";
   }
@@ -342,7 +344,7 @@ std::string_view to_string(bench_phase p) noexcept {
 
 std::optional<bench_phase> parse_phase(std::string_view name) noexcept {
   for (const auto p : {bench_phase::throughput, bench_phase::long_request, bench_phase::idle,
-                       bench_phase::fair, bench_phase::sieve}) {
+                       bench_phase::fair, bench_phase::sieve, bench_phase::syscalls}) {
     if (to_string(p) == name) return p;
   }
   return std::nullopt;
@@ -424,6 +426,17 @@ net::awaitable<bench_results> run_bench(const bench_config& config,
   if (config.runs(bench_phase::sieve) && config.sieve_n > 0) {
     progress(fmt::format("sieve: n={}, best of {} rounds", config.sieve_n, config.sieve_rounds));
     co_await sieve_phase(config, results, progress);
+  }
+  if (config.runs(bench_phase::syscalls)) {
+    progress("system calls per request: strace -c on each server");
+    std::vector<syscall_target> targets{{"baseline", {config.baseline.string(), "--port", "0"}}};
+    for (const auto& column : config.executors) {
+      targets.push_back({column, bench_server_argv(config, column)});
+    }
+    syscall_config sc;
+    sc.strace = find_on_path("strace");
+    sc.out_dir = config.out_dir;
+    results.syscalls = co_await measure_syscalls(sc, targets, progress);
   }
   results.machine_after = read_machine();
   co_return results;

@@ -10,7 +10,8 @@
 /// - fairness: how long a fresh connection's small request waits while another connection
 ///   pipelines a backlog of costly ones;
 /// - the sieve: the time the server takes to answer one big n with --workload sieve, against
-///   Debian's primesieve command on the same machine.
+///   Debian's primesieve command on the same machine;
+/// - system calls per request: strace -c on the baseline and each column (syscall_count.hpp).
 #include <sys/types.h>
 
 #include <asio/awaitable.hpp>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "benchmarks/bench/idle_connections.hpp"
+#include "benchmarks/bench/syscall_count.hpp"
 #include "benchmarks/lab/lab.hpp"
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/harness/process_probe.hpp"
@@ -32,8 +34,8 @@
 namespace primeloop::lab {
 
 /// The parts of a benchmark run, in the order they run.
-enum class bench_phase { throughput, long_request, idle, fair, sieve };
-/// "throughput", "long", "idle", "fair", "sieve".
+enum class bench_phase { throughput, long_request, idle, fair, sieve, syscalls };
+/// "throughput", "long", "idle", "fair", "sieve", "syscalls".
 [[nodiscard]] std::string_view to_string(bench_phase p) noexcept;
 /// The phase a name asks for, or nullopt.
 [[nodiscard]] std::optional<bench_phase> parse_phase(std::string_view name) noexcept;
@@ -50,7 +52,7 @@ struct bench_config {
   std::map<std::string, std::filesystem::path> column_servers;
   std::vector<bench_phase> phases{bench_phase::throughput, bench_phase::long_request,
                                   bench_phase::idle, bench_phase::fair,
-                                  bench_phase::sieve};  ///< what runs
+                                  bench_phase::sieve, bench_phase::syscalls};  ///< what runs
 
   // Throughput.
   std::vector<unsigned> connection_counts{1, 16, 64};  ///< one measurement per count and target
@@ -127,6 +129,7 @@ struct bench_results {
   std::vector<idle_cell> idle;                 ///< one per column, in column order
   std::vector<fairness_cell> fairness;         ///< one per column, in column order
   std::optional<sieve_race> sieve;             ///< when the phase ran
+  std::vector<syscall_cell> syscalls;          ///< the baseline, then each column
   machine_info machine_before, machine_after;  ///< the machine, and its load, around the run
 };
 

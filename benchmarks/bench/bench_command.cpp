@@ -22,11 +22,13 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   CLI::App app{
       "primeloop-bench: every performance figure in one run: small-request throughput "
       "as a ratio of the baseline server, throughput and latency during a long request, memory "
-      "with idle connections, and the sieve against primesieve"};
+      "with idle connections, the sieve against primesieve, and system calls per request"};
   cli::setup(app, "primeloop-bench");
   bench_config config;
   std::string out_dir = config.out_dir.string(), server, baseline, primesieve;
-  std::vector<std::string> phases{"throughput", "long", "idle", "fair", "sieve"}, column_args,
+  std::vector<std::string> phases{"throughput", "long", "idle", "fair", "sieve",
+                                   "syscalls"},
+      column_args,
       column_servers;
   long warmup_ms = config.warmup.count();
   const CLI::Validator column_check([](std::string& name) { return column_error(name); }, "COLUMN");
@@ -48,8 +50,8 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       ->allow_extra_args(false);
   app.add_option("--phases", phases, "Phases to run")
       ->delimiter(',')
-      ->check(CLI::IsMember({"throughput", "long", "idle", "fair", "sieve"}))
-      ->default_str("throughput,long,idle,fair,sieve");
+      ->check(CLI::IsMember({"throughput", "long", "idle", "fair", "sieve", "syscalls"}))
+      ->default_str("throughput,long,idle,fair,sieve,syscalls");
   app.add_option("--connections,-c", config.connection_counts,
                  "Throughput: connection counts (1 measures wake-up latency)")
       ->delimiter(',')
@@ -142,7 +144,7 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       primesieve.empty() ? find_on_path("primesieve") : std::filesystem::path(primesieve);
   try {
     config.server = sibling_binary(server, "primeloop-server");
-    if (config.runs(bench_phase::throughput)) {
+    if (config.runs(bench_phase::throughput) || config.runs(bench_phase::syscalls)) {
       config.baseline = sibling_binary(baseline, "primeloop-baseline");
     }
     if (!primesieve.empty() && !std::filesystem::exists(config.primesieve)) {

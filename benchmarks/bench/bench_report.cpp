@@ -338,6 +338,7 @@ std::string format_bench(const bench_results& results, const bench_config& confi
   if (!results.idle.empty()) section(format_idle(results.idle, config));
   if (!results.fairness.empty()) section(format_fairness(results.fairness, config));
   if (results.sieve) section(format_sieve(*results.sieve));
+  if (!results.syscalls.empty()) section(format_syscalls(results.syscalls, syscall_config{}));
   section(format_targets(check_targets(results, config)));
   return out;
 }
