@@ -96,7 +96,14 @@ void inline_executor::run_turn() {
   // noticed and its queued work dropped. A posted turn alone is not enough: each step of that
   // chain (accept, the session's start, the wait for its first bytes, the read) is one more
   // pass of the loop's queue, and each pass would hold a turn of the computations.
-  if (!queue_.empty() && !stopped_ && io_ != nullptr) serve_io();
+  if (!queue_.empty() && !stopped_ && io_ != nullptr) {
+    // A handler that throws ends the loop's run(); the executor must not stay "in a turn".
+    struct leave_turn {
+      bool& flag;
+      ~leave_turn() { flag = false; }
+    } leave{in_turn_};
+    serve_io();
+  }
   in_turn_ = false;
   // Posted rather than looped here: this handler ends, and what it left for the loop runs
   // before the next turn too.
