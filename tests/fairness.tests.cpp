@@ -132,8 +132,7 @@ TEST_CASE("Inline: a fresh connection waits for one computation, not for a pipel
   const auto ms = [](clock::duration d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
   };
-  INFO("one computation " << ms(computation) << " ms, the newcomer waited " << ms(waited)
-                          << " ms");
+  INFO("one computation " << ms(computation) << " ms, the newcomer waited " << ms(waited) << " ms");
   // The second includes the loop's I/O between two turns and a loaded machine's noise in the
   // computation's length; the newcomer must not wait for a second computation of A's.
   CHECK(waited < computation + 1s);

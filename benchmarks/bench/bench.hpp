@@ -51,8 +51,8 @@ struct bench_config {
   /// before and after side by side in one run, e.g. columns threads and threads+nice0.
   std::map<std::string, std::filesystem::path> column_servers;
   std::vector<bench_phase> phases{bench_phase::throughput, bench_phase::long_request,
-                                  bench_phase::idle, bench_phase::fair,
-                                  bench_phase::sieve, bench_phase::syscalls};  ///< what runs
+                                  bench_phase::idle,       bench_phase::fair,
+                                  bench_phase::sieve,      bench_phase::syscalls};  ///< what runs
 
   // Throughput.
   std::vector<unsigned> connection_counts{1, 16, 64};  ///< one measurement per count and target

@@ -26,10 +26,8 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   cli::setup(app, "primeloop-bench");
   bench_config config;
   std::string out_dir = config.out_dir.string(), server, baseline, primesieve;
-  std::vector<std::string> phases{"throughput", "long", "idle", "fair", "sieve",
-                                   "syscalls"},
-      column_args,
-      column_servers;
+  std::vector<std::string> phases{"throughput", "long", "idle", "fair", "sieve", "syscalls"},
+      column_args, column_servers;
   long warmup_ms = config.warmup.count();
   const CLI::Validator column_check([](std::string& name) { return column_error(name); }, "COLUMN");
   app.add_option(cli::flag("--executors"), config.executors,

@@ -67,9 +67,9 @@ net::awaitable<syscall_cell> measure_one(const syscall_config& config,
   const auto ex = co_await net::this_coro::executor;
   const auto summary = config.out_dir / fmt::format("bench-syscalls-{}.txt", target.name);
   std::filesystem::remove(summary);
-  server_child server(ex, target.argv,
-                      (config.out_dir / fmt::format("bench-server-syscalls-{}.log", target.name))
-                          .string());
+  server_child server(
+      ex, target.argv,
+      (config.out_dir / fmt::format("bench-server-syscalls-{}.log", target.name)).string());
   try {
     co_await server.wait_listening(start_deadline);
     // Every process of the server's group: the loop's and, for processes, the workers.
@@ -195,8 +195,8 @@ std::string format_syscalls(const std::vector<syscall_cell>& cells, const syscal
       names += fmt::format("{} {:.2f}", name, per(t.calls));
       if (per(t.errors) >= 0.01) names += fmt::format(" ({:.2f})", per(t.errors));
     }
-    out += fmt::format("  {:<16} {:>9} {:>9.2f}  {}\n", c.target, c.requests, c.per_request(),
-                       names);
+    out +=
+        fmt::format("  {:<16} {:>9} {:>9.2f}  {}\n", c.target, c.requests, c.per_request(), names);
   }
   return out;
 }

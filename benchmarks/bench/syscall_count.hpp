@@ -26,10 +26,10 @@ struct syscall_tally {
 
 /// One server's system calls per request.
 struct syscall_cell {
-  std::string target;                   ///< "baseline" or a column
-  std::uint64_t requests = 0;           ///< small requests answered while strace counted
+  std::string target;                          ///< "baseline" or a column
+  std::uint64_t requests = 0;                  ///< small requests answered while strace counted
   std::map<std::string, syscall_tally> calls;  ///< every call strace counted, by name
-  std::string error;                    ///< non-empty when the measurement failed or was skipped
+  std::string error;  ///< non-empty when the measurement failed or was skipped
 
   /// Calls (of every name when name is empty) per request; 0 without requests.
   [[nodiscard]] double per_request(std::string_view name = {}) const;
@@ -37,9 +37,9 @@ struct syscall_cell {
 
 /// What the phase measures and with what.
 struct syscall_config {
-  std::filesystem::path strace;  ///< the command; empty: not found, the phase says so
-  unsigned connections = 16;     ///< ping-pong connections, n = 1
-  unsigned duration_s = 2;       ///< seconds of load while strace counts
+  std::filesystem::path strace;   ///< the command; empty: not found, the phase says so
+  unsigned connections = 16;      ///< ping-pong connections, n = 1
+  unsigned duration_s = 2;        ///< seconds of load while strace counts
   std::filesystem::path out_dir;  ///< where the summaries and strace's logs go
 };
 
