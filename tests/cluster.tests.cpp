@@ -1,0 +1,143 @@
+// End-to-end tests of deploy/: primeloop-server instances behind HAProxy on 127.0.0.1, started
+// by deploy/local-cluster. HAProxy's view of each instance comes from its admin socket; every
+// wait is for an event (an UP or DOWN, a process gone, a count of requests) with a deadline.
+#include <signal.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "cluster_support.hpp"
+
+using namespace primeloop::test;
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+/// Small n and their primes (known values), asked in turn.
+const std::vector<std::pair<std::string, std::string>> known{
+    {"1", "2"},     {"2", "3"},     {"10", "29"},     {"25", "97"},
+    {"100", "541"}, {"168", "997"}, {"1000", "7919"}, {"10000", "104729"}};
+
+/// The flags every cluster test gives its instances: the trial workload (n = 10000 in a
+/// millisecond), no stats lines, a short grace (the shutdown of a test cluster waits for it).
+std::vector<std::string> flags(std::vector<std::string> more = {}) {
+  std::vector<std::string> f{"--workload", "trial", "--stats-interval", "0", "--grace", "1"};
+  f.insert(f.end(), more.begin(), more.end());
+  return f;
+}
+
+}  // namespace
+
+#define SKIP_WITHOUT_HAPROXY()                                                   \
+  if (!haproxy_installed()) {                                                    \
+    WARN("SKIPPED: haproxy is not installed (.ci/install-deps installs it)");    \
+    return;                                                                      \
+  }
+
+TEST_CASE("Three instances behind HAProxy answer every request, and each gets some",
+          "[cluster]") {
+  SKIP_WITHOUT_HAPROXY();
+  local_cluster cluster(3, flags({"--executor", "threads"}));
+  int asked = 0;
+  // 30 connections of 10 pipelined requests each: 300 answers, checked one by one.
+  for (std::size_t c = 0; c < 30; ++c) {
+    line_client client(cluster.port());
+    std::string batch;
+    for (std::size_t i = 0; i < 10; ++i) batch += known[(c + i) % known.size()].first + "\n";
+    client.send(batch);
+    for (std::size_t i = 0; i < 10; ++i) {
+      INFO("connection " << c << " request " << i);
+      CHECK(client.read_line() == known[(c + i) % known.size()].second);
+      ++asked;
+    }
+  }
+  CHECK(asked == 300);
+  // leastconn takes turns among instances equally loaded: each one got connections.
+  const auto stats = cluster.stats();
+  REQUIRE(stats.size() == 3);
+  for (const auto& [name, s] : stats) {
+    INFO(name);
+    CHECK(s.status == "UP");
+    CHECK(s.total > 0);
+  }
+}
+
+TEST_CASE("An instance killed under load is marked down, and every request after is answered",
+          "[cluster]") {
+  SKIP_WITHOUT_HAPROXY();
+  local_cluster cluster(3, flags({"--executor", "threads"}));
+  request_stream load(cluster.port(), "1000", "7919");
+  REQUIRE(load.wait_requests(50));
+  REQUIRE(::kill(cluster.instance_pid(2), SIGKILL) == 0);
+  REQUIRE(cluster.wait_status(2, "DOWN"));
+  const auto down = clock::now();
+  REQUIRE(load.wait_requests(200));
+  load.stop();
+  INFO("failures:\n" << load.failures());
+  // A request on the killed instance at the moment of the kill may be lost; none sent after
+  // HAProxy marked it down (and, thanks to retries with redispatch, usually none at all).
+  CHECK(load.failed_since(down) == 0);
+  CHECK(load.answered() >= 250 - load.failed());
+}
+
+TEST_CASE("A killed instance restarted on its port rejoins the balancer", "[cluster]") {
+  SKIP_WITHOUT_HAPROXY();
+  local_cluster cluster(3, flags({"--executor", "threads"}));
+  REQUIRE(::kill(cluster.instance_pid(3), SIGKILL) == 0);
+  REQUIRE(cluster.wait_status(3, "DOWN"));
+  const auto before = cluster.stats().at("s3").total;
+  cluster.replace(3);
+  REQUIRE(cluster.wait_status(3, "UP"));
+  CHECK(ask(cluster.instance_port(3), "10\n") == "29");
+  // Requests through the balancer until the replacement has been sent some.
+  const auto until = clock::now() + default_deadline;
+  while (cluster.stats().at("s3").total == before && clock::now() < until) {
+    CHECK(ask(cluster.port(), "100\n") == "541");
+  }
+  CHECK(cluster.stats().at("s3").total > before);
+}
+
+TEST_CASE("A rolling restart with SIGTERM, one instance after another, loses no request",
+          "[cluster]") {
+  SKIP_WITHOUT_HAPROXY();
+  local_cluster cluster(3, flags({"--executor", "threads"}));
+  request_stream load(cluster.port(), "10000", "104729");
+  REQUIRE(load.wait_requests(20));
+  for (int k = 1; k <= 3; ++k) {
+    INFO("instance s" << k);
+    REQUIRE(::kill(cluster.instance_pid(k), SIGTERM) == 0);
+    REQUIRE(cluster.wait_exited(k));
+    cluster.replace(k);
+    REQUIRE(cluster.wait_status(k, "UP"));
+    REQUIRE(load.wait_requests(20));
+  }
+  load.stop();
+  INFO("failures:\n" << load.failures());
+  CHECK(load.failed() == 0);
+  CHECK(load.answered() >= 80);
+}
+
+TEST_CASE("An inline instance frozen by a long request fails its check, and the others answer",
+          "[cluster]") {
+  SKIP_WITHOUT_HAPROXY();
+  // The trial workload takes about a minute for n = 10^7; --request-timeout ends it after 30 s
+  // at the latest, and the cluster's SIGTERM sooner.
+  local_cluster cluster(3, flags({"--executor", "inline", "--request-timeout", "30"}));
+  line_client long_request(cluster.instance_port(1));
+  long_request.send("10000000\n");
+  REQUIRE(cluster.wait_status(1, "DOWN"));
+  // Small requests through the balancer all go to the two instances still answering.
+  for (int i = 0; i < 60; ++i) {
+    INFO("request " << i);
+    const auto& [n, p] = known[static_cast<std::size_t>(i) % known.size()];
+    CHECK(ask(cluster.port(), n + "\n") == p);
+  }
+  const auto stats = cluster.stats();
+  CHECK(stats.at("s1").status == "DOWN");
+  CHECK(stats.at("s2").status == "UP");
+  CHECK(stats.at("s3").status == "UP");
+}

@@ -1,0 +1,255 @@
+#include "cluster_support.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+
+namespace primeloop::test {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+/// A pause between two looks at a state no descriptor announces (HAProxy's view of a server,
+/// another process's exit); every such wait has a deadline.
+void pause_briefly() {
+  pollfd none{};
+  ::poll(&none, 0, 20);
+}
+
+std::vector<std::string> split(const std::string& line, char sep) {
+  std::vector<std::string> out;
+  std::string field;
+  std::istringstream in(line);
+  while (std::getline(in, field, sep)) out.push_back(field);
+  return out;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::string s;
+  std::getline(in, s);
+  return s;
+}
+
+/// "s<k>", the name local-cluster gives instance k (built by appending: GCC 12 warns falsely
+/// about "s" + std::to_string(k)).
+std::string instance_name(int k) {
+  std::string name = "s";
+  name += std::to_string(k);
+  return name;
+}
+
+}  // namespace
+
+bool haproxy_installed() {
+  for (const char* dir : {"/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"}) {
+    if (::access((std::string(dir) + "/haproxy").c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
+
+local_cluster::local_cluster(int instances, std::vector<std::string> flags)
+    : script_([&] {
+        std::vector<std::string> argv{std::string(PRIMELOOP_SOURCE_DIR) + "/deploy/local-cluster",
+                                      "--instances", std::to_string(instances), "--port", "0",
+                                      "--server", bin("primeloop-server"), "--"};
+        argv.insert(argv.end(), flags.begin(), flags.end());
+        return argv;
+      }()),
+      flags_(std::move(flags)) {
+  const auto until = clock::now() + default_deadline;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<milliseconds>(until - clock::now());
+    auto line = script_.read_line(std::max(left, milliseconds{0}));
+    if (!line) {
+      std::string all;
+      for (const auto& l : script_.lines()) all += l + "\n";
+      throw std::runtime_error("local-cluster did not get ready:\n" + all);
+    }
+    if (line->rfind("run dir: ", 0) == 0) run_dir_ = line->substr(9);
+    if (line->rfind("instance ", 0) == 0) {
+      instance_ports_.push_back(
+          static_cast<std::uint16_t>(std::stoul(line->substr(line->rfind(' ') + 1))));
+    }
+    if (line->rfind("cluster ready on ", 0) == 0) {
+      port_ = static_cast<std::uint16_t>(std::stoul(line->substr(line->rfind(':') + 1)));
+      return;
+    }
+  }
+}
+
+local_cluster::~local_cluster() {
+  // Replacements first: they are this process's children, which only this process can reap
+  // (the script would see them as zombies, alive, until its deadline).
+  for (auto& r : replacements_) r.signal(SIGTERM);
+  for (auto& r : replacements_) (void)r.wait();
+  script_.signal(SIGTERM);
+  (void)script_.wait();
+}
+
+pid_t local_cluster::instance_pid(int k) const {
+  return static_cast<pid_t>(std::stol(read_file(run_dir_ + "/" + instance_name(k) + ".pid")));
+}
+
+std::string local_cluster::admin(std::string_view command) const {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "socket");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string path = run_dir_ + "/haproxy.sock";
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
+    const std::string line = std::string(command) + "\n";
+    if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(line.size())) {
+      // HAProxy answers a command sent alone and closes the connection.
+      char buf[8192];
+      for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 5000) <= 0) break;
+        const ssize_t r = ::read(fd, buf, sizeof buf);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        out.append(buf, static_cast<std::size_t>(r));
+      }
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+std::map<std::string, server_stat> local_cluster::stats() const {
+  std::map<std::string, server_stat> out;
+  std::istringstream in(admin("show stat"));
+  std::string line;
+  std::vector<std::string> header;
+  while (std::getline(in, line)) {
+    if (line.rfind("# ", 0) == 0) {
+      header = split(line.substr(2), ',');
+      continue;
+    }
+    const auto fields = split(line, ',');
+    if (header.empty() || fields.size() < 2 || fields[0] != "primeloop") continue;
+    if (fields[1] == "BACKEND") continue;
+    server_stat s;
+    for (std::size_t i = 0; i < header.size() && i < fields.size(); ++i) {
+      if (header[i] == "status") s.status = fields[i];
+      if (header[i] == "scur") s.current = std::stoull(fields[i]);
+      if (header[i] == "stot") s.total = std::stoull(fields[i]);
+    }
+    out[fields[1]] = s;
+  }
+  return out;
+}
+
+bool local_cluster::wait_status(int k, std::string_view status, milliseconds deadline) const {
+  const auto until = clock::now() + deadline;
+  const std::string name = instance_name(k);
+  for (;;) {
+    const auto all = stats();
+    if (const auto it = all.find(name); it != all.end() && it->second.status == status) return true;
+    if (clock::now() >= until) return false;
+    pause_briefly();
+  }
+}
+
+bool local_cluster::wait_exited(int k, milliseconds deadline) {
+  // A replacement is the test's own child: wait for it. An original is the script's child: it
+  // is gone once the script has reaped it.
+  const pid_t pid = instance_pid(k);
+  for (auto& r : replacements_) {
+    if (r.pid() == pid) return r.wait(deadline).has_value();
+  }
+  const auto until = clock::now() + deadline;
+  while (::kill(pid, 0) == 0) {
+    if (clock::now() >= until) return false;
+    pause_briefly();
+  }
+  return true;
+}
+
+void local_cluster::replace(int k) {
+  const std::uint16_t port = instance_port(k);
+  std::vector<std::string> argv{bin("primeloop-server"), "--bind", "127.0.0.1", "--port",
+                                std::to_string(port)};
+  argv.insert(argv.end(), flags_.begin(), flags_.end());
+  child_process p(std::move(argv));
+  const auto line = p.read_line();
+  if (!line || line->rfind("listening on ", 0) != 0) {
+    throw std::runtime_error("replacement " + instance_name(k) + " did not start: " +
+                             line.value_or("(nothing)"));
+  }
+  std::ofstream(run_dir_ + "/" + instance_name(k) + ".pid") << p.pid() << "\n";
+  replacements_.push_back(std::move(p));
+}
+
+request_stream::request_stream(std::uint16_t port, std::string n, std::string want)
+    : port_(port), request_(std::move(n) + "\n"), want_(std::move(want)), thread_([this] { run(); }) {}
+
+request_stream::~request_stream() {
+  stop();
+}
+
+void request_stream::stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void request_stream::run() {
+  while (!stop_) {
+    const auto sent = clock::now();
+    std::string what;
+    try {
+      line_client c(port_);
+      c.send(request_);
+      const auto got = c.read_line(milliseconds{10'000});
+      if (got == want_) {
+        ++answered_;
+        continue;
+      }
+      what = got ? "answer '" + *got + "'" : std::string("closed without an answer");
+    } catch (const std::exception& e) {
+      what = e.what();
+    }
+    {
+      std::lock_guard lock(mutex_);
+      failures_.emplace_back(sent, what);
+    }
+    ++failed_;
+  }
+}
+
+bool request_stream::wait_requests(std::uint64_t more, milliseconds deadline) {
+  const auto target = answered() + failed() + more;
+  const auto until = clock::now() + deadline;
+  while (answered() + failed() < target) {
+    if (clock::now() >= until) return false;
+    pause_briefly();
+  }
+  return true;
+}
+
+std::uint64_t request_stream::failed_since(clock::time_point since) const {
+  std::lock_guard lock(mutex_);
+  std::uint64_t n = 0;
+  for (const auto& [sent, what] : failures_) n += sent >= since ? 1U : 0U;
+  return n;
+}
+
+std::string request_stream::failures() const {
+  std::lock_guard lock(mutex_);
+  std::string out;
+  for (const auto& [sent, what] : failures_) out += what + "\n";
+  return out;
+}
+
+}  // namespace primeloop::test

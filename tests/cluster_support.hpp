@@ -1,0 +1,99 @@
+#pragma once
+/// A local cluster for end-to-end tests: deploy/local-cluster started as a child (N
+/// primeloop-server instances behind HAProxy on 127.0.0.1), HAProxy's view of each instance
+/// read from its admin socket, and instances killed or replaced on their own port.
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace primeloop::test {
+
+/// True when HAProxy is installed (the cluster tests need it; .ci/install-deps installs it).
+[[nodiscard]] bool haproxy_installed();
+
+/// One instance as HAProxy reports it (a row of `show stat`).
+struct server_stat {
+  std::string status;            ///< UP, DOWN, DRAIN, MAINT, "UP 1/2", "DOWN 1/2", ...
+  std::uint64_t current = 0;     ///< open connections now (scur)
+  std::uint64_t total = 0;       ///< connections ever sent to it (stot)
+};
+
+/// deploy/local-cluster with `instances` instances running primeloop-server with `flags`.
+class local_cluster {
+ public:
+  local_cluster(int instances, std::vector<std::string> flags);
+  ~local_cluster();
+  local_cluster(const local_cluster&) = delete;
+  local_cluster& operator=(const local_cluster&) = delete;
+
+  /// HAProxy's port, where clients connect.
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  /// Instance k's own port (k = 1..N) and its pid now.
+  [[nodiscard]] std::uint16_t instance_port(int k) const { return instance_ports_.at(static_cast<std::size_t>(k - 1)); }
+  [[nodiscard]] pid_t instance_pid(int k) const;
+
+  /// `show stat` for the backend's servers, by name (s1, s2, ...).
+  [[nodiscard]] std::map<std::string, server_stat> stats() const;
+  /// Waits until HAProxy reports instance k with exactly this status (UP, DOWN, ...).
+  [[nodiscard]] bool wait_status(int k, std::string_view status,
+                                 milliseconds deadline = default_deadline) const;
+  /// Sends one command to HAProxy's admin socket and returns its answer.
+  std::string admin(std::string_view command) const;
+
+  /// Waits until instance k's process is gone (after a signal the test sent it).
+  [[nodiscard]] bool wait_exited(int k, milliseconds deadline = default_deadline);
+  /// Starts a new instance k on its old port (after the old one exited); the cluster stops it
+  /// at the end like the others.
+  void replace(int k);
+
+ private:
+  child_process script_;
+  std::string run_dir_;
+  std::uint16_t port_ = 0;
+  std::vector<std::uint16_t> instance_ports_;
+  std::vector<std::string> flags_;
+  std::vector<child_process> replacements_;
+};
+
+/// One request per connection through the balancer, on a thread, until stopped: how many were
+/// answered correctly and how many were not, and when each failure was sent.
+class request_stream {
+ public:
+  /// Asks `n` and expects `want`, on a new connection each time, to port.
+  request_stream(std::uint16_t port, std::string n, std::string want);
+  ~request_stream();
+  request_stream(const request_stream&) = delete;
+  request_stream& operator=(const request_stream&) = delete;
+
+  /// Waits until `more` further requests were answered (or failed) after this call.
+  [[nodiscard]] bool wait_requests(std::uint64_t more, milliseconds deadline = default_deadline);
+  void stop();
+  [[nodiscard]] std::uint64_t answered() const { return answered_.load(); }
+  [[nodiscard]] std::uint64_t failed() const { return failed_.load(); }
+  /// Failed requests that were sent at or after `since` (steady clock).
+  [[nodiscard]] std::uint64_t failed_since(std::chrono::steady_clock::time_point since) const;
+  /// What the failures were, for the test's message.
+  [[nodiscard]] std::string failures() const;
+
+ private:
+  void run();
+
+  std::uint16_t port_;
+  std::string request_, want_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> answered_{0}, failed_{0};
+  mutable std::mutex mutex_;  // guards failures_, written by the thread, read by the test
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::string>> failures_;
+  std::thread thread_;
+};
+
+}  // namespace primeloop::test
