@@ -162,6 +162,17 @@ bool local_cluster::wait_status(int k, std::string_view status, milliseconds dea
   }
 }
 
+bool local_cluster::wait_idle(int k, milliseconds deadline) const {
+  const auto until = clock::now() + deadline;
+  const std::string name = instance_name(k);
+  for (;;) {
+    const auto all = stats();
+    if (const auto it = all.find(name); it != all.end() && it->second.current == 0) return true;
+    if (clock::now() >= until) return false;
+    pause_briefly();
+  }
+}
+
 bool local_cluster::wait_exited(int k, milliseconds deadline) {
   // A replacement is the test's own child: wait for it. An original is the script's child: it
   // is gone once the script has reaped it.

@@ -46,6 +46,8 @@ class local_cluster {
   /// Waits until HAProxy reports instance k with exactly this status (UP, DOWN, ...).
   [[nodiscard]] bool wait_status(int k, std::string_view status,
                                  milliseconds deadline = default_deadline) const;
+  /// Waits until HAProxy has no connection open to instance k (after `state drain`).
+  [[nodiscard]] bool wait_idle(int k, milliseconds deadline = default_deadline) const;
   /// Sends one command to HAProxy's admin socket and returns its answer.
   std::string admin(std::string_view command) const;
 
