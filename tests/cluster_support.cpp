@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -93,7 +94,17 @@ local_cluster::~local_cluster() {
   for (auto& r : replacements_) r.signal(SIGTERM);
   for (auto& r : replacements_) (void)r.wait();
   script_.signal(SIGTERM);
-  (void)script_.wait();
+  if (script_.wait()) return;
+  // The script did not stop its cluster in time: stop what its run directory lists, so that
+  // no instance or HAProxy outlives the test.
+  std::vector<std::string> files{"haproxy.pid"};
+  for (std::size_t k = 1; k <= instance_ports_.size(); ++k) {
+    files.push_back(instance_name(static_cast<int>(k)) + ".pid");
+  }
+  for (const auto& f : files) {
+    const auto pid = std::atol(read_file(run_dir_ + "/" + f).c_str());
+    if (pid > 0) ::kill(static_cast<pid_t>(pid), SIGKILL);
+  }
 }
 
 pid_t local_cluster::instance_pid(int k) const {
