@@ -82,7 +82,6 @@ TEST_CASE("An instance killed under load is marked down, and every request after
   // A request on the killed instance at the moment of the kill may be lost; none sent after
   // HAProxy marked it down (and, thanks to retries with redispatch, usually none at all).
   CHECK(load.failed_since(down) == 0);
-  CHECK(load.answered() >= 250 - load.failed());
 }
 
 TEST_CASE("A killed instance restarted on its port rejoins the balancer", "[cluster]") {
