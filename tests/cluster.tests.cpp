@@ -33,14 +33,13 @@ std::vector<std::string> flags(std::vector<std::string> more = {}) {
 
 }  // namespace
 
-#define SKIP_WITHOUT_HAPROXY()                                                   \
-  if (!haproxy_installed()) {                                                    \
-    WARN("SKIPPED: haproxy is not installed (.ci/install-deps installs it)");    \
-    return;                                                                      \
+#define SKIP_WITHOUT_HAPROXY()                                                \
+  if (!haproxy_installed()) {                                                 \
+    WARN("SKIPPED: haproxy is not installed (.ci/install-deps installs it)"); \
+    return;                                                                   \
   }
 
-TEST_CASE("Three instances behind HAProxy answer every request, and each gets some",
-          "[cluster]") {
+TEST_CASE("Three instances behind HAProxy answer every request, and each gets some", "[cluster]") {
   SKIP_WITHOUT_HAPROXY();
   local_cluster cluster(3, flags({"--executor", "threads"}));
   int asked = 0;

@@ -61,8 +61,13 @@ bool haproxy_installed() {
 local_cluster::local_cluster(int instances, std::vector<std::string> flags)
     : script_([&] {
         std::vector<std::string> argv{std::string(PRIMELOOP_SOURCE_DIR) + "/deploy/local-cluster",
-                                      "--instances", std::to_string(instances), "--port", "0",
-                                      "--server", bin("primeloop-server"), "--"};
+                                      "--instances",
+                                      std::to_string(instances),
+                                      "--port",
+                                      "0",
+                                      "--server",
+                                      bin("primeloop-server"),
+                                      "--"};
         argv.insert(argv.end(), flags.begin(), flags.end());
         return argv;
       }()),
@@ -207,15 +212,18 @@ void local_cluster::replace(int k) {
   child_process p(std::move(argv));
   const auto line = p.read_line();
   if (!line || line->rfind("listening on ", 0) != 0) {
-    throw std::runtime_error("replacement " + instance_name(k) + " did not start: " +
-                             line.value_or("(nothing)"));
+    throw std::runtime_error("replacement " + instance_name(k) +
+                             " did not start: " + line.value_or("(nothing)"));
   }
   std::ofstream(run_dir_ + "/" + instance_name(k) + ".pid") << p.pid() << "\n";
   replacements_.push_back(std::move(p));
 }
 
 request_stream::request_stream(std::uint16_t port, std::string n, std::string want)
-    : port_(port), request_(std::move(n) + "\n"), want_(std::move(want)), thread_([this] { run(); }) {}
+    : port_(port),
+      request_(std::move(n) + "\n"),
+      want_(std::move(want)),
+      thread_([this] { run(); }) {}
 
 request_stream::~request_stream() {
   stop();

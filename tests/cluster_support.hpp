@@ -22,9 +22,9 @@ namespace primeloop::test {
 
 /// One instance as HAProxy reports it (a row of `show stat`).
 struct server_stat {
-  std::string status;            ///< UP, DOWN, DRAIN, MAINT, "UP 1/2", "DOWN 1/2", ...
-  std::uint64_t current = 0;     ///< open connections now (scur)
-  std::uint64_t total = 0;       ///< connections ever sent to it (stot)
+  std::string status;         ///< UP, DOWN, DRAIN, MAINT, "UP 1/2", "DOWN 1/2", ...
+  std::uint64_t current = 0;  ///< open connections now (scur)
+  std::uint64_t total = 0;    ///< connections ever sent to it (stot)
 };
 
 /// deploy/local-cluster with `instances` instances running primeloop-server with `flags`.
@@ -38,7 +38,9 @@ class local_cluster {
   /// HAProxy's port, where clients connect.
   [[nodiscard]] std::uint16_t port() const { return port_; }
   /// Instance k's own port (k = 1..N) and its pid now.
-  [[nodiscard]] std::uint16_t instance_port(int k) const { return instance_ports_.at(static_cast<std::size_t>(k - 1)); }
+  [[nodiscard]] std::uint16_t instance_port(int k) const {
+    return instance_ports_.at(static_cast<std::size_t>(k - 1));
+  }
   [[nodiscard]] pid_t instance_pid(int k) const;
 
   /// `show stat` for the backend's servers, by name (s1, s2, ...).
