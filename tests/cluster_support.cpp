@@ -34,6 +34,10 @@ std::vector<std::string> split(const std::string& line, char sep) {
   return out;
 }
 
+std::string script() {
+  return std::string(PRIMELOOP_SOURCE_DIR) + "/deploy/local-cluster";
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::string s;
@@ -60,14 +64,8 @@ bool haproxy_installed() {
 
 local_cluster::local_cluster(int instances, std::vector<std::string> flags)
     : script_([&] {
-        std::vector<std::string> argv{std::string(PRIMELOOP_SOURCE_DIR) + "/deploy/local-cluster",
-                                      "--instances",
-                                      std::to_string(instances),
-                                      "--port",
-                                      "0",
-                                      "--server",
-                                      bin("primeloop-server"),
-                                      "--"};
+        std::vector<std::string> argv{script(), "--instances", std::to_string(instances), "--port",
+                                      "0",      "--server",    bin("primeloop-server"),   "--"};
         argv.insert(argv.end(), flags.begin(), flags.end());
         return argv;
       }()),
@@ -178,17 +176,6 @@ bool local_cluster::wait_status(int k, std::string_view status, milliseconds dea
   }
 }
 
-bool local_cluster::wait_idle(int k, milliseconds deadline) const {
-  const auto until = clock::now() + deadline;
-  const std::string name = instance_name(k);
-  for (;;) {
-    const auto all = stats();
-    if (const auto it = all.find(name); it != all.end() && it->second.current == 0) return true;
-    if (clock::now() >= until) return false;
-    pause_briefly();
-  }
-}
-
 bool local_cluster::wait_exited(int k, milliseconds deadline) {
   // A replacement is the test's own child: wait for it. An original is the script's child: it
   // is gone once the script has reaped it.
@@ -217,6 +204,12 @@ void local_cluster::replace(int k) {
   }
   std::ofstream(run_dir_ + "/" + instance_name(k) + ".pid") << p.pid() << "\n";
   replacements_.push_back(std::move(p));
+}
+
+std::pair<std::optional<int>, std::string> local_cluster::restart(int k) const {
+  child_process p({script(), "--run-dir", run_dir_, "--restart", instance_name(k)});
+  auto out = p.read_all();
+  return {p.wait(), std::move(out)};
 }
 
 request_stream::request_stream(std::uint16_t port, std::string n, std::string want)

@@ -48,8 +48,6 @@ class local_cluster {
   /// Waits until HAProxy reports instance k with exactly this status (UP, DOWN, ...).
   [[nodiscard]] bool wait_status(int k, std::string_view status,
                                  milliseconds deadline = default_deadline) const;
-  /// Waits until HAProxy has no connection open to instance k (after `state drain`).
-  [[nodiscard]] bool wait_idle(int k, milliseconds deadline = default_deadline) const;
   /// Sends one command to HAProxy's admin socket and returns its answer.
   std::string admin(std::string_view command) const;
 
@@ -58,6 +56,9 @@ class local_cluster {
   /// Starts a new instance k on its old port (after the old one exited); the cluster stops it
   /// at the end like the others.
   void replace(int k);
+  /// Runs `deploy/local-cluster --restart sK` (drain, SIGTERM, start on the same port, back in
+  /// rotation); returns its exit status and what it printed.
+  [[nodiscard]] std::pair<std::optional<int>, std::string> restart(int k) const;
 
  private:
   child_process script_;
