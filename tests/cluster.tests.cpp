@@ -42,7 +42,6 @@ std::vector<std::string> flags(std::vector<std::string> more = {}) {
 TEST_CASE("Three instances behind HAProxy answer every request, and each gets some", "[cluster]") {
   SKIP_WITHOUT_HAPROXY();
   local_cluster cluster(3, flags({"--executor", "threads"}));
-  int asked = 0;
   // 30 connections of 10 pipelined requests each: 300 answers, checked one by one.
   for (std::size_t c = 0; c < 30; ++c) {
     line_client client(cluster.port());
@@ -52,10 +51,8 @@ TEST_CASE("Three instances behind HAProxy answer every request, and each gets so
     for (std::size_t i = 0; i < 10; ++i) {
       INFO("connection " << c << " request " << i);
       CHECK(client.read_line() == known[(c + i) % known.size()].second);
-      ++asked;
     }
   }
-  CHECK(asked == 300);
   // leastconn takes turns among instances equally loaded: each one got connections.
   const auto stats = cluster.stats();
   REQUIRE(stats.size() == 3);
