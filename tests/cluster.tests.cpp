@@ -2,6 +2,7 @@
 // by deploy/local-cluster. HAProxy's view of each instance comes from its admin socket; every
 // wait is for an event (an UP or DOWN, a process gone, a count of requests) with a deadline.
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -61,6 +62,23 @@ TEST_CASE("Three instances behind HAProxy answer every request, and each gets so
     CHECK(s.status == "UP");
     CHECK(s.total > 0);
   }
+}
+
+TEST_CASE("local-cluster stops every instance and HAProxy on SIGTERM and exits 0", "[cluster]") {
+  SKIP_WITHOUT_HAPROXY();
+  local_cluster cluster(2, flags());
+  const std::vector<pid_t> pids{cluster.instance_pid(1), cluster.instance_pid(2),
+                                cluster.haproxy_pid()};
+  const std::string run_dir = cluster.run_dir();
+  CHECK(ask(cluster.port(), "10\n") == "29");
+  CHECK(cluster.stop() == 0);
+  // The script reaped its children before it exited: none of them is left, not even a zombie.
+  for (const pid_t pid : pids) {
+    INFO("pid " << pid);
+    CHECK(::kill(pid, 0) != 0);
+  }
+  // A run directory the script made goes with it.
+  CHECK(::access(run_dir.c_str(), F_OK) != 0);
 }
 
 TEST_CASE("An instance killed under load is marked down, and every request after is answered",

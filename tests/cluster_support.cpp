@@ -96,8 +96,7 @@ local_cluster::~local_cluster() {
   // (the script would see them as zombies, alive, until its deadline).
   for (auto& r : replacements_) r.signal(SIGTERM);
   for (auto& r : replacements_) (void)r.wait();
-  script_.signal(SIGTERM);
-  if (script_.wait()) return;
+  if (stop()) return;
   // The script did not stop its cluster in time: stop what its run directory lists, so that
   // no instance or HAProxy outlives the test.
   std::vector<std::string> files{"haproxy.pid"};
@@ -108,6 +107,15 @@ local_cluster::~local_cluster() {
     const auto pid = std::atol(read_file(run_dir_ + "/" + f).c_str());
     if (pid > 0) ::kill(static_cast<pid_t>(pid), SIGKILL);
   }
+}
+
+std::optional<int> local_cluster::stop() {
+  script_.signal(SIGTERM);
+  return script_.wait();
+}
+
+pid_t local_cluster::haproxy_pid() const {
+  return static_cast<pid_t>(std::stol(read_file(run_dir_ + "/haproxy.pid")));
 }
 
 pid_t local_cluster::instance_pid(int k) const {

@@ -35,6 +35,14 @@ class local_cluster {
   local_cluster(const local_cluster&) = delete;
   local_cluster& operator=(const local_cluster&) = delete;
 
+  /// SIGTERM to the script, which stops every instance and HAProxy; its exit status, or
+  /// nullopt when it did not exit before the deadline.
+  std::optional<int> stop();
+  /// The run directory (instances' pid and port files, HAProxy's config and socket).
+  [[nodiscard]] const std::string& run_dir() const { return run_dir_; }
+  /// HAProxy's pid.
+  [[nodiscard]] pid_t haproxy_pid() const;
+
   /// HAProxy's port, where clients connect.
   [[nodiscard]] std::uint16_t port() const { return port_; }
   /// Instance k's own port (k = 1..N) and its pid now.
