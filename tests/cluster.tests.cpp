@@ -137,7 +137,7 @@ TEST_CASE(
     INFO("instance s" << k);
     const pid_t old_pid = cluster.instance_pid(k);
     const auto [status, output] = cluster.restart(k);
-    INFO(output);
+    INFO("local-cluster --restart exited with " << status.value_or(-1) << ", printed:\n" << output);
     REQUIRE(status == 0);
     CHECK(cluster.instance_pid(k) != old_pid);
     std::string name = "s";

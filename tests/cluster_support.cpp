@@ -204,14 +204,23 @@ void local_cluster::replace(int k) {
   std::vector<std::string> argv{bin("primeloop-server"), "--bind", "127.0.0.1", "--port",
                                 std::to_string(port)};
   argv.insert(argv.end(), flags_.begin(), flags_.end());
-  child_process p(std::move(argv));
-  const auto line = p.read_line();
-  if (!line || line->rfind("listening on ", 0) != 0) {
-    throw std::runtime_error("replacement " + instance_name(k) +
-                             " did not start: " + line.value_or("(nothing)"));
+  const auto until = clock::now() + default_deadline;
+  for (;;) {
+    child_process p(argv);
+    const auto line = p.read_line();
+    if (line && line->rfind("listening on ", 0) == 0) {
+      std::ofstream(run_dir_ + "/" + instance_name(k) + ".pid") << p.pid() << "\n";
+      replacements_.push_back(std::move(p));
+      return;
+    }
+    // The port came from the kernel's ephemeral range: for a moment, a connection some program
+    // made may hold it as its local port ("address in use"). It is free once that one closes.
+    if (!p.wait(milliseconds{1000}) || clock::now() >= until) {
+      throw std::runtime_error("replacement " + instance_name(k) +
+                               " did not start: " + line.value_or("(nothing)"));
+    }
+    pause_briefly();
   }
-  std::ofstream(run_dir_ + "/" + instance_name(k) + ".pid") << p.pid() << "\n";
-  replacements_.push_back(std::move(p));
 }
 
 std::pair<std::optional<int>, std::string> local_cluster::restart(int k) const {
