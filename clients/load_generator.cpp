@@ -352,6 +352,7 @@ double load_result::mean_rps() const noexcept {
 
 asio::awaitable<load_result> run_load(load_config config, second_callback on_second,
                                       asio::cancellation_slot stop) {
+  if (config.rate > 0) co_return co_await run_open_loop(std::move(config), std::move(on_second), stop);
   load_run run(co_await net::this_coro::executor, std::move(config), std::move(on_second), stop);
   co_return co_await run.run();
 }
