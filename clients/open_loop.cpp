@@ -2,13 +2,11 @@
 // that stalls is charged for every request that fell due while it stalled (no coordinated
 // omission). Shares load_config, load_result and second_sample with the closed loop.
 #include <fmt/format.h>
-
 #include <algorithm>
 #include <array>
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/read_until.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -23,6 +21,7 @@
 
 #include "clients/connect.hpp"
 #include "clients/load_generator.hpp"
+#include "clients/long_client.hpp"
 #include "clients/send_schedule.hpp"
 
 namespace primeloop::clients {
@@ -85,9 +84,7 @@ class open_loop_run {
       });
     }
   }
-  ~open_loop_run() {
-    if (stop_.is_connected()) stop_.clear();
-  }
+  ~open_loop_run() { if (stop_.is_connected()) stop_.clear(); }
   open_loop_run(const open_loop_run&) = delete;
   open_loop_run& operator=(const open_loop_run&) = delete;
 
@@ -112,8 +109,14 @@ class open_loop_run {
       co_await tick_.async_wait(use_tuple);
     }
     measuring_ = true;
-    second_start_ = {completed_, errors_, long_completed_};
-    if (config_.long_n && !interrupted_) spawn(drive_long());
+    second_start_ = {completed_, errors_, long_.completed};
+    if (config_.long_n && !interrupted_) {
+      spawn(run_long_client(long_socket_, long_timer_,
+                            {config_.host, config_.port, *config_.long_n,
+                             measure_start_ + config_.long_after, &stopping_, &measuring_,
+                             [this](std::string what) { note_failure(std::move(what)); }},
+                            long_));
+    }
     for (unsigned s = 1; s <= config_.duration_s && !interrupted_; ++s) {
       tick_.expires_at(measure_start_ + std::chrono::seconds{s});
       co_await tick_.async_wait(use_tuple);
@@ -134,9 +137,7 @@ class open_loop_run {
   }
 
  private:
-  struct counts {
-    std::uint64_t completed = 0, errors = 0, long_completed = 0;
-  };
+  struct counts { std::uint64_t completed = 0, errors = 0, long_completed = 0; };
 
   void spawn(net::awaitable<void> a) {
     ++active_;
@@ -167,13 +168,13 @@ class open_loop_run {
           ++open_.due;
           note_lag(now - d);
         }
-        if (measured && long_outstanding_) ++open_.during_long_due;
+        if (measured && long_.outstanding) ++open_.during_long_due;
         if (c.failed) {
           if (measured) ++failed_due_;  // not the schedule's fault: the connection is gone
           continue;
         }
         if (measured) ++open_.sent;
-        c.requests.push_back({d, {}, measured, measured && long_outstanding_});
+        c.requests.push_back({d, {}, measured, measured && long_.outstanding});
         ++c.queued;
         c.wake.cancel();
       }
@@ -269,7 +270,7 @@ class open_loop_run {
     sample.second = s;
     sample.completed = completed_ - second_start_.completed;
     sample.errors = errors_ - second_start_.errors;
-    sample.long_completed = long_completed_ - second_start_.long_completed;
+    sample.long_completed = long_.completed - second_start_.long_completed;
     waiting_.clear();
     const auto now = clock::now();
     for (const auto& c : connections_) {
@@ -281,9 +282,9 @@ class open_loop_run {
     const auto f = figures_with_waiting(result_.histograms[slot_], waiting_);
     copy_figures(f, sample);
     sample.stuck = f.waiting;
-    sample.long_active = long_active_in_second_;
-    long_active_in_second_ = long_outstanding_;
-    second_start_ = {completed_, errors_, long_completed_};
+    sample.long_active = long_.active_in_second;
+    long_.active_in_second = long_.outstanding;
+    second_start_ = {completed_, errors_, long_.completed};
     result_.seconds.push_back(sample);
     if (on_second_) on_second_(sample);
   }
@@ -330,7 +331,8 @@ class open_loop_run {
     long_socket_.close(ignored);
     result_.completed = completed_;
     result_.errors = errors_;
-    result_.long_completed = long_completed_;
+    result_.long_completed = long_.completed;
+    result_.long_latencies = long_.latencies;
     open_.answered = completed_;
     open_.errors = errors_;
     for (const auto& h : result_.histograms) result_.total.merge(h);
@@ -358,49 +360,6 @@ class open_loop_run {
     if (result_.connection_failures++ == 0) result_.first_failure = std::move(what);
   }
 
-  /// The long client, as in the closed loop: after long_after, one more connection asks for
-  /// long_n again and again.
-  net::awaitable<void> drive_long() {
-    long_timer_.expires_at(measure_start_ + config_.long_after);
-    co_await long_timer_.async_wait(use_tuple);
-    if (stopping_) co_return;
-    try {
-      co_await connect_to(long_socket_, config_.host, config_.port);
-    } catch (const std::exception& e) {
-      if (!stopping_) note_failure(fmt::format("long request: {}", e.what()));
-      co_return;
-    }
-    const std::string request = fmt::format("{}\n", *config_.long_n);
-    std::string in;
-    while (!stopping_) {
-      const auto sent = clock::now();
-      long_outstanding_ = true;
-      long_active_in_second_ = true;
-      auto [wec, w] = co_await net::async_write(long_socket_, net::buffer(request), use_tuple);
-      if (wec) {
-        if (!stopping_) note_failure(fmt::format("long request: cannot send: {}", wec.message()));
-        co_return;
-      }
-      auto [rec, len] =
-          co_await net::async_read_until(long_socket_, net::dynamic_buffer(in), '\n', use_tuple);
-      if (rec) {
-        if (!stopping_) note_failure(fmt::format("long request: cannot read: {}", rec.message()));
-        co_return;
-      }
-      long_outstanding_ = false;
-      const std::string_view line(in.data(), len - 1);
-      if (line.starts_with("ERR")) {
-        note_failure(fmt::format("long request n={} answered '{}'", *config_.long_n, line));
-        co_return;
-      }
-      if (measuring_) {
-        ++long_completed_;
-        result_.long_latencies.push_back(clock::now() - sent);
-      }
-      in.erase(0, len);
-    }
-  }
-
   net::any_io_executor ex_;
   load_config config_;
   second_callback on_second_;
@@ -420,8 +379,8 @@ class open_loop_run {
   std::exception_ptr failure_;
   bool measuring_ = false, stopping_ = false;
   std::size_t slot_ = 0;
-  std::uint64_t completed_ = 0, errors_ = 0, long_completed_ = 0;
-  bool long_outstanding_ = false, long_active_in_second_ = false;
+  std::uint64_t completed_ = 0, errors_ = 0;
+  long_client_state long_;
   counts second_start_;
   open_loop_result open_;
   load_result result_;
