@@ -123,12 +123,13 @@ std::string json_lower_bounds(const latency_figures& l) {
   return out + "}";
 }
 
-std::string text_tails(const latency_figures& l) {
-  std::string out;
+/// One row of the open-loop text table: a label, then the six figures in fixed columns.
+std::string text_tails(std::string_view label, const latency_figures& l) {
+  std::string out = fmt::format("  {:<22}", label);
   for (const auto& t : tails(l)) {
-    out += fmt::format(" {} {}", t.name, shown(t.value, t.lower_bound, !l.empty()));
+    out += fmt::format("{:>11}", shown(t.value, t.lower_bound, !l.empty()));
   }
-  return out;
+  return out + "\n";
 }
 
 std::string percent(std::uint64_t part, std::uint64_t whole) {
@@ -200,15 +201,17 @@ std::string format_open_loop_summary(const load_result& r, output_format f) {
     return fmt::format("\n{}{}", csv_header(fields), csv_row(fields));
   }
   std::string out = fmt::format(
-      "summary: open loop, {:.0f} req/s over {} connection{}, n={}, {}: {} due, {} sent, "
-      "{} answered\n"
-      "  corrected, from the due time:{}\n"
-      "  uncorrected, from the send:  {}\n",
+      "summary: open loop, {:.0f} req/s over {} connection{}, n={}, {}:\n"
+      "  {} due, {} sent, {} answered\n"
+      "  {:<22}{:>11}{:>11}{:>11}{:>11}{:>11}{:>11}\n",
       o.rate, c.connections, c.connections == 1 ? "" : "s", c.n,
       r.interrupted
           ? fmt::format("{:.1f} s", std::chrono::duration<double>(r.elapsed).count())
           : fmt::format("{} s", c.duration_s),
-      o.due, o.sent, o.answered, text_tails(l), text_tails(u).substr(1));
+      o.due, o.sent, o.answered, "latency", "p50", "p90", "p99", "p99.9", "p99.99", "max");
+  out += text_tails("corrected (from due)", l);
+  out += text_tails("uncorrected (from send)", u);
+  if (c.long_n) out += text_tails("due during long", d);
   const auto lag = fmt::format("send lag p99 {}, max {}, {} over 1 ms",
                                human_duration(o.send_lag.percentile(0.99)),
                                human_duration(o.max_send_lag), o.late_sends);
@@ -216,14 +219,14 @@ std::string format_open_loop_summary(const load_result& r, output_format f) {
     out += fmt::format("  schedule kept: {}\n", lag);
   } else {
     out += fmt::format(
-        "  SCHEDULE NOT KEPT: the client fell behind ({}{}); the figures include its own "
-        "delay\n",
+        "  SCHEDULE NOT KEPT: the client fell behind ({}{});\n"
+        "  the corrected figures include its own delay\n",
         lag, o.sent < o.due ? fmt::format(", {} of {} due requests sent", o.sent, o.due) : "");
   }
   if (c.long_n) {
-    out += fmt::format("  long request n={}: {} answered; {} small requests due during it:{}, "
-                       "{} slower than {}\n",
-                       *c.long_n, r.long_completed, o.during_long_due, text_tails(d),
+    out += fmt::format("  long request n={}: {} answered; {} small requests due during it, {} "
+                       "slower than {}\n",
+                       *c.long_n, r.long_completed, o.during_long_due,
                        percent(o.during_long_over_slo, o.during_long_due),
                        human_duration(c.slo));
   }
