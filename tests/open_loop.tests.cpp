@@ -142,14 +142,15 @@ TEST_CASE("primeloop-client --rate ends with a JSON summary of what was due, sen
     CHECK(json_number(summary, "p99.99", object) <= json_number(summary, "max", object));
   }
   // The schedule decides what is due, whatever the machine does: 500 a second for 2 s after
-  // the warm-up. What went out and what came back cannot exceed it.
+  // the warm-up. What went out and what came back cannot exceed it, and a client starved of the
+  // CPU that sent less says so rather than reporting on fewer requests in silence.
   const auto due = json_number(summary, "due");
   const auto sent = json_number(summary, "sent");
   const auto answered = json_number(summary, "answered");
   CHECK(due >= 999);
   CHECK(due <= 1001);
   CHECK(sent <= due);
-  CHECK(sent >= 0.98 * due);
+  if (sent < due) CHECK_THAT(summary, Catch::Contains("\"schedule_kept\":false"));
   CHECK(answered + json_number(summary, "errors") <= sent);
   CHECK(answered > 0);
 }
@@ -157,20 +158,20 @@ TEST_CASE("primeloop-client --rate ends with a JSON summary of what was due, sen
 TEST_CASE("Open loop against a frozen inline server: the corrected p99 counts the whole freeze",
           "[open-loop]") {
   // naive n = 100000 takes minutes, so the server is frozen from 1 s to the end of the run. In
-  // the last 2 s, 2000 requests fall due and none is answered: their waits (up to 2 s) fill the
+  // the last 3 s, 3000 requests fall due and none is answered: their waits (up to 3 s) fill the
   // corrected tail. Timed from the send as a waiting client would, only the 4 requests at the
   // head of each connection wait, fewer than 1% of the 1000 answered before: the uncorrected
   // p99 stays at the answered requests' milliseconds.
   const auto summary = summary_of(
       {"--executor", "inline", "--stats-interval", "0", "--workload", "naive", "--grace", "0"},
-      {"--rate", "1000", "--connections", "4", "--duration", "3", "--long-n", "100000",
+      {"--rate", "1000", "--connections", "4", "--duration", "4", "--long-n", "100000",
        "--long-after", "1", "--json"});
   INFO(summary);
   const auto corrected = json_number(summary, "p99", "latency_us");
   const auto uncorrected = json_number(summary, "p99", "latency_uncorrected_us");
-  CHECK(corrected >= 1e6);
+  CHECK(corrected >= 1.5e6);
   CHECK(uncorrected >= 0);
-  CHECK(uncorrected < corrected / 5);
+  CHECK(uncorrected < corrected / 4);
   CHECK(json_number(summary, "during_long_due") > 0);
   CHECK(json_number(summary, "during_long_over_slo") > 0);
 }
