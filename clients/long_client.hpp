@@ -1,5 +1,5 @@
 #pragma once
-/// The lesson's long client for the open-loop load: after a delay, one more connection asks for
+/// The lesson's long client of the load generator (closed and open loop): after a delay, one more connection asks for
 /// the long n again and again, and says when its request is outstanding.
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
