@@ -110,11 +110,11 @@ class load_run {
     second_start_ = {completed_, errors_, long_.completed};
     measuring_ = true;
     if (config_.long_n && !interrupted_) {
-      spawn(run_long_client(long_socket_, long_timer_,
-                            {config_.host, config_.port, *config_.long_n,
-                             start + config_.long_after, &stopping_, &measuring_,
-                             [this](std::string what) { note_failure(std::move(what)); }},
-                            long_));
+      spawn(run_long_client(
+          long_socket_, long_timer_,
+          {config_.host, config_.port, *config_.long_n, start + config_.long_after, &stopping_,
+           &measuring_, [this](std::string what) { note_failure(std::move(what)); }},
+          long_));
     }
 
     for (unsigned s = 1; s <= config_.duration_s && !interrupted_; ++s) {
@@ -316,7 +316,9 @@ double load_result::mean_rps() const noexcept {
 
 asio::awaitable<load_result> run_load(load_config config, second_callback on_second,
                                       asio::cancellation_slot stop) {
-  if (config.rate > 0) co_return co_await run_open_loop(std::move(config), std::move(on_second), stop);
+  if (config.rate > 0) {
+    co_return co_await run_open_loop(std::move(config), std::move(on_second), stop);
+  }
   load_run run(co_await net::this_coro::executor, std::move(config), std::move(on_second), stop);
   co_return co_await run.run();
 }

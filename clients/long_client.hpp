@@ -1,6 +1,6 @@
 #pragma once
-/// The lesson's long client of the load generator (closed and open loop): after a delay, one more connection asks for
-/// the long n again and again, and says when its request is outstanding.
+/// The lesson's long client of the load generator (closed and open loop): after a delay, one
+/// more connection asks for the long n again and again, and says when its request is outstanding.
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
@@ -26,8 +26,8 @@ struct long_client_context {
   std::uint16_t port = 0;
   std::uint64_t n = 0;
   std::chrono::steady_clock::time_point start_at;
-  const bool* stopping = nullptr;   ///< the run is ending: I/O errors are expected
-  const bool* measuring = nullptr;  ///< answers now count
+  const bool* stopping = nullptr;                 ///< the run is ending: I/O errors are expected
+  const bool* measuring = nullptr;                ///< answers now count
   std::function<void(std::string)> note_failure;  ///< reports a failure in the run's result
 };
 

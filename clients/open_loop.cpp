@@ -1,6 +1,5 @@
-// The open-loop load: requests go out on a fixed schedule whatever the server does, so a server
-// that stalls is charged for every request that fell due while it stalled (no coordinated
-// omission). Shares load_config, load_result and second_sample with the closed loop.
+// The open-loop load: requests go out on a fixed schedule whatever the server does, so a stalled
+// server is charged for every request that fell due meanwhile (no coordinated omission).
 #include <fmt/format.h>
 #include <algorithm>
 #include <array>
@@ -47,8 +46,8 @@ struct request {
 struct connection {
   explicit connection(const net::any_io_executor& ex) : socket(ex), wake(ex) {}
   tcp::socket socket;
-  net::steady_timer wake;         // the writer's condition variable: cancelled when work comes
-  std::deque<request> requests;   // written ones first, then `queued` not yet written
+  net::steady_timer wake;        // the writer's condition variable: cancelled when work comes
+  std::deque<request> requests;  // written ones first, then `queued` not yet written
   std::size_t queued = 0;
   std::array<char, 4096> buf{};
   std::size_t have = 0;
@@ -84,12 +83,15 @@ class open_loop_run {
       });
     }
   }
-  ~open_loop_run() { if (stop_.is_connected()) stop_.clear(); }
+  ~open_loop_run() {
+    if (stop_.is_connected()) stop_.clear();
+  }
   open_loop_run(const open_loop_run&) = delete;
   open_loop_run& operator=(const open_loop_run&) = delete;
 
   net::awaitable<load_result> run() {
-    if (config_.connections == 0) throw std::invalid_argument("the load needs at least one connection");
+    if (config_.connections == 0)
+      throw std::invalid_argument("the load needs at least one connection");
     if (config_.duration_s == 0) throw std::invalid_argument("the duration must be at least 1 s");
     for (unsigned i = 0; i < config_.connections; ++i) {
       auto& c = connections_.emplace_back(ex_);
@@ -111,11 +113,11 @@ class open_loop_run {
     measuring_ = true;
     second_start_ = {completed_, errors_, long_.completed};
     if (config_.long_n && !interrupted_) {
-      spawn(run_long_client(long_socket_, long_timer_,
-                            {config_.host, config_.port, *config_.long_n,
-                             measure_start_ + config_.long_after, &stopping_, &measuring_,
-                             [this](std::string what) { note_failure(std::move(what)); }},
-                            long_));
+      spawn(run_long_client(
+          long_socket_, long_timer_,
+          {config_.host, config_.port, *config_.long_n, measure_start_ + config_.long_after,
+           &stopping_, &measuring_, [this](std::string what) { note_failure(std::move(what)); }},
+          long_));
     }
     for (unsigned s = 1; s <= config_.duration_s && !interrupted_; ++s) {
       tick_.expires_at(measure_start_ + std::chrono::seconds{s});
@@ -137,7 +139,9 @@ class open_loop_run {
   }
 
  private:
-  struct counts { std::uint64_t completed = 0, errors = 0, long_completed = 0; };
+  struct counts {
+    std::uint64_t completed = 0, errors = 0, long_completed = 0;
+  };
 
   void spawn(net::awaitable<void> a) {
     ++active_;
@@ -199,9 +203,8 @@ class open_loop_run {
       const std::size_t first = c.requests.size() - c.queued;
       for (std::size_t i = first; i < first + k; ++i) c.requests[i].sent = now;
       c.queued -= k;
-      auto [ec, n] =
-          co_await net::async_write(c.socket, net::buffer(requests_.data(), request_len_ * k),
-                                    use_tuple);
+      auto [ec, n] = co_await net::async_write(
+          c.socket, net::buffer(requests_.data(), request_len_ * k), use_tuple);
       if (ec) {
         if (!stopping_) fail(c, fmt::format("cannot send: {}", ec.message()));
         co_return;
@@ -323,9 +326,11 @@ class open_loop_run {
     }
     // Requests due by now that the pacer never handed over: the client fell behind.
     if (next_ < schedule_->due_by(now)) note_lag(now - schedule_->due(next_));
-    open_.due = std::max(open_.due, count_due_measured(now));
-    open_.schedule_kept =
-        open_.sent + failed_due_ >= open_.due && open_.send_lag.percentile(0.99) <= schedule_tolerance;
+    const auto due_now = schedule_->due_by(std::min(now, end_ - std::chrono::nanoseconds{1}));
+    const auto due_warm = schedule_->due_by(measure_start_ - std::chrono::nanoseconds{1});
+    open_.due = std::max(open_.due, due_now - std::min(due_now, due_warm));
+    open_.schedule_kept = open_.sent + failed_due_ >= open_.due &&
+                          open_.send_lag.percentile(0.99) <= schedule_tolerance;
     long_timer_.cancel();
     std::error_code ignored;
     long_socket_.close(ignored);
@@ -340,12 +345,6 @@ class open_loop_run {
     result_.latency = figures_with_waiting(result_.total, corrected);
     open_.latency_uncorrected = figures_with_waiting(open_.uncorrected, uncorrected);
     open_.during_long_latency = figures_with_waiting(open_.during_long, during);
-  }
-
-  [[nodiscard]] std::uint64_t count_due_measured(clock::time_point now) const {
-    const auto all = schedule_->due_by(std::min(now, end_ - std::chrono::nanoseconds{1}));
-    const auto warm = schedule_->due_by(measure_start_ - std::chrono::nanoseconds{1});
-    return all > warm ? all - warm : 0;
   }
 
   void fail(connection& c, std::string what) {
@@ -370,7 +369,7 @@ class open_loop_run {
   std::deque<connection> connections_;  // a deque: coroutines hold references to its elements
   std::optional<send_schedule> schedule_;
   clock::time_point measure_start_, end_;
-  std::uint64_t next_ = 0;  // the next request the pacer hands over
+  std::uint64_t next_ = 0;        // the next request the pacer hands over
   std::uint64_t failed_due_ = 0;  // due on a failed connection, so never sent
   std::vector<std::chrono::nanoseconds> waiting_;
   net::steady_timer done_, tick_, pace_, long_timer_;

@@ -91,7 +91,6 @@ std::vector<field> second_fields(const second_sample& s, output_format f) {
   };
 }
 
-
 /// The percentiles of an open-loop figure set as one JSON object ({"p50":..,"max":..}, in us)
 /// and which of them are lower bounds.
 struct tail {
@@ -101,8 +100,8 @@ struct tail {
 };
 
 std::vector<tail> tails(const latency_figures& l) {
-  return {{"p50", l.p50, l.p50_lower_bound},       {"p90", l.p90, l.p90_lower_bound},
-          {"p99", l.p99, l.p99_lower_bound},       {"p99.9", l.p999, l.p999_lower_bound},
+  return {{"p50", l.p50, l.p50_lower_bound},        {"p90", l.p90, l.p90_lower_bound},
+          {"p99", l.p99, l.p99_lower_bound},        {"p99.9", l.p999, l.p999_lower_bound},
           {"p99.99", l.p9999, l.p9999_lower_bound}, {"max", l.max, l.max_lower_bound}};
 }
 
@@ -133,8 +132,8 @@ std::string text_tails(std::string_view label, const latency_figures& l) {
 }
 
 std::string percent(std::uint64_t part, std::uint64_t whole) {
-  return whole ? fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) /
-                                            static_cast<double>(whole))
+  return whole ? fmt::format("{:.1f}%",
+                             100.0 * static_cast<double>(part) / static_cast<double>(whole))
                : "-";
 }
 
@@ -205,9 +204,8 @@ std::string format_open_loop_summary(const load_result& r, output_format f) {
       "  {} due, {} sent, {} answered\n"
       "  {:<22}{:>11}{:>11}{:>11}{:>11}{:>11}{:>11}\n",
       o.rate, c.connections, c.connections == 1 ? "" : "s", c.n,
-      r.interrupted
-          ? fmt::format("{:.1f} s", std::chrono::duration<double>(r.elapsed).count())
-          : fmt::format("{} s", c.duration_s),
+      r.interrupted ? fmt::format("{:.1f} s", std::chrono::duration<double>(r.elapsed).count())
+                    : fmt::format("{} s", c.duration_s),
       o.due, o.sent, o.answered, "latency", "p50", "p90", "p99", "p99.9", "p99.99", "max");
   out += text_tails("corrected (from due)", l);
   out += text_tails("uncorrected (from send)", u);
@@ -224,11 +222,11 @@ std::string format_open_loop_summary(const load_result& r, output_format f) {
         lag, o.sent < o.due ? fmt::format(", {} of {} due requests sent", o.sent, o.due) : "");
   }
   if (c.long_n) {
-    out += fmt::format("  long request n={}: {} answered; {} small requests due during it, {} "
-                       "slower than {}\n",
-                       *c.long_n, r.long_completed, o.during_long_due,
-                       percent(o.during_long_over_slo, o.during_long_due),
-                       human_duration(c.slo));
+    out += fmt::format(
+        "  long request n={}: {} answered; {} small requests due during it, {} "
+        "slower than {}\n",
+        *c.long_n, r.long_completed, o.during_long_due,
+        percent(o.during_long_over_slo, o.during_long_due), human_duration(c.slo));
   }
   if (r.interrupted) {
     out += fmt::format("  interrupted after {:.1f} of {} s: this is what was measured so far\n",

@@ -35,17 +35,17 @@ std::string format_open_loop_table(const std::vector<executor_run>& runs,
     const auto& d = o.during_long_latency;
     const auto& u = o.latency_uncorrected;
     const auto share =
-        o.during_long_due ? fmt::format("{:.1f}%", 100.0 * static_cast<double>(o.during_long_over_slo) /
-                                                       static_cast<double>(o.during_long_due))
-                          : std::string("-");
-    out += fmt::format("{:<18} {:>8} {:>12} {:>12} {:>10} {:>10}  {}\n", r.executor,
-                       o.during_long_due, shown(d.p99, d.p99_lower_bound, !d.empty()),
-                       shown(d.p999, d.p999_lower_bound, !d.empty()), share,
-                       shown(u.p99, u.p99_lower_bound, !u.empty()),
-                       o.schedule_kept
-                           ? "kept"
-                           : fmt::format("NOT KEPT (send lag p99 {})",
-                                         clients::human_duration(o.send_lag.percentile(0.99))));
+        o.during_long_due
+            ? fmt::format("{:.1f}%", 100.0 * static_cast<double>(o.during_long_over_slo) /
+                                         static_cast<double>(o.during_long_due))
+            : std::string("-");
+    out += fmt::format(
+        "{:<18} {:>8} {:>12} {:>12} {:>10} {:>10}  {}\n", r.executor, o.during_long_due,
+        shown(d.p99, d.p99_lower_bound, !d.empty()), shown(d.p999, d.p999_lower_bound, !d.empty()),
+        share, shown(u.p99, u.p99_lower_bound, !u.empty()),
+        o.schedule_kept ? "kept"
+                        : fmt::format("NOT KEPT (send lag p99 {})",
+                                      clients::human_duration(o.send_lag.percentile(0.99))));
   }
   out += fmt::format(
       "  '> {}': share of those requests slower than --slo (or unanswered after it);\n"
