@@ -135,6 +135,10 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
   for (auto* opt : load_options) opt->group(group);
   const auto check = [&] {
     if (json && csv) throw cli::usage_error("--json and --csv: choose one");
+    // Open loop pipelines as deep as the schedule needs: a fixed depth would contradict it.
+    if (app.count("--rate") > 0 && app.count("--depth") > 0) {
+      throw cli::usage_error("--rate and --depth: an open-loop connection pipelines as needed");
+    }
     const bool load_mode = std::any_of(load_options.begin(), load_options.end(),
                                        [](const CLI::Option* o) { return o->count() > 0; });
     if (load_mode && !requests.empty()) {

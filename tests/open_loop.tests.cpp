@@ -175,3 +175,10 @@ TEST_CASE("Open loop against a frozen inline server: the corrected p99 counts th
   CHECK(json_number(summary, "during_long_due") > 0);
   CHECK(json_number(summary, "during_long_over_slo") > 0);
 }
+
+TEST_CASE("primeloop-client rejects --rate with --depth", "[open-loop]") {
+  child_process p({bin("primeloop-client"), "--rate", "10", "--depth", "2"});
+  const auto out = p.read_all();
+  CHECK(p.wait() == 2);
+  CHECK_THAT(out, Catch::Contains("--rate and --depth"));
+}
