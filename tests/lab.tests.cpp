@@ -229,7 +229,7 @@ TEST_CASE("The lab with --rate shows inline's freeze during the long request in 
   REQUIRE(p.wait() == 0);
   const auto table = text.find("open loop: 500 small requests a second");
   REQUIRE(table != std::string::npos);
-  CHECK(text.find("p99.9 > 10.00 ms uncorr p99  schedule", table) !=
+  CHECK(text.find("p99.9  > 10.00 ms uncorr p99  schedule", table) !=
         std::string::npos);
   std::smatch m;
   const std::string rest = text.substr(table);

@@ -21,9 +21,9 @@ std::string format_open_loop_table(const std::vector<executor_run>& runs,
   if (config.rate <= 0) return {};
   const auto slo = clients::human_duration(config.slo);
   std::string out = fmt::format(
-      "open loop: {:.0f} small requests a second, each timed from its due time (corrected); "
-      "figures of those due during the long request\n"
-      "{:<18} {:>8} {:>12} {:>12} {:>10} {:>10}  {}\n",
+      "open loop: {:.0f} small requests a second, each timed from its due time (corrected);\n"
+      "  figures of those due during the long request\n"
+      "{:<18} {:>8} {:>12} {:>12} {:>11} {:>10}  {}\n",
       config.rate, "executor", "due", "p99", "p99.9", fmt::format("> {}", slo), "uncorr p99",
       "schedule");
   for (const auto& r : runs) {
@@ -40,7 +40,7 @@ std::string format_open_loop_table(const std::vector<executor_run>& runs,
                                          static_cast<double>(o.during_long_due))
             : std::string("-");
     out += fmt::format(
-        "{:<18} {:>8} {:>12} {:>12} {:>10} {:>10}  {}\n", r.executor, o.during_long_due,
+        "{:<18} {:>8} {:>12} {:>12} {:>11} {:>10}  {}\n", r.executor, o.during_long_due,
         shown(d.p99, d.p99_lower_bound, !d.empty()), shown(d.p999, d.p999_lower_bound, !d.empty()),
         share, shown(u.p99, u.p99_lower_bound, !u.empty()),
         o.schedule_kept ? "kept"
