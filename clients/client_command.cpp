@@ -80,7 +80,7 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
   auto& load = cmd.load;
   auto& requests = cmd.requests;
   one.port = protocol::default_port;
-  double timeout_s = 0, long_after_s = 5;
+  double timeout_s = 0, long_after_s = 5, warmup_s = 0, slo_ms = 10;
   std::uint64_t long_n = 0;
   bool json = false, csv = false, load_flag = false;
   app.add_option(cli::flag("--host"), one.host, "Server address")->default_val(one.host);
@@ -115,12 +115,30 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
       app.add_option("--long-after", long_after_s, "Seconds before the long request starts")
           ->default_val(long_after_s)
           ->check(cli::seconds()),
+      app.add_option("--rate", load.rate,
+                     "Open loop: this many requests a second over all connections, each sent "
+                     "at its due time even when earlier ones are unanswered (pipelined); "
+                     "latency is timed from the due time and from the send")
+          ->check(cli::seconds(0.001, 10'000'000, "requests a second")),
+      app.add_option("--warmup", warmup_s,
+                     "Seconds of load before the measured ones, left out of every figure")
+          ->default_val(warmup_s)
+          ->check(cli::seconds(0, 3600)),
+      app.add_option("--slo", slo_ms,
+                     "Open loop with --long-n: the share of small requests due during the long "
+                     "one slower than this many milliseconds")
+          ->default_val(slo_ms)
+          ->check(cli::seconds(0.001, 3'600'000, "milliseconds")),
       app.add_flag("--json", json, "Print JSON lines instead of text"),
       app.add_flag("--csv", csv, "Print CSV instead of text"),
   };
   for (auto* opt : load_options) opt->group(group);
   const auto check = [&] {
     if (json && csv) throw cli::usage_error("--json and --csv: choose one");
+    // Open loop pipelines as deep as the schedule needs: a fixed depth would contradict it.
+    if (app.count("--rate") > 0 && app.count("--depth") > 0) {
+      throw cli::usage_error("--rate and --depth: an open-loop connection pipelines as needed");
+    }
     const bool load_mode = std::any_of(load_options.begin(), load_options.end(),
                                        [](const CLI::Option* o) { return o->count() > 0; });
     if (load_mode && !requests.empty()) {
@@ -141,6 +159,8 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
   if (long_n) load.long_n = long_n;
   // Both values are bounded by their checks, so the casts to milliseconds cannot overflow.
   load.long_after = std::chrono::milliseconds{static_cast<std::int64_t>(long_after_s * 1000)};
+  load.warmup = std::chrono::milliseconds{static_cast<std::int64_t>(warmup_s * 1000)};
+  load.slo = std::chrono::microseconds{static_cast<std::int64_t>(slo_ms * 1000)};
   one.timeout = std::chrono::milliseconds{static_cast<std::int64_t>(timeout_s * 1000)};
   cmd.format = json ? output_format::json : csv ? output_format::csv : output_format::text;
 

@@ -95,6 +95,12 @@ latency_figures figures_with_waiting(latency_histogram answered,
   f.p50 = answered.percentile(0.5);
   f.p99 = answered.percentile(0.99);
   f.max = answered.max();
+  f.p90 = answered.percentile(0.90);
+  f.p999 = answered.percentile(0.999);
+  f.p9999 = answered.percentile(0.9999);
+  f.p90_lower_bound = bound(f.p90);
+  f.p999_lower_bound = bound(f.p999);
+  f.p9999_lower_bound = bound(f.p9999);
   f.p50_lower_bound = bound(f.p50);
   f.p99_lower_bound = bound(f.p99);
   f.max_lower_bound = bound(f.max);

@@ -65,6 +65,13 @@ struct latency_figures {
   bool p50_lower_bound = false;
   bool p99_lower_bound = false;
   bool max_lower_bound = false;
+  /// The tail the open-loop summary adds (the closed-loop output keeps to the three above).
+  std::chrono::nanoseconds p90{0};
+  std::chrono::nanoseconds p999{0};   ///< p99.9
+  std::chrono::nanoseconds p9999{0};  ///< p99.99
+  bool p90_lower_bound = false;
+  bool p999_lower_bound = false;
+  bool p9999_lower_bound = false;
 
   /// Nothing was counted: no figure exists (shown as "-", not as 0).
   [[nodiscard]] bool empty() const noexcept { return answered + waiting == 0; }

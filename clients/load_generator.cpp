@@ -8,7 +8,6 @@
 #include <asio/connect.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/read_until.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -20,6 +19,7 @@
 #include <string_view>
 
 #include "clients/connect.hpp"
+#include "clients/long_client.hpp"
 
 namespace primeloop::clients {
 namespace {
@@ -107,9 +107,15 @@ class load_run {
       co_await tick_.async_wait(use_tuple);
     }
     const auto start = clock::now();
-    second_start_ = {completed_, errors_, long_completed_};
+    second_start_ = {completed_, errors_, long_.completed};
     measuring_ = true;
-    if (config_.long_n && !interrupted_) spawn(drive_long(start));
+    if (config_.long_n && !interrupted_) {
+      spawn(run_long_client(
+          long_socket_, long_timer_,
+          {config_.host, config_.port, *config_.long_n, start + config_.long_after, &stopping_,
+           &measuring_, [this](std::string what) { note_failure(std::move(what)); }},
+          long_));
+    }
 
     for (unsigned s = 1; s <= config_.duration_s && !interrupted_; ++s) {
       tick_.expires_at(start + std::chrono::seconds{s});
@@ -151,7 +157,7 @@ class load_run {
     sample.second = s;
     sample.completed = completed_ - second_start_.completed;
     sample.errors = errors_ - second_start_.errors;
-    sample.long_completed = long_completed_ - second_start_.long_completed;
+    sample.long_completed = long_.completed - second_start_.long_completed;
     waiting_ages_.clear();
     const auto now = clock::now();
     for (const auto& c : connections_) {
@@ -163,9 +169,9 @@ class load_run {
     const auto f = figures_with_waiting(h, waiting_ages_);
     copy_figures(f, sample);
     sample.stuck = f.waiting;
-    sample.long_active = long_active_in_second_;
-    long_active_in_second_ = long_outstanding_;
-    second_start_ = {completed_, errors_, long_completed_};
+    sample.long_active = long_.active_in_second;
+    long_.active_in_second = long_.outstanding;
+    second_start_ = {completed_, errors_, long_.completed};
     result_.seconds.push_back(sample);
     if (on_second_) on_second_(sample);
   }
@@ -192,7 +198,8 @@ class load_run {
     long_socket_.close(ignored);
     result_.completed = completed_;
     result_.errors = errors_;
-    result_.long_completed = long_completed_;
+    result_.long_completed = long_.completed;
+    result_.long_latencies = long_.latencies;
     for (const auto& h : result_.histograms) result_.total.merge(h);
     result_.latency = figures_with_waiting(result_.total, result_.unfinished_ages);
   }
@@ -275,47 +282,6 @@ class load_run {
     }
   }
 
-  net::awaitable<void> drive_long(clock::time_point start) {
-    long_timer_.expires_at(start + config_.long_after);
-    co_await long_timer_.async_wait(use_tuple);
-    if (stopping_) co_return;
-    try {
-      co_await connect_to(long_socket_, config_.host, config_.port);
-    } catch (const std::exception& e) {
-      if (!stopping_) note_failure(fmt::format("long request: {}", e.what()));
-      co_return;
-    }
-    const std::string request = fmt::format("{}\n", *config_.long_n);
-    std::string in;
-    while (!stopping_) {
-      const auto sent = clock::now();
-      long_outstanding_ = true;
-      long_active_in_second_ = true;
-      auto [wec, w] = co_await net::async_write(long_socket_, net::buffer(request), use_tuple);
-      if (wec) {
-        if (!stopping_) note_failure(fmt::format("long request: cannot send: {}", wec.message()));
-        co_return;
-      }
-      auto [rec, len] =
-          co_await net::async_read_until(long_socket_, net::dynamic_buffer(in), '\n', use_tuple);
-      if (rec) {
-        if (!stopping_) note_failure(fmt::format("long request: cannot read: {}", rec.message()));
-        co_return;
-      }
-      long_outstanding_ = false;
-      const std::string_view line(in.data(), len - 1);
-      if (line.starts_with("ERR")) {
-        note_failure(fmt::format("long request n={} answered '{}'", *config_.long_n, line));
-        co_return;
-      }
-      if (measuring_) {
-        ++long_completed_;
-        result_.long_latencies.push_back(clock::now() - sent);
-      }
-      in.erase(0, len);
-    }
-  }
-
   net::any_io_executor ex_;
   load_config config_;
   second_callback on_second_;
@@ -336,9 +302,7 @@ class load_run {
   std::size_t slot_ = 0;
   std::uint64_t completed_ = 0;
   std::uint64_t errors_ = 0;
-  std::uint64_t long_completed_ = 0;
-  bool long_outstanding_ = false;
-  bool long_active_in_second_ = false;
+  long_client_state long_;
   counts second_start_;
   load_result result_;
 };
@@ -352,6 +316,9 @@ double load_result::mean_rps() const noexcept {
 
 asio::awaitable<load_result> run_load(load_config config, second_callback on_second,
                                       asio::cancellation_slot stop) {
+  if (config.rate > 0) {
+    co_return co_await run_open_loop(std::move(config), std::move(on_second), stop);
+  }
   load_run run(co_await net::this_coro::executor, std::move(config), std::move(on_second), stop);
   co_return co_await run.run();
 }

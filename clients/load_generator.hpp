@@ -29,7 +29,49 @@ struct load_config {
   std::optional<std::uint64_t> long_n;  ///< when set, one more connection asks for it repeatedly
   std::chrono::milliseconds long_after{5000};  ///< when the long connection starts (from the
                                                ///< start of the measured seconds)
+  /// Open loop when above zero: this many requests a second over all connections, each due at
+  /// a fixed time (see send_schedule), sent then even when earlier ones are still unanswered.
+  /// Zero: closed loop (each connection sends when its answers come back).
+  double rate = 0;
+  /// Open loop: the latency the share of slow small requests during the long one is counted
+  /// against.
+  std::chrono::microseconds slo{10'000};
 };
+
+/// What an open-loop run adds to its result. There, every latency of load_result (seconds,
+/// total, latency) is corrected: timed from when the request was due, not from when it went
+/// out, so a request delayed by a stalled server counts the whole delay.
+struct open_loop_result {
+  double rate = 0;             ///< requests per second asked for
+  std::uint64_t due = 0;       ///< requests due in the measured seconds
+  std::uint64_t sent = 0;      ///< of those, handed to their connection
+  std::uint64_t answered = 0;  ///< of those, answered with a number
+  std::uint64_t errors = 0;    ///< of those, answered with ERR
+  /// Latency uncorrected, as a client that waits for each answer before it sends the next one
+  /// would time it: from the later of the request's send and the answer before it on its
+  /// connection. A stall then costs one slow request per connection (coordinated omission),
+  /// where the corrected figures count every request that fell due during it.
+  latency_histogram uncorrected;
+  latency_figures latency_uncorrected;  ///< its figures, unanswered requests as lower bounds
+  /// The client's own lag: how late after its due time each request was handed to its
+  /// connection (a request due but never handed over counts with its wait until the end).
+  latency_histogram send_lag;
+  std::chrono::nanoseconds max_send_lag{0};  ///< the largest of those (exact)
+  std::uint64_t late_sends = 0;              ///< requests handed over more than 1 ms late
+  /// The client kept its schedule: every due request was sent and 99% of them within
+  /// schedule_tolerance of their due time.
+  bool schedule_kept = true;
+  /// Small requests due while the long request was outstanding (corrected latencies).
+  latency_histogram during_long;
+  latency_figures during_long_latency;  ///< its figures, unanswered ones as lower bounds
+  std::uint64_t during_long_due = 0;    ///< how many such requests were due
+  /// Of those, how many took longer than config.slo (or were still unanswered after it).
+  std::uint64_t during_long_over_slo = 0;
+};
+
+/// How late the open-loop client may send a request before it says it could not keep its
+/// schedule (its own loop fell behind, so its figures are not the server's alone).
+inline constexpr std::chrono::milliseconds schedule_tolerance{10};
 
 /// One measured second.
 struct second_sample {
@@ -77,6 +119,7 @@ struct load_result {
   std::string first_failure;              ///< what the first of them said
   std::chrono::nanoseconds elapsed{0};    ///< wall time of the measured seconds
   bool interrupted = false;  ///< stopped early (see run_load): fewer seconds than configured
+  std::optional<open_loop_result> open_loop;  ///< set for an open-loop run (config.rate > 0)
 
   /// Mean small requests per second over the measured seconds.
   [[nodiscard]] double mean_rps() const noexcept;
@@ -84,6 +127,11 @@ struct load_result {
 
 /// Called on the loop thread after each measured second.
 using second_callback = std::function<void(const second_sample&)>;
+
+/// Runs an open-loop load (config.rate > 0); run_load calls it for such a config.
+[[nodiscard]] asio::awaitable<load_result> run_open_loop(load_config config,
+                                                         second_callback on_second = {},
+                                                         asio::cancellation_slot stop = {});
 
 /// Connects every connection (throws std::runtime_error saying which address failed and why),
 /// runs the load for warmup + duration, then closes every socket and returns what was measured.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 
 #include "benchmarks/lab/lab.hpp"
 #include "benchmarks/lab/lab_report.hpp"
+#include "benchmarks/lab/open_loop_table.hpp"
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/lab/svg_chart.hpp"
 #include "test_support.hpp"
@@ -188,6 +190,58 @@ TEST_CASE("A short lab run of inline and threads prints and writes its summary",
   CHECK(count(svg.str(), "<polyline") == 2);
   CHECK(std::filesystem::exists(out / "run.txt"));
   CHECK_THAT(text, Catch::Contains(out.string()));
+  std::filesystem::remove_all(out);
+}
+
+TEST_CASE("The lab's open-loop table shows the tail during the long request and the slow share",
+          "[lab][open-loop]") {
+  lab::lab_config config;
+  std::vector<lab::executor_run> runs(1);
+  runs[0].executor = "inline";
+  auto& o = runs[0].load.open_loop.emplace();
+  CHECK(lab::format_open_loop_table(runs, config).empty());  // closed loop: no table
+  config.rate = 1000;
+  o.during_long_due = 200;
+  o.during_long_over_slo = 100;
+  for (int i = 0; i < 100; ++i) o.during_long.record(std::chrono::microseconds{100});
+  const std::vector<std::chrono::nanoseconds> stuck(100, std::chrono::seconds{2});
+  o.during_long_latency = primeloop::clients::figures_with_waiting(o.during_long, stuck);
+  const auto text = lab::format_open_loop_table(runs, config);
+  INFO(text);
+  CHECK_THAT(text, Catch::Contains("open loop: 1000 small requests a second"));
+  CHECK_THAT(text, Catch::Contains("> 10.00 ms"));
+  CHECK_THAT(text, Catch::Contains(">= 2.00 s"));
+  CHECK_THAT(text, Catch::Contains("50.0%"));
+}
+
+TEST_CASE("The lab with --rate shows inline's freeze during the long request in seconds",
+          "[lab][open-loop]") {
+  const auto out = std::filesystem::temp_directory_path() /
+                   ("primeloop-lab-rate-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(out);
+  // naive n = 100000 takes minutes: inline is frozen from the long request's start to the end,
+  // so the small requests due in the 2 s during it wait up to 2 s, counted from their due time.
+  child_process p({bin("primeloop-lab"), "--executors", "inline,threads", "--before", "1",
+                   "--during", "2", "--long-n", "100000", "--connections", "4", "--rate", "500",
+                   "--stop-grace", "2", "--out", out.string()});
+  const auto text = p.read_all(std::chrono::seconds{60});
+  INFO(text);
+  REQUIRE(p.wait() == 0);
+  const auto table = text.find("open loop: 500 small requests a second");
+  REQUIRE(table != std::string::npos);
+  CHECK(text.find("p99.9  > 10.00 ms uncorr p99  schedule", table) !=
+        std::string::npos);
+  std::smatch m;
+  const std::string rest = text.substr(table);
+  REQUIRE(std::regex_search(rest, m, std::regex(R"(\ninline +\d+ +(>= )?(\d+\.\d+) s )")));
+  CHECK(std::stod(m[2].str()) >= 1.0);
+  CHECK(std::regex_search(rest, std::regex(R"(\nthreads +\d+ +\S)")));
+  CHECK(count(read_lines(out / "run.txt").empty() ? std::string{} : [&] {
+          std::ifstream f(out / "run.txt");
+          std::stringstream ss;
+          ss << f.rdbuf();
+          return ss.str();
+        }(), "open loop: 500 small requests a second") == 1);
   std::filesystem::remove_all(out);
 }
 

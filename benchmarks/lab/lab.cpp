@@ -43,6 +43,8 @@ net::awaitable<executor_run> run_one(const lab_config& config, std::size_t index
     load.duration_s = config.total_s();
     load.long_n = config.long_n;
     load.long_after = std::chrono::seconds{config.before_s};
+    load.rate = config.rate;
+    load.slo = config.slo;
     run.load = co_await clients::run_load(
         load, [&](const clients::second_sample& s) { observer.second(index, s); });
   } catch (const std::exception& e) {

@@ -34,6 +34,11 @@ struct lab_config {
   std::chrono::milliseconds stop_grace{3000};     ///< SIGTERM to SIGKILL
   std::string command;  ///< the command line that ran the lab, quoted in its outputs
   bool story = false;   ///< --story: the lesson's stages in order, with the story table
+  /// --rate: the small requests open loop at this many a second (0: closed loop, the default).
+  double rate = 0;
+  /// --slo: open loop, the latency the share of slow requests during the long one is counted
+  /// against.
+  std::chrono::microseconds slo{10'000};
 
   /// Seconds of load per executor.
   [[nodiscard]] unsigned total_s() const { return before_s + during_s; }

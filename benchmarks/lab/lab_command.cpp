@@ -10,13 +10,26 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <stdexcept>
 
 #include "benchmarks/lab/lab.hpp"
 #include "benchmarks/lab/lab_report.hpp"
+#include "benchmarks/lab/open_loop_table.hpp"
 #include "benchmarks/harness/lab_support.hpp"
 #include "cli/cli.hpp"
 
 namespace primeloop::lab {
+namespace {
+
+void append_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream f(path, std::ios::app);
+  f << text;
+  f.close();
+  if (!f) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
+}
+
+}  // namespace
 
 std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code) {
   CLI::App app{"primeloop-lab: small-request load plus one long request, for each executor"};
@@ -70,6 +83,16 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   app.add_option("--server", server, "primeloop-server to run (default: next to this program)");
   app.add_option("--server-arg", config.server_flags, "Extra flag for every server (repeatable)")
       ->allow_extra_args(false);
+  double slo_ms = 10;
+  app.add_option("--rate", config.rate,
+                 "Open loop: the small requests at this many a second in total, each sent at its "
+                 "due time and timed from it; adds a table of the tail during the long request")
+      ->check(CLI::Range(0.001, 10'000'000.0));
+  app.add_option("--slo", slo_ms,
+                 "With --rate: the share of small requests during the long one slower than this "
+                 "many milliseconds")
+      ->default_val(slo_ms)
+      ->check(CLI::Range(0.001, 3'600'000.0));
   double stop_grace_s = 3;
   app.add_option("--stop-grace", stop_grace_s, "Seconds from SIGTERM to SIGKILL of each server")
       ->default_val(stop_grace_s)
@@ -86,6 +109,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
     for (const auto& stage : lesson_stages()) config.executors.emplace_back(stage.column);
   }
   config.out_dir = std::filesystem::absolute(out_dir);
+  config.slo = std::chrono::microseconds{static_cast<long>(slo_ms * 1000)};
   config.stop_grace = std::chrono::milliseconds{static_cast<long>(stop_grace_s * 1000)};
   config.command = quote_command_without_out(argc, argv);
   try {
@@ -117,6 +141,8 @@ int run_lab_command(const lab_config& config) {
   for (const auto& r : runs) rows.push_back(summarize(r, config));
   fmt::print("\n{}", format_summary_table(rows, config));
   if (config.story) fmt::print("\n{}", format_story_table(rows, config));
+  const auto open_loop = format_open_loop_table(runs, config);
+  if (!open_loop.empty()) fmt::print("\n{}", open_loop);
   fmt::print("the lab took {:.0f} s; load average now {}\n", took.count(), read_machine().loadavg);
   try {
     const auto files = write_lab_results(runs, rows, config);
@@ -124,6 +150,8 @@ int run_lab_command(const lab_config& config) {
                config.out_dir.string(), files.series_csv.filename().string(),
                files.summary_csv.filename().string(), files.chart_svg.filename().string(),
                files.run_txt.filename().string());
+    // The open-loop table goes after the summary in run.txt too.
+    if (!open_loop.empty()) append_file(files.run_txt, "\n" + open_loop);
   } catch (const std::exception& e) {
     fmt::print(stderr, "primeloop-lab: {}\n", e.what());
     return 1;

@@ -48,8 +48,11 @@ std::string lower_bounds(const executor_summary& r) {
 
 std::string describe_scenario(const lab_config& c) {
   return fmt::format(
-      "{} connections x depth {} asking n={}; long request {} n={} after {} s; {} s per executor",
-      c.connections, c.depth, c.n, c.workload, c.long_n, c.before_s, c.total_s());
+      "{} connections x {} asking n={}; long request {} n={} after {} s; {} s per executor",
+      c.connections,
+      c.rate > 0 ? fmt::format("open loop at {:.0f} req/s", c.rate)
+                 : fmt::format("depth {}", c.depth),
+      c.n, c.workload, c.long_n, c.before_s, c.total_s());
 }
 
 live_table::live_table(const lab_config& config, std::FILE* out)

@@ -1,0 +1,63 @@
+#include "clients/long_client.hpp"
+
+#include <fmt/format.h>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/read_until.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <exception>
+#include <string_view>
+
+#include "clients/connect.hpp"
+
+namespace primeloop::clients {
+
+namespace net = asio;
+
+asio::awaitable<void> run_long_client(asio::ip::tcp::socket& socket, asio::steady_timer& timer,
+                                      long_client_context ctx, long_client_state& state) {
+  constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
+  using clock = std::chrono::steady_clock;
+  const bool& stopping = *ctx.stopping;
+  timer.expires_at(ctx.start_at);
+  co_await timer.async_wait(use_tuple);
+  if (stopping) co_return;
+  try {
+    co_await connect_to(socket, ctx.host, ctx.port);
+  } catch (const std::exception& e) {
+    if (!stopping) ctx.note_failure(fmt::format("long request: {}", e.what()));
+    co_return;
+  }
+  const std::string request = fmt::format("{}\n", ctx.n);
+  std::string in;
+  while (!stopping) {
+    const auto sent = clock::now();
+    state.outstanding = true;
+    state.active_in_second = true;
+    auto [wec, w] = co_await net::async_write(socket, net::buffer(request), use_tuple);
+    if (wec) {
+      if (!stopping) ctx.note_failure(fmt::format("long request: cannot send: {}", wec.message()));
+      co_return;
+    }
+    auto [rec, len] =
+        co_await net::async_read_until(socket, net::dynamic_buffer(in), '\n', use_tuple);
+    if (rec) {
+      if (!stopping) ctx.note_failure(fmt::format("long request: cannot read: {}", rec.message()));
+      co_return;
+    }
+    state.outstanding = false;
+    const std::string_view line(in.data(), len - 1);
+    if (line.starts_with("ERR")) {
+      ctx.note_failure(fmt::format("long request n={} answered '{}'", ctx.n, line));
+      co_return;
+    }
+    if (*ctx.measuring) {
+      ++state.completed;
+      state.latencies.push_back(clock::now() - sent);
+    }
+    in.erase(0, len);
+  }
+}
+
+}  // namespace primeloop::clients
