@@ -66,6 +66,9 @@ struct bench_config {
   unsigned before_s = 4;           ///< measured seconds before it (the first one not counted)
   unsigned during_s = 5;           ///< measured seconds while it runs
   std::uint64_t long_n = 100'000;  ///< its n, with the naive workload (minutes of CPU)
+  /// --before-load: a stand-in process keeps one core busy while "before" is measured (as in
+  /// the lab, lab_config::standin); false: "before" runs with idle cores.
+  bool standin = true;
 
   // Idle connections.
   unsigned idle_connections = 10'000;  ///< 0: skip
@@ -126,6 +129,7 @@ struct fairness_cell {
 struct bench_results {
   std::vector<bench_cell> cells;               ///< throughput, best round of each cell
   std::vector<executor_summary> long_runs;     ///< one per column, in column order
+  std::optional<bool> long_standin;            ///< what "before" ran against, when the phase ran
   std::vector<idle_cell> idle;                 ///< one per column, in column order
   std::vector<fairness_cell> fairness;         ///< one per column, in column order
   std::optional<sieve_race> sieve;             ///< when the phase ran

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
+#include "benchmarks/harness/busy_core.hpp"
 #include "clients/load_generator.hpp"
 
 namespace primeloop::lab::detail {
@@ -18,6 +21,7 @@ net::awaitable<void> long_phase(const bench_config& config, column_servers& colu
   scenario.connections = config.long_connections;
   scenario.depth = config.depth;
   scenario.long_n = config.long_n;
+  results.long_standin = config.standin;
   for (std::size_t i = 0; i < config.executors.size(); ++i) {
     auto& server = *columns.servers[i];
     executor_run run;
@@ -32,11 +36,19 @@ net::awaitable<void> long_phase(const bench_config& config, column_servers& colu
     load.warmup = config.warmup;
     load.long_n = config.long_n;
     load.long_after = std::chrono::seconds{config.before_s};
+    // The lab's rule for a fair "before": one core busy, as it will be with the long computation.
+    std::optional<busy_core> standin;
     try {
-      run.load = co_await clients::run_load(load);
+      if (config.standin) {
+        standin.emplace(long_computation_nice(bench_server_argv(config, run.executor)));
+      }
+      run.load = co_await clients::run_load(load, [&](const clients::second_sample& s) {
+        if (s.second == config.before_s && standin) standin->stop();
+      });
     } catch (const std::exception& e) {
       run.error = e.what();
     }
+    standin.reset();
     // The long computation goes with its server, so that it takes no CPU from the next column.
     run.stopped = co_await server.stop(stop_grace);
     columns.stopped[i] = true;

@@ -158,6 +158,7 @@ std::string format_long_runs(const std::vector<executor_summary>& rows,
       "x depth {}; before = seconds 2-{}, during = seconds {}-{}\n",
       config.long_n, config.before_s, config.long_connections, config.depth, config.before_s,
       config.before_s + 1, config.before_s + config.during_s);
+  out += describe_before_load(config.standin) + "\n";
   out += fmt::format("{:<16} {:>12} {:>12} {:>9} {:>12} {:>12} {:>12}  server\n", "column",
                      "before req/s", "during req/s", "retention", "p50 during", "p99 during",
                      "max during");
@@ -276,6 +277,9 @@ std::string figures_csv(const bench_results& results) {
                        double value, const char* unit) {
     out += fmt::format("{},{},{},{},{}\n", phase, target, figure, value, unit);
   };
+  if (results.long_standin) {
+    add("long", "all", "before_load_standin", *results.long_standin ? 1 : 0, "bool");
+  }
   for (const auto& r : results.long_runs) {
     add("long", r.executor, "before_rps", r.before_rps, "req/s");
     add("long", r.executor, "during_rps", r.during_rps, "req/s");
