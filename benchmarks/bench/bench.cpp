@@ -39,13 +39,16 @@ std::string_view to_string(bench_phase p) noexcept {
       return "syscalls";
     case bench_phase::sieve:
       return "sieve";
+    case bench_phase::fast:
+      return "fast";
   }
   return "?";
 }
 
 std::optional<bench_phase> parse_phase(std::string_view name) noexcept {
-  for (const auto p : {bench_phase::throughput, bench_phase::long_request, bench_phase::idle,
-                       bench_phase::fair, bench_phase::sieve, bench_phase::syscalls}) {
+  for (const auto p :
+       {bench_phase::throughput, bench_phase::long_request, bench_phase::idle, bench_phase::fair,
+        bench_phase::sieve, bench_phase::fast, bench_phase::syscalls}) {
     if (to_string(p) == name) return p;
   }
   return std::nullopt;
@@ -127,6 +130,11 @@ net::awaitable<bench_results> run_bench(const bench_config& config,
   if (config.runs(bench_phase::sieve) && config.sieve_n > 0) {
     progress(fmt::format("sieve: n={}, best of {} rounds", config.sieve_n, config.sieve_rounds));
     co_await detail::sieve_phase(config, results, progress);
+  }
+  if (config.runs(bench_phase::fast) && !config.fast_ns.empty()) {
+    progress(fmt::format("fast: n={}, best of {} rounds", fmt::join(config.fast_ns, ", n="),
+                         config.fast_rounds));
+    co_await detail::fast_phase(config, results, progress);
   }
   if (config.runs(bench_phase::syscalls)) {
     progress("system calls per request: strace -c on each server");

@@ -79,8 +79,7 @@ net::awaitable<fairness_cell> measure_fairness(std::uint16_t port, const bench_c
 }  // namespace
 
 net::awaitable<void> fair_phase(const bench_config& config, column_servers& columns,
-                                bench_results& results,
-                                const progress_fn& progress) {
+                                bench_results& results, const progress_fn& progress) {
   for (std::size_t i = 0; i < config.executors.size(); ++i) {
     auto cell = co_await measure_fairness(columns.servers[i]->port(), config);
     cell.target = config.executors[i];

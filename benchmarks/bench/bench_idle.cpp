@@ -2,14 +2,12 @@
 
 #include <fmt/format.h>
 
-
 namespace primeloop::lab::detail {
 
 namespace net = asio;
 
 net::awaitable<void> idle_phase(const bench_config& config, column_servers& columns,
-                                bench_results& results,
-                                const progress_fn& progress) {
+                                bench_results& results, const progress_fn& progress) {
   const auto limit = raise_open_file_limit();
   for (std::size_t i = 0; i < config.executors.size(); ++i) {
     auto& server = *columns.servers[i];

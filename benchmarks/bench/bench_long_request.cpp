@@ -12,8 +12,7 @@ namespace primeloop::lab::detail {
 namespace net = asio;
 
 net::awaitable<void> long_phase(const bench_config& config, column_servers& columns,
-                                bench_results& results,
-                                const progress_fn& progress) {
+                                bench_results& results, const progress_fn& progress) {
   // summarize() takes the lab's scenario: the same seconds, the same rules for lower bounds.
   lab_config scenario;
   scenario.before_s = config.before_s;

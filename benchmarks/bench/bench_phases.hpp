@@ -49,4 +49,8 @@ asio::awaitable<void> long_phase(const bench_config& config, column_servers& col
 asio::awaitable<void> sieve_phase(const bench_config& config, bench_results& results,
                                   const progress_fn& progress);
 
+/// The server's fast workload against primecount.
+asio::awaitable<void> fast_phase(const bench_config& config, bench_results& results,
+                                 const progress_fn& progress);
+
 }  // namespace primeloop::lab::detail

@@ -219,6 +219,30 @@ std::string format_sieve(const sieve_race& r) {
   return out;
 }
 
+std::string format_fast(const std::vector<fast_race>& races) {
+  std::string out =
+      "fast: the server (--workload fast --executor threads) answering one request against "
+      "Debian's\nprimecount N --nth-prime -t1; best of the rounds; CPU is user + system (the "
+      "server's whole\nprocess; primecount's from its rusage)\n";
+  out += fmt::format("  {:>16} {:>12} {:>16} {:>12}  {}\n", "n", "server CPU", "primecount CPU",
+                     "server/pc", "answer");
+  for (const auto& r : races) {
+    if (!r.error.empty()) {
+      out += fmt::format("  {:>16} FAILED: {}\n", r.n, r.error);
+      continue;
+    }
+    const auto cpu = [](const std::optional<timing>& t) {
+      return t ? fmt::format("{:.3f} s", secs(t->cpu)) : std::string("-");
+    };
+    const auto ratio = r.cpu_ratio();
+    out += fmt::format("  {:>16} {:>12} {:>16} {:>12}  {}\n", r.n, cpu(r.server), cpu(r.primecount),
+                       ratio ? fmt::format("{:.2f}", *ratio) : "-",
+                       r.skipped.empty() ? r.answer + " (both agree)"
+                                         : r.answer + " (primecount skipped: " + r.skipped + ")");
+  }
+  return out;
+}
+
 std::string format_fairness(const std::vector<fairness_cell>& cells, const bench_config& config) {
   std::string out = fmt::format(
       "fairness: one connection pipelines {} x {}; once its first answer is back, a fresh\n"
@@ -252,6 +276,7 @@ std::string format_bench(const bench_results& results, const bench_config& confi
   if (!results.idle.empty()) section(format_idle(results.idle, config));
   if (!results.fairness.empty()) section(format_fairness(results.fairness, config));
   if (results.sieve) section(format_sieve(*results.sieve));
+  if (!results.fast.empty()) section(format_fast(results.fast));
   if (!results.syscalls.empty()) section(format_syscalls(results.syscalls, syscall_config{}));
   section(format_targets(check_targets(results, config)));
   return out;
@@ -306,6 +331,12 @@ std::string figures_csv(const bench_results& results) {
     times("server-" + s.executor, s.server);
     times("primesieve-t1", s.primesieve_one);
     times("primesieve", s.primesieve_all);
+  }
+  for (const auto& r : results.fast) {
+    if (!r.error.empty()) continue;
+    const auto who = fmt::format("n={}", r.n);
+    if (r.server) add("fast", "server-" + who, "cpu", secs(r.server->cpu), "s");
+    if (r.primecount) add("fast", "primecount-t1-" + who, "cpu", secs(r.primecount->cpu), "s");
   }
   return out;
 }
