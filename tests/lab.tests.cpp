@@ -332,7 +332,7 @@ TEST_CASE("The lab says what ran beside the server before the long request: stan
   std::vector<std::string> argv{bin("primeloop-lab"), "--executors", "threads", "--before", "2",
                                 "--during", "1", "--long-n", "20000", "--connections", "2",
                                 "--stop-grace", "2", "--out", out.string()};
-  if (!standin) argv.insert(argv.end(), {"--before-load", "none"});
+  if (!standin) argv.emplace_back("--no-standin");
   child_process p(argv);
   const auto text = p.read_all(std::chrono::seconds{60});
   INFO(text);

@@ -68,8 +68,8 @@ struct bench_config {
   unsigned before_s = 4;           ///< measured seconds before it (the first one not counted)
   unsigned during_s = 5;           ///< measured seconds while it runs
   std::uint64_t long_n = 100'000;  ///< its n, with the naive workload (minutes of CPU)
-  /// --before-load: a stand-in process keeps one core busy while "before" is measured (as in
-  /// the lab, lab_config::standin); false: "before" runs with idle cores.
+  /// A stand-in process keeps one core busy while "before" is measured (as in the lab,
+  /// lab_config::standin); false (--no-standin): "before" runs with idle cores.
   bool standin = true;
 
   // Idle connections.

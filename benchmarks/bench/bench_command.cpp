@@ -82,13 +82,11 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   app.add_option("--before", config.before_s, "Long request: measured seconds before it")
       ->default_val(config.before_s)
       ->check(CLI::Range(1u, 3600u));
-  std::string before_load{before_load_name(config.standin)};
-  app.add_option("--before-load", before_load,
-                 "Long request: what runs beside the server while 'before' is measured; "
-                 "'standin' keeps one core busy until the long request is sent, 'none' leaves "
-                 "the cores idle")
-      ->default_val(before_load)
-      ->check(CLI::IsMember({"standin", "none"}));
+  bool no_standin = false;
+  app.add_flag("--no-standin", no_standin,
+               "Long request: Measure 'before' with idle cores. By default a stand-in process keeps one "
+               "core busy until the long request is sent, so that before and during both run "
+               "with one busy core (docs/lessons.md)");
   app.add_option("--during", config.during_s, "Long request: measured seconds while it runs")
       ->default_val(config.during_s)
       ->check(CLI::Range(1u, 3600u));
@@ -157,7 +155,7 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
     if (const auto phase = parse_phase(p)) config.phases.push_back(*phase);
   }
   config.warmup = std::chrono::milliseconds{warmup_ms};
-  config.standin = before_load == "standin";
+  config.standin = !no_standin;
   config.out_dir = std::filesystem::absolute(out_dir);
   config.command = quote_command(argc, argv);
   config.primesieve =

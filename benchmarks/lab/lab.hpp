@@ -34,9 +34,9 @@ struct lab_config {
   std::chrono::milliseconds stop_grace{3000};     ///< SIGTERM to SIGKILL
   std::string command;  ///< the command line that ran the lab, quoted in its outputs
   bool story = false;   ///< --story: the lesson's stages in order, with the story table
-  /// --before-load: while "before" is measured, one core is kept busy by a stand-in process
-  /// (harness/busy_core), stopped when the long request is sent, so that before and during run
-  /// with one busy core each (docs/lessons.md). False: "before" runs with idle cores.
+  /// While "before" is measured, one core is kept busy by a stand-in process (harness/busy_core),
+  /// stopped when the long request is sent, so that before and during run with one busy core
+  /// each (docs/lessons.md). False (--no-standin): "before" runs with idle cores.
   bool standin = true;
 
   /// Seconds of load per executor.
@@ -131,7 +131,7 @@ inline constexpr double adaptive_offload_above = 20000;
 /// pool (0 when unset), 0 for the loop (inline) and the reference servers. The stand-in runs at it.
 [[nodiscard]] int long_computation_nice(const std::vector<std::string>& argv);
 
-/// What "before" ran against: "standin" or "none" (the CSV field and the flag's values).
+/// What "before" ran against: "standin" or "none" (the before_load field of the CSV).
 [[nodiscard]] std::string_view before_load_name(bool standin) noexcept;
 /// One line for the reports: what kept the cores busy while "before" was measured.
 [[nodiscard]] std::string describe_before_load(bool standin);

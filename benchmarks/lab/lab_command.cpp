@@ -51,13 +51,11 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   app.add_option("--during", config.during_s, "Seconds of load after the long request starts")
       ->default_val(config.during_s)
       ->check(CLI::Range(1u, 3600u));
-  std::string before_load{before_load_name(config.standin)};
-  app.add_option("--before-load", before_load,
-                 "What runs beside the server while 'before' is measured: 'standin' keeps one core "
-                 "busy until the long request is sent, so that before and during both run with "
-                 "one busy core; 'none' leaves the cores idle")
-      ->default_val(before_load)
-      ->check(CLI::IsMember({"standin", "none"}));
+  bool no_standin = false;
+  app.add_flag("--no-standin", no_standin,
+               "Measure 'before' with idle cores. By default a stand-in process keeps one "
+               "core busy until the long request is sent, so that before and during both run "
+               "with one busy core (docs/lessons.md)");
   app.add_option("--n", config.n, "The small request")
       ->default_val(config.n)
       ->check(CLI::PositiveNumber);
@@ -87,7 +85,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
     exit_code = *status;
     return std::nullopt;
   }
-  config.standin = before_load == "standin";
+  config.standin = !no_standin;
   if (gil_sweep) config.executors = gil_sweep_columns();
   if (config.story) {
     config.executors.clear();
