@@ -240,10 +240,9 @@ std::string_view before_load_name(bool standin) noexcept {
 }
 
 std::string describe_before_load(bool standin) {
-  return standin ? "before load: standin (one core kept busy by a stand-in process at the long "
-                   "computation's niceness until the long request is sent)"
-                 : "before load: none (idle cores: a pool may look faster during the long "
-                   "request than before it)";
+  // Short enough for the summary in a 100-column terminal.
+  return standin ? "before load: standin (one core kept busy by a stand-in until the long request)"
+                 : "before load: none (idle cores: a pool may look faster during than before)";
 }
 
 executor_summary summarize(const executor_run& run, const lab_config& config) {
