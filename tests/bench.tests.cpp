@@ -350,3 +350,18 @@ TEST_CASE("A fast race that failed says so in its table and fails its target", "
   CHECK(t->met == false);
   CHECK_THAT(t->measured, Catch::StartsWith("failed: "));
 }
+
+TEST_CASE("Bench flags: the stand-in is on unless --no-standin, and --fast-n takes a list",
+          "[bench]") {
+  int status = 0;
+  const auto defaults = parse({}, status);
+  REQUIRE(defaults);
+  CHECK(defaults->standin);
+  CHECK(defaults->runs(lab::bench_phase::fast));
+  CHECK(defaults->fast_ns == std::vector<std::uint64_t>{1'000'000'000'000, 100'000'000});
+  const auto off = parse({"--no-standin", "--fast-n", "1000000", "--fast-rounds", "2"}, status);
+  REQUIRE(off);
+  CHECK_FALSE(off->standin);
+  CHECK(off->fast_ns == std::vector<std::uint64_t>{1'000'000});
+  CHECK(off->fast_rounds == 2);
+}
