@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -258,6 +259,10 @@ TEST_CASE("A short bench run prints every phase and the targets, and writes its 
                    "1000",
                    "--sieve-rounds",
                    "1",
+                   "--fast-n",
+                   "1000",
+                   "--fast-rounds",
+                   "1",
                    "--out",
                    out.string()});
   const auto text = p.read_all(std::chrono::seconds{60});
@@ -265,7 +270,8 @@ TEST_CASE("A short bench run prints every phase and the targets, and writes its 
   REQUIRE(p.wait() == 0);
   for (const char* section :
        {"\nmachine: ", "\nthroughput: small requests (n=1)", "\nlong request: naive n=20000",
-        "\nidle connections: 100 opened", "\nsieve: n=1000", "\nsystem calls per request: ",
+        "\nidle connections: 100 opened", "\nsieve: n=1000", "\nfast: the server",
+        "\nsystem calls per request: ",
         "\ntargets\n"}) {
     CHECK_THAT(text, Catch::Contains(section));
   }
@@ -298,4 +304,64 @@ TEST_CASE("The fairness phase has a name and a table of each column's fresh-requ
   CHECK_THAT(text, Catch::Contains("pipelines 1024 x 10000"));
   CHECK_THAT(text, Catch::Contains("900.00 ms"));
   CHECK_THAT(text, Catch::Contains("inline               failed: no answer within 60 s"));
+}
+
+TEST_CASE("The fast phase races the server's fast workload against primecount, and they agree",
+          "[bench]") {
+  REQUIRE(lab::parse_phase("fast"));
+  CHECK(*lab::parse_phase("fast") == lab::bench_phase::fast);
+  const auto out = std::filesystem::temp_directory_path() /
+                   ("primeloop-bench-fast-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(out);
+  child_process p({bin("primeloop-bench"), "--phases", "fast", "--fast-n", "1000000,1000",
+                   "--fast-rounds", "1", "--out", out.string()});
+  const auto text = p.read_all(std::chrono::seconds{60});
+  INFO(text);
+  REQUIRE(p.wait() == 0);
+  CHECK_THAT(text, Catch::Contains("\nfast: the server (--workload fast --executor threads)"));
+  if (lab::find_on_path("primecount").empty()) {
+    CHECK_THAT(text, Catch::Contains("15485863 (primecount skipped: "));
+  } else {
+    CHECK_THAT(text, Catch::Contains("15485863 (both agree)"));  // the 10^6th prime
+    CHECK_THAT(text, Catch::Contains("7919 (both agree)"));      // the 1000th
+  }
+  CHECK_THAT(text, Catch::Contains("fast n=1000000: server CPU time / primecount -t1  <= 1.2"));
+  std::ifstream figures(out / "bench-figures.csv");
+  std::stringstream csv;
+  csv << figures.rdbuf();
+  CHECK_THAT(csv.str(), Catch::Contains("\nfast,server-n=1000000,cpu,"));
+  std::filesystem::remove_all(out);
+}
+
+TEST_CASE("A fast race that failed says so in its table and fails its target", "[bench]") {
+  lab::bench_results results;
+  lab::fast_race failed;
+  failed.n = 1'000'000'000'000;
+  failed.answer = "29996224275833";
+  failed.error = "n=1000000000000: the server answered 29996224275833 and primecount 1";
+  results.fast.push_back(failed);
+  lab::bench_config config;
+  config.phases = {lab::bench_phase::fast};
+  const auto text = lab::format_fast(results.fast);
+  CHECK_THAT(text, Catch::Contains("FAILED: n=1000000000000: the server answered"));
+  const auto checks = lab::check_targets(results, config);
+  const auto* t = find_check(checks, "fast n=1000000000000: server CPU time / primecount -t1");
+  REQUIRE(t);
+  CHECK(t->met == false);
+  CHECK_THAT(t->measured, Catch::StartsWith("failed: "));
+}
+
+TEST_CASE("Bench flags: the stand-in is on unless --no-standin, and --fast-n takes a list",
+          "[bench]") {
+  int status = 0;
+  const auto defaults = parse({}, status);
+  REQUIRE(defaults);
+  CHECK(defaults->standin);
+  CHECK(defaults->runs(lab::bench_phase::fast));
+  CHECK(defaults->fast_ns == std::vector<std::uint64_t>{1'000'000'000'000, 100'000'000});
+  const auto off = parse({"--no-standin", "--fast-n", "1000000", "--fast-rounds", "2"}, status);
+  REQUIRE(off);
+  CHECK_FALSE(off->standin);
+  CHECK(off->fast_ns == std::vector<std::uint64_t>{1'000'000});
+  CHECK(off->fast_rounds == 2);
 }

@@ -363,3 +363,39 @@ TEST_CASE("The command a chart names leaves out the temporary output directory",
   CHECK(lab::quote_command_without_out(static_cast<int>(argv.size()), argv.data()) ==
         "primeloop-lab --story --before 2");
 }
+
+TEST_CASE("The stand-in runs at the long computation's niceness: the pool's, or 0 on the loop",
+          "[lab]") {
+  lab::lab_config config;
+  config.server = "/x/primeloop-server";
+  CHECK(lab::long_computation_nice(lab::server_argv(config, "threads")) == 0);
+  CHECK(lab::long_computation_nice(lab::server_argv(config, "threads+nice19")) == 19);
+  CHECK(lab::long_computation_nice(lab::server_argv(config, "processes+nice5")) == 5);
+  CHECK(lab::long_computation_nice(lab::server_argv(config, "inline+nice19")) == 0);
+  CHECK(lab::long_computation_nice(lab::server_argv(config, "blocking")) == 0);
+  config.server_flags = {"--worker-nice=7"};
+  CHECK(lab::long_computation_nice(lab::server_argv(config, "threads")) == 7);
+}
+
+TEST_CASE("The lab says what ran beside the server before the long request: stand-in or none",
+          "[lab]") {
+  const bool standin = GENERATE(true, false);
+  const auto out = std::filesystem::temp_directory_path() /
+                   ("primeloop-lab-standin-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(out);
+  std::vector<std::string> argv{bin("primeloop-lab"), "--executors", "threads", "--before", "2",
+                                "--during", "1", "--long-n", "20000", "--connections", "2",
+                                "--stop-grace", "2", "--out", out.string()};
+  if (!standin) argv.emplace_back("--no-standin");
+  child_process p(argv);
+  const auto text = p.read_all(std::chrono::seconds{60});
+  INFO(text);
+  REQUIRE(p.wait() == 0);
+  const std::string line = standin ? "before load: standin (" : "before load: none (";
+  CHECK(count(text, line) == 2);  // at the start and in the summary
+  const auto rows = read_lines(out / "lab-summary.csv");
+  REQUIRE(rows.size() == 2);
+  CHECK_THAT(rows[0], Catch::EndsWith(",before_load"));
+  CHECK_THAT(rows[1], Catch::EndsWith(standin ? ",standin" : ",none"));
+  std::filesystem::remove_all(out);
+}

@@ -11,6 +11,8 @@
 ///   pipelines a backlog of costly ones;
 /// - the sieve: the time the server takes to answer one big n with --workload sieve, against
 ///   Debian's primesieve command on the same machine;
+/// - fast: the CPU time the server takes to answer with --workload fast (libprimecount), against
+///   Debian's primecount command answering the same n on one thread;
 /// - system calls per request: strace -c on the baseline and each column (syscall_count.hpp).
 #include <sys/types.h>
 
@@ -27,15 +29,15 @@
 
 #include "benchmarks/bench/idle_connections.hpp"
 #include "benchmarks/bench/syscall_count.hpp"
-#include "benchmarks/lab/lab.hpp"
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/harness/process_probe.hpp"
+#include "benchmarks/lab/lab.hpp"
 
 namespace primeloop::lab {
 
 /// The parts of a benchmark run, in the order they run.
-enum class bench_phase { throughput, long_request, idle, fair, sieve, syscalls };
-/// "throughput", "long", "idle", "fair", "sieve", "syscalls".
+enum class bench_phase { throughput, long_request, idle, fair, sieve, fast, syscalls };
+/// "throughput", "long", "idle", "fair", "sieve", "fast", "syscalls".
 [[nodiscard]] std::string_view to_string(bench_phase p) noexcept;
 /// The phase a name asks for, or nullopt.
 [[nodiscard]] std::optional<bench_phase> parse_phase(std::string_view name) noexcept;
@@ -50,9 +52,9 @@ struct bench_config {
   /// Another primeloop-server binary for one column (--column-server NAME=PATH): a change's
   /// before and after side by side in one run, e.g. columns threads and threads+nice0.
   std::map<std::string, std::filesystem::path> column_servers;
-  std::vector<bench_phase> phases{bench_phase::throughput, bench_phase::long_request,
-                                  bench_phase::idle,       bench_phase::fair,
-                                  bench_phase::sieve,      bench_phase::syscalls};  ///< what runs
+  std::vector<bench_phase> phases{
+      bench_phase::throughput, bench_phase::long_request, bench_phase::idle,    bench_phase::fair,
+      bench_phase::sieve,      bench_phase::fast,         bench_phase::syscalls};  ///< what runs
 
   // Throughput.
   std::vector<unsigned> connection_counts{1, 16, 64};  ///< one measurement per count and target
@@ -66,6 +68,9 @@ struct bench_config {
   unsigned before_s = 4;           ///< measured seconds before it (the first one not counted)
   unsigned during_s = 5;           ///< measured seconds while it runs
   std::uint64_t long_n = 100'000;  ///< its n, with the naive workload (minutes of CPU)
+  /// A stand-in process keeps one core busy while "before" is measured (as in the lab,
+  /// lab_config::standin); false (--no-standin): "before" runs with idle cores.
+  bool standin = true;
 
   // Idle connections.
   unsigned idle_connections = 10'000;  ///< 0: skip
@@ -79,6 +84,11 @@ struct bench_config {
   std::string sieve_executor = "threads";  ///< inline or threads (whose CPU time is the server's)
   unsigned sieve_rounds = 3;               ///< each figure keeps its best round
   std::filesystem::path primesieve;        ///< the command; empty: not found, skipped
+
+  // Fast: the server's --workload fast against primecount, one row per n.
+  std::vector<std::uint64_t> fast_ns{1'000'000'000'000, 100'000'000};  ///< the first has a target
+  unsigned fast_rounds = 3;          ///< each figure keeps its best round
+  std::filesystem::path primecount;  ///< the command; empty: not found, skipped
 
   std::optional<unsigned> workers;                ///< server --workers
   std::filesystem::path server;                   ///< primeloop-server
@@ -114,6 +124,19 @@ struct sieve_race {
   std::string error;                     ///< non-empty when the race failed
 };
 
+/// The fast workload against primecount at one n: each figure is the best of the rounds.
+struct fast_race {
+  std::uint64_t n = 0;
+  std::optional<timing> server;      ///< the server (threads) answering n: its process's CPU time
+  std::optional<timing> primecount;  ///< primecount N --nth-prime -t1: the child's rusage
+  std::string answer;                ///< the server's answer (primecount's agrees, or error says)
+  std::string skipped;               ///< why primecount was not run, when it was not
+  std::string error;                 ///< non-empty when the race failed
+
+  /// Server CPU time / primecount's, when both were measured.
+  [[nodiscard]] std::optional<double> cpu_ratio() const;
+};
+
 /// A fresh connection's wait behind another connection's pipelined backlog.
 struct fairness_cell {
   std::string target;
@@ -126,9 +149,11 @@ struct fairness_cell {
 struct bench_results {
   std::vector<bench_cell> cells;               ///< throughput, best round of each cell
   std::vector<executor_summary> long_runs;     ///< one per column, in column order
+  std::optional<bool> long_standin;            ///< what "before" ran against, when the phase ran
   std::vector<idle_cell> idle;                 ///< one per column, in column order
   std::vector<fairness_cell> fairness;         ///< one per column, in column order
   std::optional<sieve_race> sieve;             ///< when the phase ran
+  std::vector<fast_race> fast;                 ///< one per config.fast_ns, when the phase ran
   std::vector<syscall_cell> syscalls;          ///< the baseline, then each column
   machine_info machine_before, machine_after;  ///< the machine, and its load, around the run
 };

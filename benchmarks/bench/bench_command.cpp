@@ -22,11 +22,13 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   CLI::App app{
       "primeloop-bench: every performance figure in one run: small-request throughput "
       "as a ratio of the baseline server, throughput and latency during a long request, memory "
-      "with idle connections, the sieve against primesieve, and system calls per request"};
+      "with idle connections, the sieve against primesieve, the fast workload against "
+      "primecount, and system calls per request"};
   cli::setup(app, "primeloop-bench");
   bench_config config;
-  std::string out_dir = config.out_dir.string(), server, baseline, primesieve;
-  std::vector<std::string> phases{"throughput", "long", "idle", "fair", "sieve", "syscalls"},
+  std::string out_dir = config.out_dir.string(), server, baseline, primesieve, primecount;
+  std::vector<std::string> phases{"throughput", "long", "idle",    "fair",
+                                  "sieve",      "fast", "syscalls"},
       column_args, column_servers;
   long warmup_ms = config.warmup.count();
   const CLI::Validator column_check([](std::string& name) { return column_error(name); }, "COLUMN");
@@ -48,10 +50,10 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       ->allow_extra_args(false);
   // The names in the help text rather than in the type: both lists would not fit 100 columns.
   app.add_option("--phases", phases,
-                 "Phases to run, of throughput, long, idle, fair, sieve, syscalls (default: all)")
+                 "Phases: throughput, long, idle, fair, sieve, fast, syscalls (default: all)")
       ->delimiter(',')
       ->type_name("NAME,...")
-      ->check(CLI::IsMember({"throughput", "long", "idle", "fair", "sieve", "syscalls"})
+      ->check(CLI::IsMember({"throughput", "long", "idle", "fair", "sieve", "fast", "syscalls"})
                   .description(""));
   app.add_option("--connections,-c", config.connection_counts,
                  "Throughput: connection counts (1 measures wake-up latency)")
@@ -80,6 +82,11 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   app.add_option("--before", config.before_s, "Long request: measured seconds before it")
       ->default_val(config.before_s)
       ->check(CLI::Range(1u, 3600u));
+  bool no_standin = false;
+  app.add_flag("--no-standin", no_standin,
+               "Long request: Measure 'before' with idle cores. By default a stand-in process keeps one "
+               "core busy until the long request is sent, so that before and during both run "
+               "with one busy core (docs/lessons.md)");
   app.add_option("--during", config.during_s, "Long request: measured seconds while it runs")
       ->default_val(config.during_s)
       ->check(CLI::Range(1u, 3600u));
@@ -97,6 +104,15 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       ->default_val(config.sieve_rounds)
       ->check(CLI::Range(1u, 100u));
   app.add_option("--primesieve", primesieve, "primesieve command (default: from PATH)");
+  app.add_option("--fast-n", config.fast_ns,
+                 "Fast: the n asked for, one row each (the first has the target)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber)
+      ->default_str("1000000000000,100000000");
+  app.add_option("--fast-rounds", config.fast_rounds, "Fast: rounds, best kept")
+      ->default_val(config.fast_rounds)
+      ->check(CLI::Range(1u, 100u));
+  app.add_option("--primecount", primecount, "primecount command (default: from PATH)");
   app.add_option("--workers", config.workers, "Server --workers (default: the server's)");
   app.add_option("--server", server, "primeloop-server (default: next to this program)");
   app.add_option("--baseline", baseline, "primeloop-baseline (default: next to this program)");
@@ -139,10 +155,13 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
     if (const auto phase = parse_phase(p)) config.phases.push_back(*phase);
   }
   config.warmup = std::chrono::milliseconds{warmup_ms};
+  config.standin = !no_standin;
   config.out_dir = std::filesystem::absolute(out_dir);
   config.command = quote_command(argc, argv);
   config.primesieve =
       primesieve.empty() ? find_on_path("primesieve") : std::filesystem::path(primesieve);
+  config.primecount =
+      primecount.empty() ? find_on_path("primecount") : std::filesystem::path(primecount);
   try {
     config.server = sibling_binary(server, "primeloop-server");
     if (config.runs(bench_phase::throughput) || config.runs(bench_phase::syscalls)) {
@@ -150,6 +169,9 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
     }
     if (!primesieve.empty() && !std::filesystem::exists(config.primesieve)) {
       throw std::runtime_error("primesieve not found at " + primesieve);
+    }
+    if (!primecount.empty() && !std::filesystem::exists(config.primecount)) {
+      throw std::runtime_error("primecount not found at " + primecount);
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "primeloop-bench: {}\n", e.what());

@@ -4,21 +4,12 @@
 
 #include <algorithm>
 
+#include "benchmarks/bench/bench_report_detail.hpp"
 #include "clients/report.hpp"
 
 namespace primeloop::lab {
-namespace {
 
-using std::chrono::nanoseconds;
-
-/// The targets for an executor's throughput, as a ratio of the baseline.
-double throughput_target(const std::string& executor) {
-  return executor == "inline" ? 0.9 : executor == "threads" ? 0.7 : 0.6;
-}
-constexpr double retention_target = 0.8;
-constexpr nanoseconds p99_target = std::chrono::milliseconds{2};
-constexpr double rss_target_mib = 64;
-constexpr double sieve_target = 1.5;
+namespace detail {
 
 std::string base_executor(const std::string& column) {
   const auto spec = parse_column(column);
@@ -27,12 +18,6 @@ std::string base_executor(const std::string& column) {
 
 double mib(std::uint64_t kib) {
   return static_cast<double>(kib) / 1024;
-}
-double secs(nanoseconds d) {
-  return static_cast<double>(d.count()) / 1e9;
-}
-double us(nanoseconds d) {
-  return static_cast<double>(d.count()) / 1e3;
 }
 
 const bench_cell* find(const std::vector<bench_cell>& cells, const std::string& target,
@@ -49,6 +34,36 @@ std::optional<double> ratio(const std::vector<bench_cell>& cells, const bench_ce
   return c.rps / base->rps;
 }
 
+std::string csv_field(const std::string& s) {
+  std::string q = "\"";
+  for (const char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string latency(std::chrono::nanoseconds d, bool lower_bound) {
+  return (lower_bound ? ">= " : "") + clients::human_duration(d);
+}
+
+std::optional<double> cpu_ratio(const sieve_race& r) {
+  if (!r.server || !r.primesieve_one || r.primesieve_one->cpu.count() <= 0) return std::nullopt;
+  return static_cast<double>(r.server->cpu.count()) /
+         static_cast<double>(r.primesieve_one->cpu.count());
+}
+
+}  // namespace detail
+
+namespace {
+
+using std::chrono::nanoseconds;
+using namespace detail;  // the helpers above, shared with bench_targets.cpp
+
+double secs(nanoseconds d) {
+  return static_cast<double>(d.count()) / 1e9;
+}
+double us(nanoseconds d) {
+  return static_cast<double>(d.count()) / 1e3;
+}
+
 std::vector<std::string> targets(const bench_config& config) {
   std::vector<std::string> t{"baseline"};
   t.insert(t.end(), config.executors.begin(), config.executors.end());
@@ -61,95 +76,7 @@ std::string connections_label(unsigned connections) {
   return connections == 1 ? "1 (wake-up bound)" : std::to_string(connections);
 }
 
-std::string csv_field(const std::string& s) {
-  std::string q = "\"";
-  for (const char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
-std::string latency(nanoseconds d, bool lower_bound) {
-  return (lower_bound ? ">= " : "") + clients::human_duration(d);
-}
-
-std::optional<double> cpu_ratio(const sieve_race& r) {
-  if (!r.server || !r.primesieve_one || r.primesieve_one->cpu.count() <= 0) return std::nullopt;
-  return static_cast<double>(r.server->cpu.count()) /
-         static_cast<double>(r.primesieve_one->cpu.count());
-}
-
 }  // namespace
-
-std::vector<target_check> check_targets(const bench_results& results, const bench_config& config) {
-  std::vector<target_check> out;
-  for (const auto& column : config.executors) {
-    const double target = throughput_target(base_executor(column));
-    for (const unsigned connections : config.connection_counts) {
-      if (connections == 1) continue;  // wake-up bound: no target
-      auto it = std::find_if(results.cells.begin(), results.cells.end(), [&](const bench_cell& c) {
-        return c.target == column && c.connections == connections;
-      });
-      if (it == results.cells.end()) continue;
-      target_check t{fmt::format("throughput {} / baseline, {} connections", column, connections),
-                     fmt::format(">= {:.2f}", target), "", false};
-      if (const auto r = ratio(results.cells, *it)) {
-        t.measured = fmt::format("{:.3f}", *r);
-        t.met = *r >= target;
-      } else {
-        t.measured = it->error.empty() ? "failed: no baseline" : "failed: " + it->error;
-      }
-      out.push_back(std::move(t));
-    }
-  }
-  for (const auto& row : results.long_runs) {
-    const auto executor = base_executor(row.executor);
-    const bool failed = row.server_end.find("FAILED") != std::string::npos;
-    target_check retention{fmt::format("retention {} during a long request", row.executor),
-                           fmt::format(">= {:.2f}", retention_target),
-                           row.retention ? fmt::format("{:.2f}", *row.retention) : "failed",
-                           std::nullopt};
-    if (executor == "inline") {
-      retention.target = "none: 0 by design";
-    } else {
-      retention.met = !failed && row.retention && *row.retention >= retention_target;
-    }
-    out.push_back(std::move(retention));
-    if (executor == "inline") continue;
-    out.push_back(
-        {fmt::format("p99 latency {} during a long request", row.executor),
-         "<= " + clients::human_duration(p99_target), latency(row.p99, row.p99_lower_bound),
-         !failed && row.during_answered > 0 && !row.p99_lower_bound && row.p99 <= p99_target});
-  }
-  for (const auto& cell : results.idle) {
-    target_check t{
-        fmt::format("server RSS {} with {} idle connections", cell.target, cell.requested),
-        fmt::format("<= {:.0f} MiB", rss_target_mib), "", false};
-    if (cell.error.empty()) {
-      t.measured = fmt::format("{:.1f} MiB", mib(cell.rss_kib));
-      t.met = mib(cell.rss_kib) <= rss_target_mib;
-    } else {
-      t.measured = "failed: " + cell.error;
-    }
-    out.push_back(std::move(t));
-  }
-  if (results.sieve) {
-    const auto& s = *results.sieve;
-    target_check t{fmt::format("sieve n={}: server CPU time / primesieve -t1", s.n),
-                   fmt::format("<= {:.1f}", sieve_target), "", false};
-    if (!s.error.empty()) {
-      t.measured = "failed: " + s.error;
-    } else if (!s.skipped.empty()) {
-      t.measured = "skipped: " + s.skipped;
-      t.met = std::nullopt;
-    } else if (const auto r = cpu_ratio(s)) {
-      t.measured = fmt::format("{:.2f}", *r);
-      t.met = *r <= sieve_target;
-    } else {
-      t.measured = "failed: no CPU time";
-    }
-    out.push_back(std::move(t));
-  }
-  return out;
-}
 
 std::string format_throughput(const std::vector<bench_cell>& cells, const bench_config& config) {
   const auto names = targets(config);
@@ -231,6 +158,7 @@ std::string format_long_runs(const std::vector<executor_summary>& rows,
       "x depth {}; before = seconds 2-{}, during = seconds {}-{}\n",
       config.long_n, config.before_s, config.long_connections, config.depth, config.before_s,
       config.before_s + 1, config.before_s + config.during_s);
+  out += describe_before_load(config.standin) + "\n";
   out += fmt::format("{:<16} {:>12} {:>12} {:>9} {:>12} {:>12} {:>12}  server\n", "column",
                      "before req/s", "during req/s", "retention", "p50 during", "p99 during",
                      "max during");
@@ -291,16 +219,26 @@ std::string format_sieve(const sieve_race& r) {
   return out;
 }
 
-std::string format_targets(const std::vector<target_check>& checks) {
-  std::size_t width = 6;
-  for (const auto& c : checks) width = std::max(width, c.figure.size());
+std::string format_fast(const std::vector<fast_race>& races) {
   std::string out =
-      fmt::format("targets\n{:<{}}  {:<18} {:<14} {}\n", "figure", width, "target", "measured", "");
-  for (const auto& c : checks) {
-    out += fmt::format("{:<{}}  {:<18} {:<14} {}\n", c.figure, width, c.target, c.measured,
-                       !c.met   ? "-"
-                       : *c.met ? "met"
-                                : "NOT MET");
+      "fast: the server (--workload fast --executor threads) answering one request against "
+      "Debian's\nprimecount N --nth-prime -t1; best of the rounds; CPU is user + system (the "
+      "server's whole\nprocess; primecount's from its rusage)\n";
+  out += fmt::format("  {:>16} {:>12} {:>16} {:>12}  {}\n", "n", "server CPU", "primecount CPU",
+                     "server/pc", "answer");
+  for (const auto& r : races) {
+    if (!r.error.empty()) {
+      out += fmt::format("  {:>16} FAILED: {}\n", r.n, r.error);
+      continue;
+    }
+    const auto cpu = [](const std::optional<timing>& t) {
+      return t ? fmt::format("{:.3f} s", secs(t->cpu)) : std::string("-");
+    };
+    const auto ratio = r.cpu_ratio();
+    out += fmt::format("  {:>16} {:>12} {:>16} {:>12}  {}\n", r.n, cpu(r.server), cpu(r.primecount),
+                       ratio ? fmt::format("{:.2f}", *ratio) : "-",
+                       r.skipped.empty() ? r.answer + " (both agree)"
+                                         : r.answer + " (primecount skipped: " + r.skipped + ")");
   }
   return out;
 }
@@ -338,6 +276,7 @@ std::string format_bench(const bench_results& results, const bench_config& confi
   if (!results.idle.empty()) section(format_idle(results.idle, config));
   if (!results.fairness.empty()) section(format_fairness(results.fairness, config));
   if (results.sieve) section(format_sieve(*results.sieve));
+  if (!results.fast.empty()) section(format_fast(results.fast));
   if (!results.syscalls.empty()) section(format_syscalls(results.syscalls, syscall_config{}));
   section(format_targets(check_targets(results, config)));
   return out;
@@ -363,6 +302,9 @@ std::string figures_csv(const bench_results& results) {
                        double value, const char* unit) {
     out += fmt::format("{},{},{},{},{}\n", phase, target, figure, value, unit);
   };
+  if (results.long_standin) {
+    add("long", "all", "before_load_standin", *results.long_standin ? 1 : 0, "bool");
+  }
   for (const auto& r : results.long_runs) {
     add("long", r.executor, "before_rps", r.before_rps, "req/s");
     add("long", r.executor, "during_rps", r.during_rps, "req/s");
@@ -390,17 +332,11 @@ std::string figures_csv(const bench_results& results) {
     times("primesieve-t1", s.primesieve_one);
     times("primesieve", s.primesieve_all);
   }
-  return out;
-}
-
-std::string targets_csv(const std::vector<target_check>& checks) {
-  std::string out = "figure,target,measured,met\n";
-  for (const auto& c : checks) {
-    out += fmt::format("{},{},{},{}\n", csv_field(c.figure), csv_field(c.target),
-                       csv_field(c.measured),
-                       !c.met   ? ""
-                       : *c.met ? "yes"
-                                : "no");
+  for (const auto& r : results.fast) {
+    if (!r.error.empty()) continue;
+    const auto who = fmt::format("n={}", r.n);
+    if (r.server) add("fast", "server-" + who, "cpu", secs(r.server->cpu), "s");
+    if (r.primecount) add("fast", "primecount-t1-" + who, "cpu", secs(r.primecount->cpu), "s");
   }
   return out;
 }

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "benchmarks/harness/busy_core.hpp"
 #include "cli/validators.hpp"
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include <array>
 #include <charconv>
 #include <exception>
+#include <optional>
 #include <stdexcept>
 
 namespace primeloop::lab {
@@ -29,12 +31,14 @@ net::awaitable<executor_run> run_one(const lab_config& config, std::size_t index
   executor_run run;
   run.executor = config.executors[index];
   const auto log = config.out_dir / fmt::format("server-{}.log", run.executor);
-  server_child server(co_await net::this_coro::executor, server_argv(config, run.executor),
-                      log.string());
+  const auto argv = server_argv(config, run.executor);
+  server_child server(co_await net::this_coro::executor, argv, log.string());
+  std::optional<busy_core> standin;
   try {
     co_await server.wait_listening(std::chrono::seconds{10});
     run.listening_line = server.first_line();
     observer.started(index, run.listening_line);
+    if (config.standin) standin.emplace(long_computation_nice(argv));
     clients::load_config load;
     load.port = server.port();
     load.connections = config.connections;
@@ -45,11 +49,15 @@ net::awaitable<executor_run> run_one(const lab_config& config, std::size_t index
     load.long_after = std::chrono::seconds{config.before_s};
     load.rate = config.rate;
     load.slo = config.slo;
-    run.load = co_await clients::run_load(
-        load, [&](const clients::second_sample& s) { observer.second(index, s); });
+    run.load = co_await clients::run_load(load, [&](const clients::second_sample& s) {
+      // The long request is sent at this second's end: the stand-in makes way for it.
+      if (s.second == config.before_s && standin) standin->stop();
+      observer.second(index, s);
+    });
   } catch (const std::exception& e) {
     run.error = e.what();
   }
+  standin.reset();
   // Stopping also ends the long computation: the whole process group goes if SIGTERM is not
   // enough, so nothing of this executor competes with the next one for the CPU.
   run.stopped = co_await server.stop(config.stop_grace);
@@ -211,6 +219,32 @@ std::vector<std::string> server_argv(const lab_config& config, const std::string
   }
   argv.insert(argv.end(), config.server_flags.begin(), config.server_flags.end());
   return argv;
+}
+
+int long_computation_nice(const std::vector<std::string>& argv) {
+  const auto executor = std::find(argv.begin(), argv.end(), "--executor");
+  if (executor == argv.end() || executor + 1 == argv.end() || executor[1] == "inline") return 0;
+  int nice = 0;
+  // The last one counts, as it does for the server's parser.
+  for (auto it = argv.begin(); it != argv.end(); ++it) {
+    constexpr std::string_view flag = "--worker-nice";
+    if (*it == flag && it + 1 != argv.end()) {
+      std::from_chars(it[1].data(), it[1].data() + it[1].size(), nice);
+    } else if (it->starts_with(flag) && it->size() > flag.size() && (*it)[flag.size()] == '=') {
+      std::from_chars(it->data() + flag.size() + 1, it->data() + it->size(), nice);
+    }
+  }
+  return nice;
+}
+
+std::string_view before_load_name(bool standin) noexcept {
+  return standin ? "standin" : "none";
+}
+
+std::string describe_before_load(bool standin) {
+  // Short enough for the summary in a 100-column terminal.
+  return standin ? "before load: standin (one core kept busy by a stand-in until the long request)"
+                 : "before load: none (idle cores: a pool may look faster during than before)";
 }
 
 executor_summary summarize(const executor_run& run, const lab_config& config) {

@@ -39,6 +39,10 @@ struct lab_config {
   /// --slo: open loop, the latency the share of slow requests during the long one is counted
   /// against.
   std::chrono::microseconds slo{10'000};
+  /// While "before" is measured, one core is kept busy by a stand-in process (harness/busy_core),
+  /// stopped when the long request is sent, so that before and during run with one busy core
+  /// each (docs/lessons.md). False (--no-standin): "before" runs with idle cores.
+  bool standin = true;
 
   /// Seconds of load per executor.
   [[nodiscard]] unsigned total_s() const { return before_s + during_s; }
@@ -127,6 +131,15 @@ inline constexpr double adaptive_offload_above = 20000;
 /// --gil-sweep: threads without the lock and with it at 5 ms, 2 ms and 1 s, and processes with
 /// and without it (docs/gil.md).
 [[nodiscard]] std::vector<std::string> gil_sweep_columns();
+
+/// The niceness of the long computation a server's command line gives: its --worker-nice for a
+/// pool (0 when unset), 0 for the loop (inline) and the reference servers. The stand-in runs at it.
+[[nodiscard]] int long_computation_nice(const std::vector<std::string>& argv);
+
+/// What "before" ran against: "standin" or "none" (the before_load field of the CSV).
+[[nodiscard]] std::string_view before_load_name(bool standin) noexcept;
+/// One line for the reports: what kept the cores busy while "before" was measured.
+[[nodiscard]] std::string describe_before_load(bool standin);
 
 /// The server's command line for one executor (a column name, see parse_column).
 [[nodiscard]] std::vector<std::string> server_argv(const lab_config& config,

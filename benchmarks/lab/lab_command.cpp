@@ -64,6 +64,11 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   app.add_option("--during", config.during_s, "Seconds of load after the long request starts")
       ->default_val(config.during_s)
       ->check(CLI::Range(1u, 3600u));
+  bool no_standin = false;
+  app.add_flag("--no-standin", no_standin,
+               "Measure 'before' with idle cores. By default a stand-in process keeps one "
+               "core busy until the long request is sent, so that before and during both run "
+               "with one busy core (docs/lessons.md)");
   app.add_option("--n", config.n, "The small request")
       ->default_val(config.n)
       ->check(CLI::PositiveNumber);
@@ -103,6 +108,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
     exit_code = *status;
     return std::nullopt;
   }
+  config.standin = !no_standin;
   if (gil_sweep) config.executors = gil_sweep_columns();
   if (config.story) {
     config.executors.clear();
@@ -125,9 +131,9 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
 
 int run_lab_command(const lab_config& config) {
   const auto machine = read_machine();
-  fmt::print("primeloop lab: {}\nserver: {}\nbuild: {}\nmachine: {}; load average {}\n",
+  fmt::print("primeloop lab: {}\nserver: {}\nbuild: {}\nmachine: {}; load average {}\n{}\n",
              describe_scenario(config), config.server.string(), describe_build(),
-             describe_cpus(machine), machine.loadavg);
+             describe_cpus(machine), machine.loadavg, describe_before_load(config.standin));
   std::fflush(stdout);
   live_table table(config, stdout);
   int status = 1;

@@ -131,9 +131,9 @@ std::string format_summary_table(const std::vector<executor_summary>& rows,
   std::string out = fmt::format(
       "summary:\n  {}\n  before = mean of seconds {}-{}, during = seconds {}-{};\n  latency of "
       "small "
-      "requests answered during the long request\n",
+      "requests answered during the long request\n  {}\n",
       describe_scenario(config), config.before_s >= 2 ? 2 : 1, config.before_s, config.before_s + 1,
-      config.total_s());
+      config.total_s(), describe_before_load(config.standin));
   // Wide enough for column names such as "thread-per-conn+gil5ms"; with those, 92 columns.
   std::size_t name_width = 10;
   for (const auto& r : rows) name_width = std::max(name_width, r.executor.size());
@@ -196,16 +196,16 @@ std::string summary_csv(const std::vector<executor_summary>& rows, const lab_con
   std::string out =
       "executor,connections,depth,n,long_n,workload,workers,before_s,during_s,before_rps,"
       "during_rps,retention,during_answered,p50_us,p99_us,max_us,lower_bounds,unfinished,"
-      "oldest_unfinished_us,long_completed,server_end\n";
+      "oldest_unfinished_us,long_completed,server_end,before_load\n";
   for (const auto& r : rows) {
     out += fmt::format(
         "{},{},{},{},{},{},{},{},{},{:.1f},{:.1f},{},{},{:.1f},{:.1f},{:.1f},{},{},"
-        "{:.1f},{},{}\n",
+        "{:.1f},{},{},{}\n",
         r.executor, c.connections, c.depth, c.n, c.long_n, c.workload,
         c.workers ? std::to_string(*c.workers) : "default", c.before_s, c.during_s, r.before_rps,
         r.during_rps, r.retention ? fmt::format("{:.4f}", *r.retention) : "", r.during_answered,
         us(r.p50), us(r.p99), us(r.max), lower_bounds(r), r.unfinished, us(r.oldest_unfinished),
-        r.long_completed, csv_field(r.server_end));
+        r.long_completed, csv_field(r.server_end), before_load_name(c.standin));
   }
   return out;
 }

@@ -1,0 +1,31 @@
+#pragma once
+/// Helpers the bench's report and its targets (bench_report.cpp, bench_targets.cpp) share.
+/// Internal to the bench.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "benchmarks/bench/bench.hpp"
+
+namespace primeloop::lab::detail {
+
+/// The executor a column runs ("threads" for "threads+nice19").
+[[nodiscard]] std::string base_executor(const std::string& column);
+/// KiB to MiB.
+[[nodiscard]] double mib(std::uint64_t kib);
+/// The cell of target at connections that did not fail, or nullptr.
+[[nodiscard]] const bench_cell* find(const std::vector<bench_cell>& cells,
+                                     const std::string& target, unsigned connections);
+/// c's req/s as a ratio of the baseline's at the same connections, when both were measured.
+[[nodiscard]] std::optional<double> ratio(const std::vector<bench_cell>& cells,
+                                          const bench_cell& c);
+/// s quoted for CSV.
+[[nodiscard]] std::string csv_field(const std::string& s);
+/// A latency, with ">= " when it is a lower bound.
+[[nodiscard]] std::string latency(std::chrono::nanoseconds d, bool lower_bound);
+/// The server's CPU time over primesieve -t1's, when both were measured.
+[[nodiscard]] std::optional<double> cpu_ratio(const sieve_race& r);
+
+}  // namespace primeloop::lab::detail

@@ -1,0 +1,147 @@
+// The targets half of bench_report.hpp: what each figure should be, and whether it is.
+#include "benchmarks/bench/bench_report.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "benchmarks/bench/bench_report_detail.hpp"
+#include "clients/report.hpp"
+
+namespace primeloop::lab {
+namespace {
+
+using std::chrono::nanoseconds;
+using namespace detail;
+
+/// The targets for an executor's throughput, as a ratio of the baseline.
+double throughput_target(const std::string& executor) {
+  return executor == "inline" ? 0.9 : executor == "threads" ? 0.7 : 0.6;
+}
+constexpr double retention_target = 0.8;
+constexpr nanoseconds p99_target = std::chrono::milliseconds{2};
+constexpr double rss_target_mib = 64;
+constexpr double sieve_target = 1.5;
+/// The fast workload is libprimecount's own call: only the server around it should cost more.
+constexpr double fast_target = 1.2;
+
+}  // namespace
+
+std::vector<target_check> check_targets(const bench_results& results, const bench_config& config) {
+  std::vector<target_check> out;
+  for (const auto& column : config.executors) {
+    const double target = throughput_target(base_executor(column));
+    for (const unsigned connections : config.connection_counts) {
+      if (connections == 1) continue;  // wake-up bound: no target
+      auto it = std::find_if(results.cells.begin(), results.cells.end(), [&](const bench_cell& c) {
+        return c.target == column && c.connections == connections;
+      });
+      if (it == results.cells.end()) continue;
+      target_check t{fmt::format("throughput {} / baseline, {} connections", column, connections),
+                     fmt::format(">= {:.2f}", target), "", false};
+      if (const auto r = ratio(results.cells, *it)) {
+        t.measured = fmt::format("{:.3f}", *r);
+        t.met = *r >= target;
+      } else {
+        t.measured = it->error.empty() ? "failed: no baseline" : "failed: " + it->error;
+      }
+      out.push_back(std::move(t));
+    }
+  }
+  for (const auto& row : results.long_runs) {
+    const auto executor = base_executor(row.executor);
+    const bool failed = row.server_end.find("FAILED") != std::string::npos;
+    target_check retention{fmt::format("retention {} during a long request", row.executor),
+                           fmt::format(">= {:.2f}", retention_target),
+                           row.retention ? fmt::format("{:.2f}", *row.retention) : "failed",
+                           std::nullopt};
+    if (executor == "inline") {
+      retention.target = "none: 0 by design";
+    } else {
+      retention.met = !failed && row.retention && *row.retention >= retention_target;
+    }
+    out.push_back(std::move(retention));
+    if (executor == "inline") continue;
+    out.push_back(
+        {fmt::format("p99 latency {} during a long request", row.executor),
+         "<= " + clients::human_duration(p99_target), latency(row.p99, row.p99_lower_bound),
+         !failed && row.during_answered > 0 && !row.p99_lower_bound && row.p99 <= p99_target});
+  }
+  for (const auto& cell : results.idle) {
+    target_check t{
+        fmt::format("server RSS {} with {} idle connections", cell.target, cell.requested),
+        fmt::format("<= {:.0f} MiB", rss_target_mib), "", false};
+    if (cell.error.empty()) {
+      t.measured = fmt::format("{:.1f} MiB", mib(cell.rss_kib));
+      t.met = mib(cell.rss_kib) <= rss_target_mib;
+    } else {
+      t.measured = "failed: " + cell.error;
+    }
+    out.push_back(std::move(t));
+  }
+  if (results.sieve) {
+    const auto& s = *results.sieve;
+    target_check t{fmt::format("sieve n={}: server CPU time / primesieve -t1", s.n),
+                   fmt::format("<= {:.1f}", sieve_target), "", false};
+    if (!s.error.empty()) {
+      t.measured = "failed: " + s.error;
+    } else if (!s.skipped.empty()) {
+      t.measured = "skipped: " + s.skipped;
+      t.met = std::nullopt;
+    } else if (const auto r = cpu_ratio(s)) {
+      t.measured = fmt::format("{:.2f}", *r);
+      t.met = *r <= sieve_target;
+    } else {
+      t.measured = "failed: no CPU time";
+    }
+    out.push_back(std::move(t));
+  }
+  if (!results.fast.empty()) {
+    // The target is for the first n (10^12 by default: a quarter of a second of CPU, so the
+    // server's own costs around the call are small beside it); the others are shown.
+    const auto& f = results.fast.front();
+    target_check t{fmt::format("fast n={}: server CPU time / primecount -t1", f.n),
+                   fmt::format("<= {:.1f}", fast_target), "", false};
+    if (!f.error.empty()) {
+      t.measured = "failed: " + f.error;
+    } else if (!f.skipped.empty()) {
+      t.measured = "skipped: " + f.skipped;
+      t.met = std::nullopt;
+    } else if (const auto r = f.cpu_ratio()) {
+      t.measured = fmt::format("{:.2f}", *r);
+      t.met = *r <= fast_target;
+    } else {
+      t.measured = "failed: no CPU time";
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::string format_targets(const std::vector<target_check>& checks) {
+  std::size_t width = 6;
+  for (const auto& c : checks) width = std::max(width, c.figure.size());
+  std::string out =
+      fmt::format("targets\n{:<{}}  {:<18} {:<14} {}\n", "figure", width, "target", "measured", "");
+  for (const auto& c : checks) {
+    out += fmt::format("{:<{}}  {:<18} {:<14} {}\n", c.figure, width, c.target, c.measured,
+                       !c.met   ? "-"
+                       : *c.met ? "met"
+                                : "NOT MET");
+  }
+  return out;
+}
+
+std::string targets_csv(const std::vector<target_check>& checks) {
+  std::string out = "figure,target,measured,met\n";
+  for (const auto& c : checks) {
+    out += fmt::format("{},{},{},{}\n", csv_field(c.figure), csv_field(c.target),
+                       csv_field(c.measured),
+                       !c.met   ? ""
+                       : *c.met ? "yes"
+                                : "no");
+  }
+  return out;
+}
+
+}  // namespace primeloop::lab
