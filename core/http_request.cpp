@@ -87,9 +87,9 @@ bool parse_head(std::string_view head, request& out, parse_error& error) noexcep
       })) {
     return fail(error, 400, "bad request line: bad target");
   }
-  const bool digits = version.size() == 8 && version.substr(0, 5) == "HTTP/" &&
-                      version[5] >= '0' && version[5] <= '9' && version[6] == '.' &&
-                      version[7] >= '0' && version[7] <= '9';
+  const bool digits = version.size() == 8 && version.substr(0, 5) == "HTTP/" && version[5] >= '0' &&
+                      version[5] <= '9' && version[6] == '.' && version[7] >= '0' &&
+                      version[7] <= '9';
   if (!digits) return fail(error, 400, "bad request line: bad version");
   if (version[5] != '1' || version[7] > '1') {
     return fail(error, 505, "HTTP version not supported: use HTTP/1.1 or HTTP/1.0");
@@ -114,8 +114,8 @@ bool parse_head(std::string_view head, request& out, parse_error& error) noexcep
     if (iequals(name, "connection")) {
       read_connection(value, close, keep_alive);
     } else if (iequals(name, "content-length")) {
-      if (value.empty() || !std::all_of(value.begin(), value.end(),
-                                        [](char c) { return c >= '0' && c <= '9'; })) {
+      if (value.empty() ||
+          !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         return fail(error, 400, "bad header: Content-Length");
       }
       if (has_length && value != length) return fail(error, 400, "bad header: Content-Length");
@@ -128,8 +128,10 @@ bool parse_head(std::string_view head, request& out, parse_error& error) noexcep
     }
   }
   // A message framed both ways is the shape of request smuggling: refused outright.
-  if (chunked && has_length) return fail(error, 400, "bad request: Content-Length and Transfer-Encoding");
-  if (out.minor_version == 1 && hosts != 1) return fail(error, 400, "bad request: one Host header is required");
+  if (chunked && has_length)
+    return fail(error, 400, "bad request: Content-Length and Transfer-Encoding");
+  if (out.minor_version == 1 && hosts != 1)
+    return fail(error, 400, "bad request: one Host header is required");
   if (chunked || (has_length && length.find_first_not_of('0') != std::string_view::npos)) {
     return fail(error, 413, "request bodies are not accepted");
   }
@@ -137,7 +139,8 @@ bool parse_head(std::string_view head, request& out, parse_error& error) noexcep
   return true;
 }
 
-request_reader::request_reader(std::size_t max_head) : max_head_(std::max<std::size_t>(max_head, 64)) {}
+request_reader::request_reader(std::size_t max_head)
+    : max_head_(std::max<std::size_t>(max_head, 64)) {}
 
 std::span<char> request_reader::prepare() noexcept {
   if (failed_) return {};
@@ -164,8 +167,8 @@ request_reader::event request_reader::next() noexcept {
   }
   const char* b = buf_.get();
   // Empty lines before a request line are ignored (RFC 9112, section 2.2).
-  while (begin_ < end_ && (b[begin_] == '\n' || (b[begin_] == '\r' && begin_ + 1 < end_ &&
-                                                  b[begin_ + 1] == '\n'))) {
+  while (begin_ < end_ &&
+         (b[begin_] == '\n' || (b[begin_] == '\r' && begin_ + 1 < end_ && b[begin_ + 1] == '\n'))) {
     begin_ += b[begin_] == '\n' ? 1 : 2;
     scanned_ = 0;
   }
@@ -197,19 +200,32 @@ request_reader::event request_reader::next() noexcept {
 
 std::string_view reason_phrase(int status) noexcept {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 

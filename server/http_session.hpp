@@ -25,8 +25,8 @@ namespace primeloop {
 /// What every HTTP session shares beyond a line session's context. Owned by the server.
 struct http_context {
   session_context& base;
-  const bool& not_ready;      ///< shutdown has begun: /readyz answers 503
-  const metrics_info& info;   ///< for /metrics
+  const bool& not_ready;     ///< shutdown has begun: /readyz answers 503
+  const metrics_info& info;  ///< for /metrics
 };
 
 class http_session final : public executors::result_sink,

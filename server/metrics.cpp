@@ -14,13 +14,13 @@ std::uint64_t load(const std::atomic<std::uint64_t>& a) noexcept {
 
 /// Appends the HELP and TYPE lines of one metric.
 void head(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
-  fmt::format_to(std::back_inserter(out), "# HELP primeloop_{} {}\n# TYPE primeloop_{} {}\n",
-                 name, help, name, type);
+  fmt::format_to(std::back_inserter(out), "# HELP primeloop_{} {}\n# TYPE primeloop_{} {}\n", name,
+                 help, name, type);
 }
 
 /// A metric with no labels: its HELP, TYPE and one sample.
-void single(std::string& out, std::string_view name, std::string_view type,
-            std::string_view help, std::uint64_t value) {
+void single(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+            std::uint64_t value) {
   head(out, name, type, help);
   fmt::format_to(std::back_inserter(out), "primeloop_{} {}\n", name, value);
 }
@@ -40,20 +40,34 @@ std::string label(std::string_view v) {
 std::string_view outcome_name(errc e) noexcept {
   if (e == errc{}) return "answered";
   switch (e) {
-    case errc::empty_line: return "empty_line";
-    case errc::not_a_number: return "not_a_number";
-    case errc::not_positive: return "not_positive";
-    case errc::too_large: return "too_large";
-    case errc::line_too_long: return "line_too_long";
-    case errc::busy: return "busy";
-    case errc::worker_died: return "worker_died";
-    case errc::timeout: return "timeout";
-    case errc::shutting_down: return "shutting_down";
-    case errc::too_many_connections: return "too_many_connections";
-    case errc::cancelled: return "cancelled";
-    case errc::internal: return "internal";
-    case errc::idle_timeout: return "idle_timeout";
-    case errc::line_timeout: return "line_timeout";
+    case errc::empty_line:
+      return "empty_line";
+    case errc::not_a_number:
+      return "not_a_number";
+    case errc::not_positive:
+      return "not_positive";
+    case errc::too_large:
+      return "too_large";
+    case errc::line_too_long:
+      return "line_too_long";
+    case errc::busy:
+      return "busy";
+    case errc::worker_died:
+      return "worker_died";
+    case errc::timeout:
+      return "timeout";
+    case errc::shutting_down:
+      return "shutting_down";
+    case errc::too_many_connections:
+      return "too_many_connections";
+    case errc::cancelled:
+      return "cancelled";
+    case errc::internal:
+      return "internal";
+    case errc::idle_timeout:
+      return "idle_timeout";
+    case errc::line_timeout:
+      return "line_timeout";
   }
   return "unknown";
 }
@@ -91,8 +105,7 @@ std::string format_metrics(const stats_counters& c, const metrics_info& info) {
   // line works it out, server/stats.cpp).
   const bool loop = info.source == stats_source::loop;
   const auto in_flight = load(c.in_flight);
-  single(out, "in_flight_requests", "gauge", "Requests accepted and not answered yet.",
-         in_flight);
+  single(out, "in_flight_requests", "gauge", "Requests accepted and not answered yet.", in_flight);
   single(out, "queued_requests", "gauge", "Requests waiting for a worker.", load(c.queued));
   single(out, "busy_workers", "gauge", "Workers computing now.",
          loop ? std::min<std::uint64_t>(in_flight, 1) : load(c.busy));
@@ -112,8 +125,7 @@ std::string format_metrics(const stats_counters& c, const metrics_info& info) {
   fmt::format_to(it, "primeloop_open_connections{{protocol=\"http\"}} {}\n", http);
 
   head(out, "build_info", "gauge", "Always 1; the labels say what is running.");
-  fmt::format_to(it,
-                 "primeloop_build_info{{version=\"{}\",executor=\"{}\",workload=\"{}\"}} 1\n",
+  fmt::format_to(it, "primeloop_build_info{{version=\"{}\",executor=\"{}\",workload=\"{}\"}} 1\n",
                  label(info.version), label(info.executor), label(info.workload));
   return out;
 }

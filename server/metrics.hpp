@@ -14,9 +14,9 @@ inline constexpr std::string_view metrics_content_type = "text/plain; version=0.
 
 /// What /metrics says about the server beyond its counters.
 struct metrics_info {
-  std::string_view version;   ///< primeloop's version
-  std::string_view executor;  ///< inline, threads or processes
-  std::string_view workload;  ///< naive, trial, sieve or fast
+  std::string_view version;                  ///< primeloop's version
+  std::string_view executor;                 ///< inline, threads or processes
+  std::string_view workload;                 ///< naive, trial, sieve or fast
   stats_source source = stats_source::pool;  ///< inline: the loop is the one worker
 };
 

@@ -39,7 +39,9 @@ class reply_queue {
     s.ready = true;
   }
   /// Records when the request of tag was dispatched (for the latency histogram).
-  void set_started(std::uint64_t tag, std::chrono::steady_clock::time_point t) { at(tag).started = t; }
+  void set_started(std::uint64_t tag, std::chrono::steady_clock::time_point t) {
+    at(tag).started = t;
+  }
   /// When the request of tag was dispatched, as set_started recorded it.
   [[nodiscard]] std::chrono::steady_clock::time_point started(std::uint64_t tag) const {
     return slots_[index(tag)].started;

@@ -81,8 +81,7 @@ TEST_CASE("The HTTP face prints its port and answers /prime/N like the line prot
   }
 }
 
-TEST_CASE("The HTTP face answers unknown paths, other methods, versions and bad heads",
-          "[http]") {
+TEST_CASE("The HTTP face answers unknown paths, other methods, versions and bad heads", "[http]") {
   auto h = start_http({"--stats-interval", "0"});
   CHECK(http_get(h.http_port, "/nope")->status == 404);
   const auto raw = [&](const std::string& request) {
@@ -149,8 +148,7 @@ TEST_CASE("The HTTP face keeps connections alive and answers pipelined requests 
   CHECK(kept.read_response()->body == "13\n");
 }
 
-TEST_CASE("The HTTP face answers busy with 503 and Retry-After, and a timeout with 504",
-          "[http]") {
+TEST_CASE("The HTTP face answers busy with 503 and Retry-After, and a timeout with 504", "[http]") {
   // One worker, a connection may hold two requests: the third of three long ones is refused.
   auto h = start_http({"--stats-interval", "0", "--workers", "1", "--queue-limit", "2",
                        "--offload-above", "0", "--request-timeout", "1"});
@@ -170,8 +168,7 @@ TEST_CASE("The HTTP face answers busy with 503 and Retry-After, and a timeout wi
   CHECK(retry == "1");
 }
 
-TEST_CASE("Past --max-connections, line and HTTP connections together, HTTP gets 503",
-          "[http]") {
+TEST_CASE("Past --max-connections, line and HTTP connections together, HTTP gets 503", "[http]") {
   auto h = start_http({"--stats-interval", "0", "--max-connections", "1"});
   line_client line(h.s.port);
   line.send("10\n");
@@ -190,7 +187,8 @@ TEST_CASE("A loop frozen by an inline request fails /healthz; a threads server a
     line_client line(h.s.port);
     line.send("100000000\n");
     REQUIRE(h.s.proc.wait_for_line("in-flight 1"));
-    const auto health = http_get(h.http_port, "/healthz", ex == "inline" ? 1000ms : default_deadline);
+    const auto health =
+        http_get(h.http_port, "/healthz", ex == "inline" ? 1000ms : default_deadline);
     if (ex == "inline") {
       CHECK_FALSE(health.has_value());
     } else {

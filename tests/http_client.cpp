@@ -22,7 +22,10 @@ std::string strip_cr(std::string s) {
 
 void http_client::send_get(std::string_view target, std::string_view extra_headers) const {
   std::string req = "GET ";
-  req.append(target).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n").append(extra_headers).append("\r\n");
+  req.append(target)
+      .append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+      .append(extra_headers)
+      .append("\r\n");
   send(req);
 }
 
@@ -30,7 +33,8 @@ std::optional<http_response> http_client::read_response(milliseconds deadline) {
   using clock = std::chrono::steady_clock;
   const auto until = clock::now() + deadline;
   const auto left = [&] {
-    return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(until - clock::now()));
+    return std::max(milliseconds(0),
+                    std::chrono::duration_cast<milliseconds>(until - clock::now()));
   };
   auto status_line = conn_.read_line(left());
   if (!status_line) return std::nullopt;
@@ -49,9 +53,8 @@ std::optional<http_response> http_client::read_response(milliseconds deadline) {
     while (!value.empty() && value.front() == ' ') value.erase(0, 1);
     r.headers[lower(header.substr(0, colon))] = value;
   }
-  const std::size_t length = std::stoul(r.header("content-length").empty()
-                                            ? std::string("0")
-                                            : r.header("content-length"));
+  const std::size_t length = std::stoul(
+      r.header("content-length").empty() ? std::string("0") : r.header("content-length"));
   while (r.body.size() < length) {
     auto l = conn_.read_line(left());
     if (!l) return std::nullopt;

@@ -33,7 +33,8 @@ class http_client {
   /// Sends "GET target HTTP/1.1" with a Host header and the extra header lines given.
   void send_get(std::string_view target, std::string_view extra_headers = {}) const;
   /// The next response, or nullopt on close or at the deadline.
-  [[nodiscard]] std::optional<http_response> read_response(milliseconds deadline = default_deadline);
+  [[nodiscard]] std::optional<http_response> read_response(
+      milliseconds deadline = default_deadline);
   /// send_get, then read_response.
   [[nodiscard]] std::optional<http_response> get(std::string_view target,
                                                  milliseconds deadline = default_deadline) {

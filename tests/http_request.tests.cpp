@@ -31,8 +31,8 @@ std::vector<owned_event> feed(request_reader& r, std::string_view bytes,
   for (;;) {
     for (auto ev = r.next();; ev = r.next()) {
       if (ev.what == status::need_more) break;
-      out.push_back({ev.what, ev.req, ev.error, std::string(ev.req.method),
-                     std::string(ev.req.target)});
+      out.push_back(
+          {ev.what, ev.req, ev.error, std::string(ev.req.method), std::string(ev.req.target)});
       if (ev.what == status::error) return out;
     }
     if (bytes.empty()) return out;
@@ -68,8 +68,9 @@ TEST_CASE("The HTTP reader parses a request's method, target, version and keep-a
 TEST_CASE("The HTTP reader gives two pipelined requests from one buffer, in order",
           "[http_request]") {
   request_reader r;
-  const auto evs = feed(
-      r, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /c");
+  const auto evs = feed(r,
+                        "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: "
+                        "x\r\nConnection: close\r\n\r\nGET /c");
   REQUIRE(evs.size() == 2);
   CHECK(evs[0].target == "/a");
   CHECK(evs[0].req.keep_alive);
@@ -126,12 +127,19 @@ TEST_CASE("The HTTP reader refuses a head over its limit with 431", "[http_reque
 
 TEST_CASE("The HTTP reader answers bad request lines and headers with 400", "[http_request]") {
   for (const char* bad : {
-           "GET\r\n\r\n", "GET /\r\n\r\n", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n",
-           "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", "GET x HTTP/1.1\r\nHost: a\r\n\r\n",
-           "G(T / HTTP/1.1\r\nHost: a\r\n\r\n", "GET / HTTP/1\r\nHost: a\r\n\r\n",
-           "GET / http/1.1\r\nHost: a\r\n\r\n", "GET / HTTP/1.1\r\nNoColon\r\n\r\n",
-           "GET / HTTP/1.1\r\nHost : a\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n",
-           "GET / HTTP/1.1\r\nHost: a\x01\r\n\r\n", "GET / HTTP/1.1\r\n\r\n",
+           "GET\r\n\r\n",
+           "GET /\r\n\r\n",
+           "GET  / HTTP/1.1\r\nHost: a\r\n\r\n",
+           "GET / HTTP/1.1 \r\nHost: a\r\n\r\n",
+           "GET x HTTP/1.1\r\nHost: a\r\n\r\n",
+           "G(T / HTTP/1.1\r\nHost: a\r\n\r\n",
+           "GET / HTTP/1\r\nHost: a\r\n\r\n",
+           "GET / http/1.1\r\nHost: a\r\n\r\n",
+           "GET / HTTP/1.1\r\nNoColon\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost : a\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\x01\r\n\r\n",
+           "GET / HTTP/1.1\r\n\r\n",
            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
            "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n",
            "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
@@ -165,7 +173,8 @@ TEST_CASE("HTTP responses carry their length, and close or keep-alive as asked",
   std::string out;
   primeloop::http::append_response(out, {}, "29\n");
   CHECK(out ==
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\n\r\n29\n");
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+        "3\r\n\r\n29\n");
   out.clear();
   primeloop::http::response busy;
   busy.status = 503;

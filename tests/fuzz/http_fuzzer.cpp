@@ -62,8 +62,8 @@ reading read_all(std::string_view stream, std::size_t max_head, std::size_t chun
         return out;
       }
       check_request(ev.req);
-      out.requests.push_back(std::string(ev.req.method) + ' ' + std::string(ev.req.target) +
-                             ' ' + std::to_string(ev.req.minor_version) +
+      out.requests.push_back(std::string(ev.req.method) + ' ' + std::string(ev.req.target) + ' ' +
+                             std::to_string(ev.req.minor_version) +
                              (ev.req.keep_alive ? " alive" : " close"));
     }
     if (stream.empty()) break;
