@@ -72,6 +72,7 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
       "a newline, read the prime and a newline. SIGINT or SIGTERM (Ctrl-C) stops it."};
   cli::setup(app, "primeloop-server");
   double stats = 1.0, idle = 60.0, line = 10.0, grace = 2.0, timeout = 0.0, switch_interval = 0.005;
+  double drain_delay = 0.0;
   constexpr std::int64_t big = std::int64_t{1} << 24;
 
   cli::add_enum_option(app, "--executor", o.executor, executors::executor_names, "executor",
@@ -80,6 +81,10 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   app.add_option(cli::flag("--port"), o.port, "Port to listen on (0: any free port)")
       ->check(cli::range(0, 65535, "0: any free port"))
       ->capture_default_str();
+  app.add_option("--http-port", o.http_port,
+                 "Also serve HTTP/1.1 on this port, on the same loop: GET /prime/N, /healthz, "
+                 "/readyz, /metrics (0: any free port; default: off)")
+      ->check(cli::range(0, 65535, "0: any free port"));
   app.add_option(cli::flag("--workers"), o.pool.workers,
                  "Pool size for threads/processes (0: one per core)")
       ->check(cli::range(0, big))
@@ -133,6 +138,12 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   app.add_option("--grace", grace, "Seconds in-flight work may finish after SIGINT/SIGTERM")
       ->check(cli::seconds())
       ->capture_default_str();
+  app.add_option("--drain-delay", drain_delay,
+                 "Seconds after SIGINT/SIGTERM during which /readyz answers 503 and the "
+                 "listeners still accept, so a load balancer can take the server out first; "
+                 "then the listeners close and --grace begins")
+      ->check(cli::seconds(0, cli::max_seconds))
+      ->capture_default_str();
   app.add_option("--worker-nice", o.pool.worker_nice,
                  "Niceness of costly computations (0-19): the loop and small requests win "
                  "the CPU from a long one")
@@ -167,6 +178,7 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   o.idle_timeout = to_ms(idle);
   o.line_timeout = to_ms(line);
   o.grace = to_ms(grace);
+  o.drain_delay = to_ms(drain_delay);
   o.pool.grace = o.grace;
   o.pool.request_timeout = to_ms(timeout);
   o.switch_interval =

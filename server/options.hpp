@@ -21,6 +21,7 @@ struct server_options {
   executor_kind executor = executor_kind::threads;
   std::string bind = "127.0.0.1";
   std::uint16_t port = protocol::default_port;
+  std::optional<std::uint16_t> http_port;  ///< the HTTP face's port (0: any); none: off
   executors::executor_config pool;
   std::chrono::duration<double> stats_interval{1.0};  ///< 0: no stats lines
   std::uint64_t max_n = protocol::default_max_n;
@@ -31,6 +32,8 @@ struct server_options {
   std::chrono::milliseconds idle_timeout{60'000};  ///< 0: never
   std::chrono::milliseconds line_timeout{10'000};  ///< a started line must end within; 0: never
   std::chrono::milliseconds grace{2'000};          ///< shutdown: time left to in-flight work
+  /// shutdown: how long /readyz says 503 while the listeners still accept, before they close
+  std::chrono::milliseconds drain_delay{0};
   bool gil = false;  ///< model CPython's interpreter lock (docs/gil.md)
   std::chrono::microseconds switch_interval{5'000};  ///< with gil: CPython's switch interval
 };

@@ -3,6 +3,7 @@
 /// any order, written in request order. A ring that grows to the connection's pipeline limit and
 /// is then reused: no allocation per request.
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -37,6 +38,14 @@ class reply_queue {
     s.text = text;
     s.ready = true;
   }
+  /// Records when the request of tag was dispatched (for the latency histogram).
+  void set_started(std::uint64_t tag, std::chrono::steady_clock::time_point t) {
+    at(tag).started = t;
+  }
+  /// When the request of tag was dispatched, as set_started recorded it.
+  [[nodiscard]] std::chrono::steady_clock::time_point started(std::uint64_t tag) const {
+    return slots_[index(tag)].started;
+  }
   /// True when the slot of tag has not been answered yet.
   [[nodiscard]] bool pending(std::uint64_t tag) const {
     return tag >= first_tag() && tag < next_tag_ && !slots_[index(tag)].ready;
@@ -67,6 +76,7 @@ class reply_queue {
     std::uint8_t len = 0;
     bool ready = false;
     std::string_view text;
+    std::chrono::steady_clock::time_point started{};
   };
 
   [[nodiscard]] std::uint64_t first_tag() const { return next_tag_ - size_; }

@@ -18,11 +18,15 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "core/http_response.hpp"
 #include "core/protocol.hpp"
 #include "executors/executor_policy.hpp"
 #include "executors/gil.hpp"
+#include "primeloop/version.hpp"
 #include "server/connection_manager.hpp"
 #include "server/dispatcher.hpp"
+#include "server/http_session.hpp"
+#include "server/metrics.hpp"
 #include "server/open_files.hpp"
 #include "server/options.hpp"
 #include "server/session.hpp"
@@ -46,12 +50,18 @@ class server {
         gil_(make_gil(options_)),
         policy_(io_.get_executor(), options_.pool),
         acceptor_(io_),
+        http_acceptor_(io_),
         accept_pause_(io_),
+        http_accept_pause_(io_),
         grace_timer_(io_),
         publish_timer_(io_),
         dispatcher_(policy_),
         connections_(counters_),
-        ctx_{dispatcher_, options_, errors_, counters_, connections_, gil_.get()} {
+        ctx_{dispatcher_, options_, errors_, counters_, connections_, gil_.get()},
+        info_{version, Policy::name, to_string(options_.pool.work),
+              Policy::name == to_string(executor_kind::inline_) ? stats_source::loop
+                                                                : stats_source::pool},
+        http_ctx_{ctx_, shutting_down_, info_} {
     const std::size_t files = raise_open_file_limit();
     if (files < options_.max_connections + 64) {
       fmt::print(stderr,
@@ -59,7 +69,8 @@ class server {
                  "will be limited by it\n",
                  files, options_.max_connections);
     }
-    open_acceptor();
+    open_acceptor(acceptor_, options_.port);
+    if (options_.http_port) open_acceptor(http_acceptor_, *options_.http_port);
   }
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -71,9 +82,16 @@ class server {
     fmt::print("listening on {}:{} executor={} workers={} workload={} max-n={}{}\n",
                ep.address().to_string(), ep.port(), Policy::name, st.workers,
                to_string(options_.pool.work), options_.max_n, gil_description());
+    if (http_acceptor_.is_open()) {
+      const auto hep = http_acceptor_.local_endpoint();
+      const auto host = hep.address().to_string();
+      fmt::print("http listening on {}:{}\n", hep.address().is_v6() ? "[" + host + "]" : host,
+                 hep.port());
+    }
     std::fflush(stdout);
 
-    start_accept();
+    start_accept(acceptor_, accept_pause_, false);
+    if (http_acceptor_.is_open()) start_accept(http_acceptor_, http_accept_pause_, true);
     publish_stats();
     const auto source =
         Policy::name == to_string(executor_kind::inline_) ? stats_source::loop : stats_source::pool;
@@ -106,27 +124,28 @@ class server {
     return fmt::format(" gil={}s", std::chrono::duration<double>(gil_->interval()).count());
   }
 
-  void open_acceptor() {
+  void open_acceptor(tcp::acceptor& acceptor, std::uint16_t port) {
     asio::error_code ec;
     const auto address = asio::ip::make_address(options_.bind, ec);
     if (ec)
       throw std::runtime_error(
           fmt::format("cannot bind: '{}' is not an IP address", options_.bind));
-    const tcp::endpoint ep{address, options_.port};
+    const tcp::endpoint ep{address, port};
     const auto fail = [&](std::string_view step) {
       return std::runtime_error(
-          fmt::format("cannot {} {}:{}: {}", step, options_.bind, options_.port, ec.message()));
+          fmt::format("cannot {} {}:{}: {}", step, options_.bind, port, ec.message()));
     };
-    if (acceptor_.open(ep.protocol(), ec); ec) throw fail("open a socket for");
-    acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (acceptor_.bind(ep, ec); ec) throw fail("bind");
-    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec)
+    if (acceptor.open(ep.protocol(), ec); ec) throw fail("open a socket for");
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (acceptor.bind(ep, ec); ec) throw fail("bind");
+    if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec)
       throw fail("listen on");
   }
 
-  void start_accept() {
-    acceptor_.async_accept([this](asio::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+  /// Accepts on the line port (http false) or the HTTP port; both share --max-connections.
+  void start_accept(tcp::acceptor& acceptor, asio::steady_timer& pause, bool http) {
+    acceptor.async_accept([this, &acceptor, &pause, http](asio::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (ec) {
         // Out of descriptors (EMFILE/ENFILE) or a passing error: retrying at once would spin
         // the loop at 100% CPU, so pause accepting briefly; the loop keeps serving.
@@ -135,15 +154,15 @@ class server {
                      ec.message());
           warned_accept_ = true;
         }
-        accept_pause_.expires_after(std::chrono::milliseconds(50));
-        accept_pause_.async_wait([this](asio::error_code wait_ec) {
-          if (!wait_ec) start_accept();
+        pause.expires_after(std::chrono::milliseconds(50));
+        pause.async_wait([this, &acceptor, &pause, http](asio::error_code wait_ec) {
+          if (!wait_ec) start_accept(acceptor, pause, http);
         });
         return;
       }
       warned_accept_ = false;
       if (connections_.size() >= options_.max_connections) {
-        refuse(std::move(socket));
+        refuse(std::move(socket), http);
       } else {
         socket.set_option(tcp::no_delay(true), ec);
         // A fixed send buffer: the kernel would grow it to megabytes for a client that never
@@ -152,24 +171,40 @@ class server {
           socket.set_option(
               asio::socket_base::send_buffer_size(static_cast<int>(options_.send_buffer)), ec);
         }
-        auto s = std::make_shared<session>(std::move(socket), ctx_);
-        asio::co_spawn(io_, s->run(), [](std::exception_ptr e) {
-          if (e) log_exception("session", e);
-        });
+        if (http) {
+          auto s = std::make_shared<http_session>(std::move(socket), http_ctx_);
+          asio::co_spawn(io_, s->run(), [](std::exception_ptr e) {
+            if (e) log_exception("http session", e);
+          });
+        } else {
+          auto s = std::make_shared<session>(std::move(socket), ctx_);
+          asio::co_spawn(io_, s->run(), [](std::exception_ptr e) {
+            if (e) log_exception("session", e);
+          });
+        }
       }
-      start_accept();
+      start_accept(acceptor, pause, http);
     });
   }
 
   /// Tells a connection past --max-connections why, without keeping any state for it.
-  void refuse(tcp::socket socket) {
+  void refuse(tcp::socket socket, bool http) {
     asio::error_code ec;
     socket.non_blocking(true, ec);
-    const auto text = errors_[errc::too_many_connections];
+    std::string response;
+    auto text = errors_[errc::too_many_connections];
+    if (http) {
+      http::response r;
+      r.status = 503;
+      r.keep_alive = false;
+      r.extra_headers = "Retry-After: 1\r\n";
+      http::append_response(response, r, text.substr(4));  // without "ERR "
+      text = response;
+    }
     socket.write_some(asio::buffer(text.data(), text.size()), ec);
     socket.shutdown(tcp::socket::shutdown_both, ec);
     socket.close(ec);
-    counters_.errors.fetch_add(1, std::memory_order_relaxed);
+    counters_.count(errc::too_many_connections);
   }
 
   /// Runs on the signal watcher's thread, not the loop's: the loop may be frozen by an inline
@@ -190,8 +225,26 @@ class server {
     });
   }
 
+  /// The first signal: /readyz says 503 at once; the listeners close after --drain-delay.
   void begin_shutdown() {
+    if (shutting_down_) return;
     shutting_down_ = true;
+    if (options_.drain_delay.count() <= 0) {
+      close_listeners();
+      return;
+    }
+    fmt::print(stderr, "primeloop-server: not ready; listeners close in {} ms\n",
+               options_.drain_delay.count());
+    std::fflush(stderr);
+    grace_timer_.expires_after(options_.drain_delay);
+    grace_timer_.async_wait([this](asio::error_code ec) {
+      if (!ec) close_listeners();
+    });
+  }
+
+  /// Closes the listeners and drains every connection; work in flight has --grace to finish.
+  void close_listeners() {
+    listeners_closed_ = true;
     if (printer_) printer_->stop();  // the last stats line comes before "shutting down"
     const auto open = connections_.size();
     fmt::print(stderr, "primeloop-server: shutting down ({} connection{}, grace {} ms)\n", open,
@@ -199,7 +252,9 @@ class server {
     std::fflush(stderr);
     asio::error_code ec;
     acceptor_.close(ec);
+    http_acceptor_.close(ec);
     accept_pause_.cancel();
+    http_accept_pause_.cancel();
     publish_timer_.cancel();
     grace_timer_.expires_after(options_.grace);
     grace_timer_.async_wait([this](asio::error_code wait_ec) {
@@ -231,7 +286,7 @@ class server {
     counters_.workers.store(st.workers, std::memory_order_relaxed);
     counters_.crashes.store(st.crashes, std::memory_order_relaxed);
     counters_.kills.store(st.cancel_kills, std::memory_order_relaxed);
-    if (shutting_down_) return;
+    if (listeners_closed_) return;
     publish_timer_.expires_after(std::chrono::milliseconds(100));
     publish_timer_.async_wait([this](asio::error_code ec) {
       if (!ec) publish_stats();
@@ -249,14 +304,19 @@ class server {
   std::unique_ptr<executors::gil> gil_;  // before policy_: outlives the pool's threads
   Policy policy_;
   tcp::acceptor acceptor_;
+  tcp::acceptor http_acceptor_;  // open only with --http-port
   asio::steady_timer accept_pause_;
+  asio::steady_timer http_accept_pause_;
   asio::steady_timer grace_timer_;
   asio::steady_timer publish_timer_;
   policy_dispatcher<Policy> dispatcher_;
   connection_manager connections_;
   session_context ctx_;
+  bool shutting_down_ = false;  // before http_ctx_, which refers to it
+  metrics_info info_;
+  http_context http_ctx_;
   std::optional<stats_printer> printer_;  // from run() until shutdown begins
-  bool shutting_down_ = false;
+  bool listeners_closed_ = false;
   bool warned_accept_ = false;
 };
 

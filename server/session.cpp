@@ -50,6 +50,8 @@ void session::close() {
   if (activity_.computing > 0) {
     ctx_.work.cancel_all(*this);
     ctx_.stats.in_flight.fetch_sub(activity_.computing, std::memory_order_relaxed);
+    ctx_.stats.outcomes[static_cast<std::size_t>(errc::cancelled)].fetch_add(
+        activity_.computing, std::memory_order_relaxed);
     activity_.computing = 0;
   }
   std::error_code ignored;
@@ -65,13 +67,13 @@ void session::on_result(std::uint64_t tag, executors::outcome result) {
   if (closed_ || !replies_.pending(tag)) return;
   --activity_.computing;
   ctx_.stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
+  ctx_.stats.latency.observe(clock::now() - replies_.started(tag));
   if (result.error == errc{}) {
     replies_.set_value(tag, result.value);
-    ctx_.stats.answered.fetch_add(1, std::memory_order_relaxed);
   } else {
     replies_.set_text(tag, ctx_.errors[result.error]);
-    ctx_.stats.errors.fetch_add(1, std::memory_order_relaxed);
   }
+  ctx_.stats.count(result.error);
   // The writer runs after the current handler: every reply ready by then goes in one write
   // (a batch of dispatched requests, or a batch of results from a pool).
   writer_wake_.notify();
@@ -237,6 +239,7 @@ void session::dispatch(std::string_view line) {
   }
   ++activity_.computing;
   ctx_.stats.in_flight.fetch_add(1, std::memory_order_relaxed);
+  replies_.set_started(tag, clock::now());
   if (!ctx_.work.submit(req.n, *this, tag)) {
     --activity_.computing;
     ctx_.stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
@@ -246,7 +249,7 @@ void session::dispatch(std::string_view line) {
 
 void session::reply_error(std::uint64_t tag, errc e) {
   replies_.set_text(tag, ctx_.errors[e]);
-  ctx_.stats.errors.fetch_add(1, std::memory_order_relaxed);
+  ctx_.stats.count(e);
   writer_wake_.notify();
 }
 

@@ -2,6 +2,7 @@
 /// Throughput counters and the per-second line. The counters are written by the loop thread and
 /// read by a printer thread of their own, so the line keeps coming (and shows 0 req/s) while the
 /// loop is frozen by an inline computation: that is the lesson's printout.
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -10,6 +11,9 @@
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include "core/errc.hpp"
+#include "server/latency_histogram.hpp"
 
 namespace primeloop {
 
@@ -25,6 +29,17 @@ struct stats_counters {
   std::atomic<std::uint64_t> workers{0};
   std::atomic<std::uint64_t> crashes{0};  ///< workers that died without being asked to
   std::atomic<std::uint64_t> kills{0};    ///< workers killed on purpose to cancel a request
+  // For /metrics (server/metrics.hpp), written by the loop as well.
+  std::atomic<std::uint64_t> http_connections{0};  ///< of `connections`, those speaking HTTP
+  /// Requests by how they ended: [0] answered, [e] errc e (busy, timeout, cancelled, ...).
+  std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(last_errc) + 1> outcomes{};
+  latency_histogram latency;  ///< from dispatch to result, both protocols
+
+  /// Counts one answer (e == errc{}) or one error reply, in the stats line's totals too.
+  void count(errc e, std::uint64_t n = 1) noexcept {
+    outcomes[static_cast<std::size_t>(e)].fetch_add(n, std::memory_order_relaxed);
+    (e == errc{} ? answered : errors).fetch_add(n, std::memory_order_relaxed);
+  }
 };
 
 /// How the printer reads the counters.

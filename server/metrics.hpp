@@ -1,0 +1,30 @@
+#pragma once
+/// GET /metrics: the stats counters in Prometheus' text exposition format 0.0.4. Formatting
+/// only; the counters stay where the stats line reads them (server/stats.hpp).
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "server/stats.hpp"
+
+namespace primeloop {
+
+/// The Content-Type of the text exposition format.
+inline constexpr std::string_view metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
+
+/// What /metrics says about the server beyond its counters.
+struct metrics_info {
+  std::string_view version;                  ///< primeloop's version
+  std::string_view executor;                 ///< inline, threads or processes
+  std::string_view workload;                 ///< naive, trial, sieve or fast
+  stats_source source = stats_source::pool;  ///< inline: the loop is the one worker
+};
+
+/// Every metric, prefixed primeloop_, each with its HELP and TYPE lines.
+[[nodiscard]] std::string format_metrics(const stats_counters& counters, const metrics_info& info);
+
+/// The name of an outcome of a request as /metrics labels it: "answered", or the error's name
+/// (busy, timeout, cancelled, too_large, ...).
+[[nodiscard]] std::string_view outcome_name(errc e) noexcept;
+
+}  // namespace primeloop

@@ -1,0 +1,244 @@
+// The HTTP face end to end (docs/protocol.md, "The HTTP face"): primeloop-server with
+// --http-port 0 on 127.0.0.1, every status it answers, keep-alive and pipelining, the health
+// checks of a frozen and of a free loop, /metrics read by Prometheus' own parser, and the drain.
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "http_client.hpp"
+#include "test_support.hpp"
+
+using namespace primeloop::test;
+
+namespace {
+
+/// A server with the HTTP face on; its HTTP port.
+struct http_server {
+  server_process s;
+  std::uint16_t http_port = 0;
+};
+
+http_server start_http(std::vector<std::string> flags) {
+  flags.insert(flags.end(), {"--http-port", "0"});
+  http_server h{start_server(std::move(flags)), 0};
+  h.http_port = read_http_port(h.s);
+  REQUIRE(h.http_port != 0);
+  return h;
+}
+
+/// Prometheus' own parser (Debian's python3-prometheus-client) reads the exposition text; its
+/// samples come back as "name{k=v,...} value" lines.
+std::map<std::string, double> parse_with_prometheus(const std::string& text) {
+  const std::string path = "/tmp/primeloop-metrics-" + std::to_string(::getpid()) + ".txt";
+  std::ofstream(path) << text;
+  child_process py({"/usr/bin/python3", "-c",
+                    "import sys\n"
+                    "from prometheus_client.parser import text_string_to_metric_families\n"
+                    "for f in text_string_to_metric_families(open(sys.argv[1]).read()):\n"
+                    "    for s in f.samples:\n"
+                    "        l = ','.join(k + '=' + v for k, v in sorted(s.labels.items()))\n"
+                    "        print('%s{%s} %r' % (s.name, l, s.value))\n"
+                    "print('parsed')\n",
+                    path});
+  std::map<std::string, double> samples;
+  while (auto line = py.read_line()) {
+    if (*line == "parsed") break;
+    const auto sp = line->rfind(' ');
+    REQUIRE(sp != std::string::npos);
+    samples[line->substr(0, sp)] = std::stod(line->substr(sp + 1));
+  }
+  CHECK(py.wait() == 0);
+  std::remove(path.c_str());
+  return samples;
+}
+
+}  // namespace
+
+TEST_CASE("The HTTP face prints its port and answers /prime/N like the line protocol", "[http]") {
+  auto h = start_http({"--stats-interval", "0"});
+  CHECK(h.s.proc.lines().back().rfind("http listening on 127.0.0.1:", 0) == 0);
+  const auto ok = http_get(h.http_port, "/prime/10");
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+  CHECK(ok->body == "29\n");
+  CHECK(ok->header("content-type").rfind("text/plain", 0) == 0);
+  // A bad n: 400 with the line protocol's own reason, without "ERR ".
+  for (const auto& [n, line] : std::vector<std::pair<std::string, std::string>>{
+           {"abc", "abc\n"}, {"0", "0\n"}, {"999999999999", "999999999999\n"}, {"", "\n"}}) {
+    INFO(n);
+    const auto bad = http_get(h.http_port, "/prime/" + n);
+    REQUIRE(bad);
+    CHECK(bad->status == 400);
+    const auto err = ask(h.s.port, line);
+    REQUIRE(err);
+    CHECK("ERR " + bad->body == *err + "\n");
+  }
+}
+
+TEST_CASE("The HTTP face answers unknown paths, other methods, versions and bad heads", "[http]") {
+  auto h = start_http({"--stats-interval", "0"});
+  CHECK(http_get(h.http_port, "/nope")->status == 404);
+  const auto raw = [&](const std::string& request) {
+    http_client c(h.http_port);
+    c.send(request);
+    auto r = c.read_response();
+    REQUIRE(r);
+    return *r;
+  };
+  const auto post = raw("POST /prime/10 HTTP/1.1\r\nHost: a\r\n\r\n");
+  CHECK(post.status == 405);
+  CHECK(post.header("allow") == "GET");
+  CHECK(raw("GET /prime/10 HTTP/2.0\r\nHost: a\r\n\r\n").status == 505);
+  CHECK(raw("GET /prime/10 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc").status == 413);
+  CHECK(raw("GET  /prime/10 HTTP/1.1\r\nHost: a\r\n\r\n").status == 400);
+  CHECK(raw("GET /prime/10 HTTP/1.1\r\nHost: a\r\nX: " + std::string(9000, 'x') + "\r\n\r\n")
+            .status == 431);
+  // A refused head closes the connection: what follows it cannot be trusted.
+  http_client c(h.http_port);
+  c.send("BAD\r\n\r\nGET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+  const auto r = c.read_response();
+  REQUIRE(r);
+  CHECK(r->status == 400);
+  CHECK(r->header("connection") == "close");
+  CHECK(c.wait_closed());
+}
+
+TEST_CASE("The HTTP face keeps connections alive and answers pipelined requests in order",
+          "[http]") {
+  auto h = start_http({"--stats-interval", "0", "--offload-above", "0"});
+  http_client c(h.http_port);
+  // A slow one first: the quick ones behind it wait for it, in order.
+  c.send(
+      "GET /prime/5000 HTTP/1.1\r\nHost: a\r\n\r\nGET /prime/1 HTTP/1.1\r\nHost: a\r\n\r\n"
+      "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /prime/abc HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 4; ++i) {
+    const auto r = c.read_response();
+    REQUIRE(r);
+    bodies.push_back(r->body);
+  }
+  CHECK(bodies[0] == "48611\n");
+  CHECK(bodies[1] == "2\n");
+  CHECK(bodies[2] == "ok\n");
+  CHECK(bodies[3].rfind("not a number", 0) == 0);
+  // Still open: another request on the same connection.
+  CHECK(c.get("/prime/3")->body == "5\n");
+  // Connection: close is honoured after its response.
+  c.send_get("/prime/4", "Connection: close\r\n");
+  const auto last = c.read_response();
+  REQUIRE(last);
+  CHECK(last->body == "7\n");
+  CHECK(last->header("connection") == "close");
+  CHECK(c.wait_closed());
+  // HTTP/1.0 closes unless asked to keep the connection.
+  http_client old(h.http_port);
+  old.send("GET /prime/5 HTTP/1.0\r\n\r\n");
+  CHECK(old.read_response()->body == "11\n");
+  CHECK(old.wait_closed());
+  http_client kept(h.http_port);
+  kept.send("GET /prime/5 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  CHECK(kept.read_response()->header("connection") == "keep-alive");
+  kept.send("GET /prime/6 HTTP/1.0\r\n\r\n");
+  CHECK(kept.read_response()->body == "13\n");
+}
+
+TEST_CASE("The HTTP face answers busy with 503 and Retry-After, and a timeout with 504", "[http]") {
+  // One worker, a connection may hold two requests: the third of three long ones is refused.
+  auto h = start_http({"--stats-interval", "0", "--workers", "1", "--queue-limit", "2",
+                       "--offload-above", "0", "--request-timeout", "1"});
+  http_client c(h.http_port);
+  c.send(
+      "GET /prime/100000000 HTTP/1.1\r\nHost: a\r\n\r\nGET /prime/100000000 HTTP/1.1\r\nHost: "
+      "a\r\n\r\nGET /prime/100000000 HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::vector<int> statuses;
+  std::string retry;
+  for (int i = 0; i < 3; ++i) {
+    const auto r = c.read_response();
+    REQUIRE(r);
+    statuses.push_back(r->status);
+    if (r->status == 503) retry = r->header("retry-after");
+  }
+  CHECK(statuses == std::vector<int>{504, 504, 503});
+  CHECK(retry == "1");
+}
+
+TEST_CASE("Past --max-connections, line and HTTP connections together, HTTP gets 503", "[http]") {
+  auto h = start_http({"--stats-interval", "0", "--max-connections", "1"});
+  line_client line(h.s.port);
+  line.send("10\n");
+  CHECK(line.read_line() == "29");  // accepted, and counted
+  const auto r = http_get(h.http_port, "/healthz");
+  REQUIRE(r);
+  CHECK(r->status == 503);
+}
+
+TEST_CASE("A loop frozen by an inline request fails /healthz; a threads server answers it",
+          "[http]") {
+  for (const std::string ex : {"inline", "threads"}) {
+    INFO(ex);
+    auto h = start_http({"--executor", ex, "--stats-interval", "0.05", "--offload-above", "0",
+                         "--request-timeout", "4"});
+    line_client line(h.s.port);
+    line.send("100000000\n");
+    REQUIRE(h.s.proc.wait_for_line("in-flight 1"));
+    const auto health =
+        http_get(h.http_port, "/healthz", ex == "inline" ? 1000ms : default_deadline);
+    if (ex == "inline") {
+      CHECK_FALSE(health.has_value());
+    } else {
+      REQUIRE(health);
+      CHECK(health->status == 200);
+      CHECK(http_get(h.http_port, "/readyz")->status == 200);
+    }
+  }
+}
+
+TEST_CASE("/metrics reads as Prometheus text with the counts of both protocols", "[http]") {
+  auto h = start_http({"--stats-interval", "0", "--workload", "sieve"});
+  for (int i = 1; i <= 5; ++i) CHECK(http_get(h.http_port, "/prime/" + std::to_string(i)));
+  for (int i = 1; i <= 3; ++i) CHECK(ask(h.s.port, std::to_string(i) + "\n"));
+  CHECK(ask(h.s.port, "x\n"));
+  http_client kept(h.http_port);  // one HTTP connection open while /metrics is read
+  REQUIRE(kept.get("/healthz"));
+  const auto r = http_get(h.http_port, "/metrics");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->header("content-type").rfind("text/plain; version=0.0.4", 0) == 0);
+  const auto m = parse_with_prometheus(r->body);
+  CHECK(m.at("primeloop_requests_total{outcome=answered}") == 8);
+  CHECK(m.at("primeloop_requests_total{outcome=not_a_number}") == 1);
+  CHECK(m.at("primeloop_requests_total{outcome=busy}") == 0);
+  CHECK(m.at("primeloop_request_duration_seconds_count{}") == 8);
+  CHECK(m.at("primeloop_request_duration_seconds_bucket{le=+Inf}") == 8);
+  CHECK(m.at("primeloop_request_duration_seconds_sum{}") > 0);
+  CHECK(m.at("primeloop_open_connections{protocol=http}") == 2);
+  CHECK(m.at("primeloop_open_connections{protocol=line}") == 0);
+  CHECK(m.at("primeloop_in_flight_requests{}") == 0);
+  CHECK(m.contains("primeloop_worker_crashes_total{}"));
+  CHECK(m.contains("primeloop_worker_cancel_kills_total{}"));
+  CHECK(m.at("primeloop_build_info{executor=threads+adaptive,version=0.1.0,workload=sieve}") == 1);
+}
+
+TEST_CASE("SIGTERM turns /readyz to 503 at once, and the listeners close after --drain-delay",
+          "[http]") {
+  auto h = start_http({"--stats-interval", "0", "--drain-delay", "1"});
+  http_client kept(h.http_port);
+  CHECK(kept.get("/readyz")->status == 200);
+  h.s.proc.signal(SIGTERM);
+  REQUIRE(h.s.proc.wait_for_line("not ready"));
+  const auto r = kept.get("/readyz");
+  REQUIRE(r);
+  CHECK(r->status == 503);
+  CHECK(kept.get("/healthz")->status == 200);
+  // The line protocol still takes new connections until the delay has passed.
+  CHECK(ask(h.s.port, "10\n") == "29");
+  REQUIRE(h.s.proc.wait_for_line("shutting down"));
+  CHECK(kept.wait_closed());
+  CHECK(h.s.proc.wait() == 0);
+}
