@@ -63,6 +63,11 @@ struct server_process {
 /// given flags (plus --port 0) and waits for "listening on".
 [[nodiscard]] server_process start_server(std::vector<std::string> flags,
                                           std::string_view program = "primeloop-server");
+/// Starts argv (a server, or a launcher such as prlimit in front of one) and reads its port from
+/// its "listening on" line: the first line, or with first_line_only = false the first such
+/// line (warnings before it stay in proc.lines()). Throws std::runtime_error when none comes.
+[[nodiscard]] server_process start_listening(std::vector<std::string> argv,
+                                             std::string_view program, bool first_line_only);
 
 /// A blocking TCP client on 127.0.0.1 with deadlines on every read.
 class line_client {
