@@ -80,6 +80,23 @@ CLI::Validator seconds(double lo, double hi, std::string note) {
       fmt::format("{}-{}", lo, hi));
 }
 
+namespace {
+
+/// seconds clamped to what every duration flag accepts; NaN fails both comparisons: 0.
+double clamped_seconds(double seconds) {
+  return seconds >= 0 ? std::min(seconds, max_seconds) : 0.0;
+}
+
+}  // namespace
+
+std::chrono::milliseconds milliseconds_of(double seconds) {
+  return std::chrono::milliseconds{std::llround(clamped_seconds(seconds) * 1e3)};
+}
+
+std::chrono::microseconds microseconds_of(double seconds) {
+  return std::chrono::microseconds{std::llround(clamped_seconds(seconds) * 1e6)};
+}
+
 std::string closest(std::string_view typed, const std::vector<std::string>& names) {
   std::string best;
   std::size_t best_distance = 0;

@@ -8,14 +8,6 @@
 #include "cli/validators.hpp"
 
 namespace primeloop::reference {
-namespace {
-
-std::chrono::milliseconds to_ms(double seconds) {
-  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0 + 0.5));
-}
-
-}  // namespace
-
 parsed_reference_options parse_reference_options(reference_kind kind, int argc,
                                                  const char* const* argv) {
   const bool threaded = kind == reference_kind::threaded;
@@ -42,7 +34,7 @@ parsed_reference_options parse_reference_options(reference_kind kind, int argc,
       ->check(CLI::IsMember(workloads))
       ->capture_default_str();
   app.add_option("--stats-interval", stats, "Seconds between stats lines (0: none)")
-      ->check(CLI::Range(0.0, 86400.0))
+      ->check(cli::seconds(0, cli::max_seconds, "0: no stats lines"))
       ->capture_default_str();
   app.add_option("--max-n", o.max_n, "Largest n accepted")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000'000}))
@@ -64,10 +56,10 @@ parsed_reference_options parse_reference_options(reference_kind kind, int argc,
   }
   app.add_option("--idle-timeout", idle,
                  "Seconds a connection may send nothing before it is closed (0: never)")
-      ->check(CLI::Range(0.0, 86400.0))
+      ->check(cli::seconds(0, cli::max_seconds, "0: never"))
       ->capture_default_str();
   app.add_option("--grace", grace, "Seconds a computation may finish after SIGINT/SIGTERM")
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(cli::seconds(0, 3600))
       ->capture_default_str();
   if (threaded) {
     app.add_flag("--gil", o.gil,
@@ -75,16 +67,15 @@ parsed_reference_options parse_reference_options(reference_kind kind, int argc,
                  "(docs/gil.md)");
     app.add_option("--switch-interval", switch_interval,
                    "With --gil: seconds a thread waits for the lock before asking for it")
-        ->check(CLI::Range(0.000001, 3600.0))
+        ->check(cli::seconds(0.000001, 3600))
         ->capture_default_str();
   }
   if (const auto status = cli::parse(app, argc, argv)) return {std::nullopt, *status};
   o.work = workloads.at(workload_name);
   o.stats_interval = std::chrono::duration<double>(stats);
-  o.idle_timeout = to_ms(idle);
-  o.grace = to_ms(grace);
-  o.switch_interval =
-      std::chrono::microseconds(static_cast<std::int64_t>(switch_interval * 1e6 + 0.5));
+  o.idle_timeout = cli::milliseconds_of(idle);
+  o.grace = cli::milliseconds_of(grace);
+  o.switch_interval = cli::microseconds_of(switch_interval);
   return {o, 0};
 }
 
