@@ -9,20 +9,13 @@
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/lab/svg_chart.hpp"
 #include "clients/report.hpp"
+#include "core/report_format.hpp"
 
 namespace primeloop::lab {
 namespace {
 
-double us(std::chrono::nanoseconds d) {
-  return static_cast<double>(d.count()) / 1e3;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
+/// The short name the columns below use.
+constexpr auto us = &primeloop::microseconds;
 
 void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream f(path);
