@@ -17,12 +17,8 @@ namespace {
 /// The short name the columns below use.
 constexpr auto us = &primeloop::microseconds;
 
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream f(path);
-  f << text;
-  f.close();
-  if (!f) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
-}
+/// The short name the writers below use.
+constexpr auto write_file = &write_text_file;
 
 /// Which of p50, p99 and max are lower bounds, as "p99+max" (empty: none).
 std::string lower_bounds(const executor_summary& r) {
