@@ -91,6 +91,28 @@ class load_run {
   load_run& operator=(const load_run&) = delete;
 
   net::awaitable<load_result> run() {
+    std::exception_ptr error;
+    try {
+      co_await measure();
+    } catch (...) {
+      error = std::current_exception();  // waited on below: co_await cannot stand in a catch
+    }
+    // However the measurement ended, every coroutine spawned here has returned before the run
+    // (which they point at) goes out of scope with run_load's frame.
+    stop();
+    if (active_ > 0) {
+      done_.expires_at(clock::time_point::max());
+      co_await done_.async_wait(use_tuple);
+    }
+    if (!error) error = failure_;
+    if (error) std::rethrow_exception(error);
+    co_return std::move(result_);
+  }
+
+ private:
+  /// Connects, spawns the drivers and takes one sample a second until the duration is over or
+  /// the run is interrupted.
+  net::awaitable<void> measure() {
     if (config_.connections == 0 && !config_.long_n) {
       throw std::invalid_argument("the load needs at least one connection");
     }
@@ -127,16 +149,8 @@ class load_run {
     }
     result_.elapsed = clock::now() - start;
     result_.interrupted = interrupted_;
-    stop();
-    if (active_ > 0) {
-      done_.expires_at(clock::time_point::max());
-      co_await done_.async_wait(use_tuple);
-    }
-    if (failure_) std::rethrow_exception(failure_);
-    co_return std::move(result_);
   }
 
- private:
   struct counts {
     std::uint64_t completed = 0, errors = 0, long_completed = 0;
   };
