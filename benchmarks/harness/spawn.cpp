@@ -45,6 +45,14 @@ struct pipe_fds {
 /// locks another thread of the parent may have held at the fork).
 [[noreturn]] void exec_child(char* const* args, const spawn_options& options, int output,
                              int status, pid_t parent) {
+  // exec keeps the signal mask and ignored signals: a parent thread that blocks SIGTERM, or a
+  // test runner that ignores SIGPIPE, would hand that on, and a server would not stop on SIGTERM.
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  }
   if (options.own_process_group) ::setpgid(0, 0);
   if (options.die_with_parent) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);

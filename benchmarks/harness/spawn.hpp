@@ -24,7 +24,8 @@ struct spawned {
   int output = -1;  ///< close-on-exec; the caller owns it
 };
 
-/// Forks and execs argv (argv[0] is a path; no $PATH search) with stdin from /dev/null.
+/// Forks and execs argv (argv[0] is a path; no $PATH search) with stdin from /dev/null, every
+/// signal unblocked and at its default action.
 /// Safe in a multithreaded process: everything the child needs is prepared before the fork, and
 /// between fork and exec it calls only async-signal-safe functions. An exec failure comes back
 /// through a close-on-exec pipe and is thrown here, as std::system_error "cannot run PATH",
