@@ -84,12 +84,6 @@ bool stays_silent(const line_client& c, milliseconds deadline) {
   return ::poll(&p, 1, static_cast<int>(deadline.count())) == 0;
 }
 
-void reset(line_client& c) {
-  const linger abort{1, 0};
-  ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
-  c.close();
-}
-
 std::vector<std::uint64_t> first_primes(std::size_t count) {
   std::vector<std::uint64_t> primes;
   for (std::uint64_t i = 2; primes.size() < count; ++i) {

@@ -62,12 +62,6 @@ inline std::vector<pid_t> wait_workers(const server_process& s, std::size_t coun
   return ok ? now : std::vector<pid_t>{};
 }
 
-/// Closes with a reset (SO_LINGER 0): the way a client that is gone looks to the server.
-inline void reset(line_client& c) {
-  const linger abort{1, 0};
-  ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
-  c.close();
-}
 
 /// True once pid's CPU time grows by less than a third of the wall time over 300 ms or more:
 /// nothing computes there any more.

@@ -92,6 +92,13 @@ class line_client {
   std::string pending_;
 };
 
+/// Closes a client with a reset (SO_LINGER 0), as a crashed or killed client does: the server
+/// reads ECONNRESET and cancels the connection's work (end of stream alone may be a half-close).
+void reset(line_client& c);
+
+/// A TCP socket connected to 127.0.0.1:port (close-on-exec). Throws std::system_error.
+[[nodiscard]] int connect_loopback(std::uint16_t port);
+
 /// Sends one line and returns the reply line.
 [[nodiscard]] std::optional<std::string> ask(std::uint16_t port, std::string_view line);
 
