@@ -178,8 +178,7 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   o.drain_delay = milliseconds_of(drain_delay);
   o.pool.grace = o.grace;
   o.pool.request_timeout = milliseconds_of(timeout);
-  o.switch_interval =
-      cli::microseconds_of(switch_interval);
+  o.switch_interval = cli::microseconds_of(switch_interval);
   return {o, 0};
 }
 

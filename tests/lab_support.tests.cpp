@@ -10,8 +10,8 @@
 #include "benchmarks/harness/lab_support.hpp"
 
 TEST_CASE("A report file is written whole, and a failed write says so", "[lab_support]") {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("primeloop-write-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("primeloop-write-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto file = dir / "report.csv";
   primeloop::lab::write_text_file(file, "a,b\n1,2\n");

@@ -25,8 +25,7 @@ TEST_CASE("A load run ended by an exception waits for its connections before it 
   asio::io_context io;
   asio::co_spawn(io,
                  primeloop::clients::run_load(
-                     config,
-                     [](const auto&) { throw std::runtime_error("the caller gave up"); }),
+                     config, [](const auto&) { throw std::runtime_error("the caller gave up"); }),
                  [&](std::exception_ptr e, primeloop::clients::load_result) {
                    failure = e;
                    finished = true;

@@ -62,7 +62,6 @@ inline std::vector<pid_t> wait_workers(const server_process& s, std::size_t coun
   return ok ? now : std::vector<pid_t>{};
 }
 
-
 /// True once pid's CPU time grows by less than a third of the wall time over 300 ms or more:
 /// nothing computes there any more.
 inline bool cpu_settles(pid_t pid, milliseconds deadline = default_deadline) {

@@ -138,9 +138,9 @@ server_process start_listening(std::vector<std::string> argv, std::string_view p
   server_process s{child_process(std::move(argv)), 0, {}};
   auto line = first_line_only ? s.proc.read_line() : s.proc.wait_for_line("listening on ");
   if (!line) {
-    throw std::runtime_error(fmt::format("{} did not print 'listening on': {}", program,
-                                         s.proc.lines().empty() ? "(no output)"
-                                                                : s.proc.lines().back()));
+    throw std::runtime_error(
+        fmt::format("{} did not print 'listening on': {}", program,
+                    s.proc.lines().empty() ? "(no output)" : s.proc.lines().back()));
   }
   const auto address = harness::parse_listening_line(*line);
   if (!address) throw std::runtime_error(fmt::format("unexpected first line: {}", *line));

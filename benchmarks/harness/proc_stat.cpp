@@ -51,8 +51,7 @@ std::optional<proc_stat> read_proc_stat(pid_t pid) {
 
 std::chrono::nanoseconds ticks_to_duration(std::uint64_t ticks) {
   static const auto per_second = static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
-  return std::chrono::nanoseconds{
-      static_cast<std::int64_t>(ticks * 1'000'000'000ULL / per_second)};
+  return std::chrono::nanoseconds{static_cast<std::int64_t>(ticks * 1'000'000'000ULL / per_second)};
 }
 
 std::vector<pid_t> all_pids() {

@@ -9,13 +9,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
@@ -121,14 +121,15 @@ asio::awaitable<command_run> run_timed_async(std::vector<std::string> argv) {
   const auto child = harness::spawn(argv, {.stderr_to_pipe = false});
   net::posix::stream_descriptor out(ex, child.output);
   command_run run;
-  auto [ec, n] =
-      co_await net::async_read(out, net::dynamic_buffer(run.output), net::transfer_all(), use_tuple);
+  auto [ec, n] = co_await net::async_read(out, net::dynamic_buffer(run.output), net::transfer_all(),
+                                          use_tuple);
   run.time.wall = clock::now() - start;  // the end of its output: it has exited, or is about to
   out.close(ec);
   int status = 0;
   rusage usage{};
   net::steady_timer timer(ex);
-  for (auto pause = std::chrono::milliseconds{1};; pause = std::min(pause * 2, decltype(pause){20})) {
+  for (auto pause = std::chrono::milliseconds{1};;
+       pause = std::min(pause * 2, decltype(pause){20})) {
     pid_t r = 0;
     while ((r = ::wait4(child.pid, &status, WNOHANG, &usage)) < 0 && errno == EINTR) {
     }
