@@ -68,7 +68,11 @@ CLI::Validator range_u64(std::uint64_t lo, std::uint64_t hi, std::string note) {
 }
 
 CLI::Validator seconds(double lo, double hi, std::string note) {
-  const std::string range = fmt::format("{}-{} seconds", lo, hi);
+  return decimal(lo, hi, "seconds", std::move(note));
+}
+
+CLI::Validator decimal(double lo, double hi, std::string_view unit, std::string note) {
+  const std::string range = fmt::format("{}-{} {}", lo, hi, unit);
   return CLI::Validator(
       [lo, hi, range, note](std::string& s) -> std::string {
         char* end = nullptr;

@@ -22,7 +22,10 @@ namespace primeloop::cli {
 
 /// The longest duration any flag accepts: a day, far inside what a millisecond count can hold.
 inline constexpr double max_seconds = 86'400;
-/// A number of seconds from lo to hi (fractions allowed; not NaN, not infinite).
+/// A number of `unit` from lo to hi (fractions allowed; not NaN, not infinite).
+[[nodiscard]] CLI::Validator decimal(double lo, double hi, std::string_view unit,
+                                     std::string note = {});
+/// A number of seconds from lo to hi: decimal(lo, hi, "seconds").
 [[nodiscard]] CLI::Validator seconds(double lo = 0, double hi = max_seconds, std::string note = {});
 
 /// Seconds as read by a seconds() flag, rounded to milliseconds. Clamped to 0..max_seconds (NaN:

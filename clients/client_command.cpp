@@ -128,7 +128,7 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
                      "Open loop with --long-n: the share of small requests due during the long "
                      "one slower than this many milliseconds")
           ->default_val(slo_ms)
-          ->check(cli::seconds(0.001, 3'600'000, "milliseconds")),
+          ->check(cli::decimal(0.001, 3'600'000, "milliseconds")),
       app.add_flag("--json", json, "Print JSON lines instead of text"),
       app.add_flag("--csv", csv, "Print CSV instead of text"),
   };

@@ -67,6 +67,8 @@ TEST_CASE("Usage errors exit 2 with one line naming the flag, the value and what
       {{bin("primeloop-server"), "--line-timeout", "-1"}, "--line-timeout -1: must be 0-86400"},
       {{bin("primeloop-client"), "--timeout", "1e300", "1"}, "--timeout 1e300: must be 0-86400"},
       {{bin("primeloop-lab"), "--stop-grace", "1e300"}, "--stop-grace 1e300: must be 0-3600"},
+      {{bin("primeloop-lab"), "--rate", "100", "--slo", "nan"},
+       "--slo nan: must be 0.001-3600000 milliseconds"},
       {{bin("primeloop-blocking"), "--idle-timeout", "nan"}, "--idle-timeout nan: must be 0-"},
       {{bin("primeloop-threaded"), "--stats-interval", "1e300"}, "--stats-interval 1e300: must"},
       {{bin("primeloop-server"), "--executor=processes", "--workers", "1000000"},

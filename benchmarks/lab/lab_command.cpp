@@ -98,7 +98,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
                  "With --rate: the share of small requests during the long one slower than this "
                  "many milliseconds")
       ->default_val(slo_ms)
-      ->check(cli::seconds(0.001, 3'600'000, "milliseconds"));
+      ->check(cli::decimal(0.001, 3'600'000, "milliseconds"));
   double stop_grace_s = 3;
   app.add_option("--stop-grace", stop_grace_s, "Seconds from SIGTERM to SIGKILL of each server")
       ->default_val(stop_grace_s)
