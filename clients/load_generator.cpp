@@ -19,8 +19,8 @@
 #include <string_view>
 
 #include "clients/connect.hpp"
-#include "clients/task_group.hpp"
 #include "clients/long_client.hpp"
+#include "clients/task_group.hpp"
 
 namespace primeloop::clients {
 namespace {
