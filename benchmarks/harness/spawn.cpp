@@ -4,6 +4,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -58,10 +60,17 @@ struct pipe_fds {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took hold
   }
-  const int null = ::open("/dev/null", O_RDONLY);
+  if (options.nice != 0) ::setpriority(PRIO_PROCESS, 0, options.nice);
+  const int null = ::open("/dev/null", O_RDWR);
   if (null >= 0) ::dup2(null, 0);
   ::dup2(output, 1);
   if (options.stderr_to_pipe) ::dup2(output, 2);
+  if (!options.stderr_to_pipe && options.stderr_to_null && null >= 0) ::dup2(null, 2);
+  // The status pipe must stay open until exec (it is close-on-exec): close everything above it.
+  if (options.close_other_fds) {
+    ::syscall(SYS_close_range, 3U, static_cast<unsigned>(status) - 1U, 0U);
+    ::syscall(SYS_close_range, static_cast<unsigned>(status) + 1U, ~0U, 0U);
+  }
   ::execv(args[0], args);
   const int err = errno;
   [[maybe_unused]] const auto w = ::write(status, &err, sizeof err);

@@ -16,6 +16,9 @@ struct spawn_options {
   bool own_process_group = false;  ///< setpgid(0, 0): the child and what it forks end together
   bool die_with_parent = false;    ///< PR_SET_PDEATHSIG SIGKILL: a crashed parent leaves nothing
   bool stderr_to_pipe = true;      ///< stderr into the output pipe too (else inherited)
+  bool stderr_to_null = false;     ///< with stderr_to_pipe false: /dev/null, not inherited
+  bool close_other_fds = false;    ///< close every descriptor above 2, close-on-exec or not
+  int nice = 0;                    ///< the child's niceness (0: the parent's)
 };
 
 /// A started child: its pid and the read end of the pipe its stdout (and stderr) goes to.
