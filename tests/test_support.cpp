@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -64,6 +65,13 @@ std::optional<std::string> read_line_from(int fd, std::string& pending, millisec
 
 std::string bin(std::string_view name) {
   return std::string(PRIMELOOP_BIN_DIR) + "/" + std::string(name);
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream f(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(f, line);) lines.push_back(line);
+  return lines;
 }
 
 child_process::child_process(std::vector<std::string> argv) {

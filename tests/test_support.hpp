@@ -21,6 +21,9 @@ inline constexpr milliseconds default_deadline{20'000};
 /// Path of a built executable (build/bin/<name>).
 [[nodiscard]] std::string bin(std::string_view name);
 
+/// The lines of a text file (without '\n'); none when it cannot be read.
+[[nodiscard]] std::vector<std::string> read_lines(const std::string& path);
+
 /// A child process started with execv; its stdout and stderr come back through one pipe.
 class child_process {
  public:
