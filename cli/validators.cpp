@@ -68,7 +68,11 @@ CLI::Validator range_u64(std::uint64_t lo, std::uint64_t hi, std::string note) {
 }
 
 CLI::Validator seconds(double lo, double hi, std::string note) {
-  const std::string range = fmt::format("{}-{} seconds", lo, hi);
+  return decimal(lo, hi, "seconds", std::move(note));
+}
+
+CLI::Validator decimal(double lo, double hi, std::string_view unit, std::string note) {
+  const std::string range = fmt::format("{}-{} {}", lo, hi, unit);
   return CLI::Validator(
       [lo, hi, range, note](std::string& s) -> std::string {
         char* end = nullptr;
@@ -78,6 +82,23 @@ CLI::Validator seconds(double lo, double hi, std::string note) {
         return fmt::format("{}: {}", s, accepted(range, note));
       },
       fmt::format("{}-{}", lo, hi));
+}
+
+namespace {
+
+/// seconds clamped to what every duration flag accepts; NaN fails both comparisons: 0.
+double clamped_seconds(double seconds) {
+  return seconds >= 0 ? std::min(seconds, max_seconds) : 0.0;
+}
+
+}  // namespace
+
+std::chrono::milliseconds milliseconds_of(double seconds) {
+  return std::chrono::milliseconds{std::llround(clamped_seconds(seconds) * 1e3)};
+}
+
+std::chrono::microseconds microseconds_of(double seconds) {
+  return std::chrono::microseconds{std::llround(clamped_seconds(seconds) * 1e6)};
 }
 
 std::string closest(std::string_view typed, const std::vector<std::string>& names) {

@@ -2,6 +2,7 @@
 /// Checks for flag values whose messages follow the usage-error convention: they name the value
 /// and what is accepted ("70000: must be 1-65535"); cli::parse() puts the flag in front. They run
 /// before CLI11 converts the text, so a value out of a type's range never reaches a cast.
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,8 +22,17 @@ namespace primeloop::cli {
 
 /// The longest duration any flag accepts: a day, far inside what a millisecond count can hold.
 inline constexpr double max_seconds = 86'400;
-/// A number of seconds from lo to hi (fractions allowed; not NaN, not infinite).
+/// A number of `unit` from lo to hi (fractions allowed; not NaN, not infinite).
+[[nodiscard]] CLI::Validator decimal(double lo, double hi, std::string_view unit,
+                                     std::string note = {});
+/// A number of seconds from lo to hi: decimal(lo, hi, "seconds").
 [[nodiscard]] CLI::Validator seconds(double lo = 0, double hi = max_seconds, std::string note = {});
+
+/// Seconds as read by a seconds() flag, rounded to milliseconds. Clamped to 0..max_seconds (NaN:
+/// 0), so the conversion to an integer count is defined whatever value reaches it.
+[[nodiscard]] std::chrono::milliseconds milliseconds_of(double seconds);
+/// The same, rounded to microseconds.
+[[nodiscard]] std::chrono::microseconds microseconds_of(double seconds);
 
 /// One of `names`; otherwise "unknown <what>; did you mean <closest>?" or the list of names.
 [[nodiscard]] CLI::Validator one_of(std::vector<std::string> names, std::string what);

@@ -128,7 +128,7 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
                      "Open loop with --long-n: the share of small requests due during the long "
                      "one slower than this many milliseconds")
           ->default_val(slo_ms)
-          ->check(cli::seconds(0.001, 3'600'000, "milliseconds")),
+          ->check(cli::decimal(0.001, 3'600'000, "milliseconds")),
       app.add_flag("--json", json, "Print JSON lines instead of text"),
       app.add_flag("--csv", csv, "Print CSV instead of text"),
   };
@@ -157,11 +157,11 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
   load.host = one.host;
   load.port = one.port;
   if (long_n) load.long_n = long_n;
-  // Both values are bounded by their checks, so the casts to milliseconds cannot overflow.
-  load.long_after = std::chrono::milliseconds{static_cast<std::int64_t>(long_after_s * 1000)};
-  load.warmup = std::chrono::milliseconds{static_cast<std::int64_t>(warmup_s * 1000)};
-  load.slo = std::chrono::microseconds{static_cast<std::int64_t>(slo_ms * 1000)};
-  one.timeout = std::chrono::milliseconds{static_cast<std::int64_t>(timeout_s * 1000)};
+  // Bounded by their checks, and clamped again by the conversions.
+  load.long_after = cli::milliseconds_of(long_after_s);
+  load.warmup = cli::milliseconds_of(warmup_s);
+  load.slo = cli::microseconds_of(slo_ms / 1000);
+  one.timeout = cli::milliseconds_of(timeout_s);
   cmd.format = json ? output_format::json : csv ? output_format::csv : output_format::text;
 
   return cmd;

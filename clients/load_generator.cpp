@@ -20,6 +20,7 @@
 
 #include "clients/connect.hpp"
 #include "clients/long_client.hpp"
+#include "clients/task_group.hpp"
 
 namespace primeloop::clients {
 namespace {
@@ -63,7 +64,7 @@ class load_run {
         config_(std::move(config)),
         on_second_(std::move(on_second)),
         stop_(stop),
-        done_(ex_),
+        tasks_(ex_),
         tick_(ex_),
         long_timer_(ex_),
         long_socket_(ex_) {
@@ -91,6 +92,16 @@ class load_run {
   load_run& operator=(const load_run&) = delete;
 
   net::awaitable<load_result> run() {
+    // However the measurement ends, every coroutine spawned here has returned before the run
+    // (which they point at) goes out of scope with run_load's frame.
+    co_await tasks_.run_then_join(measure(), [this] { stop(); });
+    co_return std::move(result_);
+  }
+
+ private:
+  /// Connects, spawns the drivers and takes one sample a second until the duration is over or
+  /// the run is interrupted.
+  net::awaitable<void> measure() {
     if (config_.connections == 0 && !config_.long_n) {
       throw std::invalid_argument("the load needs at least one connection");
     }
@@ -127,29 +138,15 @@ class load_run {
     }
     result_.elapsed = clock::now() - start;
     result_.interrupted = interrupted_;
-    stop();
-    if (active_ > 0) {
-      done_.expires_at(clock::time_point::max());
-      co_await done_.async_wait(use_tuple);
-    }
-    if (failure_) std::rethrow_exception(failure_);
-    co_return std::move(result_);
   }
 
- private:
   struct counts {
     std::uint64_t completed = 0, errors = 0, long_completed = 0;
   };
 
-  /// Starts a coroutine that is counted, so run() can wait until every one has returned. They
-  /// report I/O problems in the result; anything thrown is a bug and is rethrown by run().
-  void spawn(net::awaitable<void> a) {
-    ++active_;
-    net::co_spawn(ex_, std::move(a), [this](std::exception_ptr e) {
-      if (e && !failure_) failure_ = e;
-      if (--active_ == 0) done_.cancel();
-    });
-  }
+  /// Starts a coroutine run() joins. They report I/O problems in the result; anything thrown
+  /// is a bug and is rethrown by run().
+  void spawn(net::awaitable<void> a) { tasks_.spawn(std::move(a)); }
 
   void take_sample(unsigned s) {
     auto& h = result_.histograms[slot_];
@@ -291,12 +288,10 @@ class load_run {
   std::string requests_;  // depth copies of "n\n": any prefix of k requests is one write
   std::size_t request_len_ = 0;
   std::deque<connection> connections_;  // a deque: coroutines hold references to its elements
-  net::steady_timer done_;
+  task_group tasks_;
   net::steady_timer tick_;
   net::steady_timer long_timer_;
   tcp::socket long_socket_;
-  unsigned active_ = 0;
-  std::exception_ptr failure_;
   bool measuring_ = false;
   bool stopping_ = false;
   std::size_t slot_ = 0;

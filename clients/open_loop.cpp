@@ -22,6 +22,7 @@
 #include "clients/load_generator.hpp"
 #include "clients/long_client.hpp"
 #include "clients/send_schedule.hpp"
+#include "clients/task_group.hpp"
 
 namespace primeloop::clients {
 namespace {
@@ -64,7 +65,7 @@ class open_loop_run {
         config_(std::move(config)),
         on_second_(std::move(on_second)),
         stop_(stop),
-        done_(ex_),
+        tasks_(ex_),
         tick_(ex_),
         pace_(ex_),
         long_timer_(ex_),
@@ -90,6 +91,15 @@ class open_loop_run {
   open_loop_run& operator=(const open_loop_run&) = delete;
 
   net::awaitable<load_result> run() {
+    // However the measurement ends, every coroutine spawned here has returned before the run
+    // (which they point at) goes out of scope.
+    co_await tasks_.run_then_join(measure(), [this] { stop(); });
+    result_.open_loop = std::move(open_);
+    co_return std::move(result_);
+  }
+
+ private:
+  net::awaitable<void> measure() {
     if (config_.connections == 0)
       throw std::invalid_argument("the load needs at least one connection");
     if (config_.duration_s == 0) throw std::invalid_argument("the duration must be at least 1 s");
@@ -128,28 +138,13 @@ class open_loop_run {
     }
     result_.elapsed = clock::now() - measure_start_;
     result_.interrupted = interrupted_;
-    stop();
-    if (active_ > 0) {
-      done_.expires_at(clock::time_point::max());
-      co_await done_.async_wait(use_tuple);
-    }
-    if (failure_) std::rethrow_exception(failure_);
-    result_.open_loop = std::move(open_);
-    co_return std::move(result_);
   }
 
- private:
   struct counts {
     std::uint64_t completed = 0, errors = 0, long_completed = 0;
   };
 
-  void spawn(net::awaitable<void> a) {
-    ++active_;
-    net::co_spawn(ex_, std::move(a), [this](std::exception_ptr e) {
-      if (e && !failure_) failure_ = e;
-      if (--active_ == 0) done_.cancel();
-    });
-  }
+  void spawn(net::awaitable<void> a) { tasks_.spawn(std::move(a)); }
 
   /// Hands every request that is due to its connection, then sleeps until the next one is.
   /// When the loop wakes late it sends the backlog at once: the schedule is never shifted.
@@ -325,12 +320,14 @@ class open_loop_run {
       c.wake.cancel();
     }
     // Requests due by now that the pacer never handed over: the client fell behind.
-    if (next_ < schedule_->due_by(now)) note_lag(now - schedule_->due(next_));
-    const auto due_now = schedule_->due_by(std::min(now, end_ - std::chrono::nanoseconds{1}));
-    const auto due_warm = schedule_->due_by(measure_start_ - std::chrono::nanoseconds{1});
-    open_.due = std::max(open_.due, due_now - std::min(due_now, due_warm));
-    open_.schedule_kept = open_.sent + failed_due_ >= open_.due &&
-                          open_.send_lag.percentile(0.99) <= schedule_tolerance;
+    if (schedule_) {  // none when the run ended before it started (a connect failed)
+      if (next_ < schedule_->due_by(now)) note_lag(now - schedule_->due(next_));
+      const auto due_now = schedule_->due_by(std::min(now, end_ - std::chrono::nanoseconds{1}));
+      const auto due_warm = schedule_->due_by(measure_start_ - std::chrono::nanoseconds{1});
+      open_.due = std::max(open_.due, due_now - std::min(due_now, due_warm));
+      open_.schedule_kept = open_.sent + failed_due_ >= open_.due &&
+                            open_.send_lag.percentile(0.99) <= schedule_tolerance;
+    }
     long_timer_.cancel();
     std::error_code ignored;
     long_socket_.close(ignored);
@@ -372,10 +369,9 @@ class open_loop_run {
   std::uint64_t next_ = 0;        // the next request the pacer hands over
   std::uint64_t failed_due_ = 0;  // due on a failed connection, so never sent
   std::vector<std::chrono::nanoseconds> waiting_;
-  net::steady_timer done_, tick_, pace_, long_timer_;
+  task_group tasks_;
+  net::steady_timer tick_, pace_, long_timer_;
   tcp::socket long_socket_;
-  unsigned active_ = 0;
-  std::exception_ptr failure_;
   bool measuring_ = false, stopping_ = false;
   std::size_t slot_ = 0;
   std::uint64_t completed_ = 0, errors_ = 0;

@@ -7,12 +7,13 @@
 
 #include <fmt/format.h>
 
+#include "core/report_format.hpp"
+
 namespace primeloop::clients {
 namespace {
 
-double us(std::chrono::nanoseconds d) {
-  return static_cast<double>(d.count()) / 1e3;
-}
+/// The short name the columns below use.
+constexpr auto us = &primeloop::microseconds;
 
 /// One named value of a machine-readable line: the CSV and JSON forms list the same fields in
 /// the same order, so they are written from one list.

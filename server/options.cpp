@@ -15,10 +15,7 @@ namespace primeloop {
 
 namespace {
 
-/// Seconds as milliseconds; the flag's check bounds the value, so the cast cannot overflow.
-std::chrono::milliseconds to_ms(double seconds) {
-  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0 + 0.5));
-}
+using cli::milliseconds_of;
 
 std::size_t cores() noexcept {
   return std::max(1U, std::thread::hardware_concurrency());
@@ -175,14 +172,13 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   if (const auto status = cli::parse(app, argc, argv, check)) return {std::nullopt, *status};
   if (max_n->count() == 0) o.max_n = default_max_n(o.pool.work);
   o.stats_interval = std::chrono::duration<double>(stats);
-  o.idle_timeout = to_ms(idle);
-  o.line_timeout = to_ms(line);
-  o.grace = to_ms(grace);
-  o.drain_delay = to_ms(drain_delay);
+  o.idle_timeout = milliseconds_of(idle);
+  o.line_timeout = milliseconds_of(line);
+  o.grace = milliseconds_of(grace);
+  o.drain_delay = milliseconds_of(drain_delay);
   o.pool.grace = o.grace;
-  o.pool.request_timeout = to_ms(timeout);
-  o.switch_interval =
-      std::chrono::microseconds(static_cast<std::int64_t>(switch_interval * 1e6 + 0.5));
+  o.pool.request_timeout = milliseconds_of(timeout);
+  o.switch_interval = cli::microseconds_of(switch_interval);
   return {o, 0};
 }
 

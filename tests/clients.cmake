@@ -19,3 +19,5 @@ if(TARGET primeloop_reference)
     LIBS primeloop::core)
   add_dependencies(primeloop_reference_tests primeloop-blocking primeloop-threaded)
 endif()
+# The load generator's lifetime under exceptions, apart from the client's end-to-end tests.
+target_sources(primeloop_client_tests PRIVATE load_generator.tests.cpp)

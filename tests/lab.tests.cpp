@@ -24,13 +24,6 @@ namespace lab = primeloop::lab;
 
 namespace {
 
-std::vector<std::string> read_lines(const std::filesystem::path& p) {
-  std::ifstream f(p);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(f, line);) lines.push_back(line);
-  return lines;
-}
-
 std::size_t count(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
   for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;

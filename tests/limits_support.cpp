@@ -1,5 +1,8 @@
 #include "limits_support.hpp"
 
+#include "benchmarks/harness/proc_stat.hpp"
+#include "benchmarks/harness/process_probe.hpp"
+
 namespace primeloop::test::limits {
 
 [[nodiscard]] bool starts_with(const std::optional<std::string>& s, std::string_view prefix) {
@@ -11,35 +14,15 @@ server_process start_server_via(std::vector<std::string> launcher,
   std::vector<std::string> argv = std::move(launcher);
   argv.insert(argv.end(), {bin("primeloop-server"), "--port", "0"});
   argv.insert(argv.end(), flags.begin(), flags.end());
-  server_process s{child_process(std::move(argv)), 0, {}};
-  const auto line = s.proc.wait_for_line("listening on ");
-  if (!line) throw std::runtime_error("primeloop-server did not start");
-  s.first_line = *line;
-  s.port = static_cast<std::uint16_t>(std::stoul(line->substr(line->find(':') + 1)));
-  return s;
+  return start_listening(std::move(argv), "primeloop-server", /*first_line_only=*/false);
 }
 
 long cpu_ticks(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  std::getline(f, stat);
-  // The command name is in parentheses and may hold spaces: count fields after it. The first
-  // one after it is field 3 (state); utime and stime are fields 14 and 15.
-  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-  std::string field;
-  long ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i >= 14) ticks += std::stol(field);
-  }
-  return ticks;
+  return static_cast<long>(harness::read_proc_stat(pid).value_or(harness::proc_stat{}).cpu_ticks());
 }
 
 std::size_t rss_kib(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(f, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6));
-  }
-  return 0;
+  return lab::proc_status_kib(pid, "VmRSS").value_or(0);
 }
 
 std::size_t open_fds_below(pid_t pid, int limit) {
@@ -99,12 +82,6 @@ std::vector<std::string> exchange(int fd, std::string_view bytes, std::size_t co
 bool stays_silent(const line_client& c, milliseconds deadline) {
   pollfd p{c.fd(), POLLIN, 0};
   return ::poll(&p, 1, static_cast<int>(deadline.count())) == 0;
-}
-
-void reset(line_client& c) {
-  const linger abort{1, 0};
-  ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
-  c.close();
 }
 
 std::vector<std::uint64_t> first_primes(std::size_t count) {

@@ -72,9 +72,7 @@ std::vector<std::string> exchange(int fd, std::string_view bytes, std::size_t co
 /// wait is the point: it is how long the server is given to misbehave.
 bool stays_silent(const line_client& c, milliseconds deadline);
 
-/// Closes a client with a reset (SO_LINGER 0), as a crashed or killed client does: the server
-/// reads ECONNRESET and cancels the connection's work (end of stream alone may be a half-close).
-void reset(line_client& c);
+using test::reset;
 
 /// The first `count` primes, for checking answers.
 std::vector<std::uint64_t> first_primes(std::size_t count);
@@ -82,19 +80,7 @@ std::vector<std::uint64_t> first_primes(std::size_t count);
 /// A socket connected to the server, nothing more: for holding many connections cheaply.
 class raw_connection {
  public:
-  explicit raw_connection(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "socket");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-      const int e = errno;
-      ::close(fd_);
-      throw std::system_error(e, std::generic_category(), "connect");
-    }
-  }
+  explicit raw_connection(std::uint16_t port) : fd_(connect_loopback(port)) {}
   ~raw_connection() { ::close(fd_); }
   raw_connection(const raw_connection&) = delete;
   raw_connection& operator=(const raw_connection&) = delete;

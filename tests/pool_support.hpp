@@ -16,6 +16,7 @@
 #include <system_error>
 #include <vector>
 
+#include "benchmarks/harness/proc_stat.hpp"
 #include "core/workloads.hpp"
 #include "test_support.hpp"
 
@@ -34,52 +35,18 @@ inline bool eventually(Pred pred, milliseconds deadline = default_deadline) {
   }
 }
 
-/// What the tests need from /proc/<pid>/stat.
-struct proc_stat {
-  char state = '?';
-  pid_t ppid = 0;
-  long long cpu_ticks = 0;  // utime + stime, in clock ticks
-};
+using harness::children_of;
+using harness::proc_stat;
 
+/// /proc/<pid>/stat of a process, nullopt once it is reaped.
 inline std::optional<proc_stat> read_stat(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  if (!std::getline(f, text)) return std::nullopt;
-  // The command name may hold spaces and parentheses: the fields start after the last ')'.
-  const auto paren = text.rfind(')');
-  if (paren == std::string::npos || paren + 2 > text.size()) return std::nullopt;
-  std::istringstream in(text.substr(paren + 2));
-  proc_stat st;
-  in >> st.state >> st.ppid;
-  std::string skip;
-  for (int i = 0; i < 9; ++i) in >> skip;  // pgrp .. cmajflt
-  long long utime = 0, stime = 0;
-  in >> utime >> stime;
-  st.cpu_ticks = utime + stime;
-  return st;
+  return harness::read_proc_stat(pid);
 }
 
 /// True while pid runs; a zombie has stopped running and holds nothing but its entry.
 inline bool alive(pid_t pid) {
   const auto st = read_stat(pid);
-  return st && st->state != 'Z' && st->state != 'X';
-}
-
-/// The children of parent, living ones or zombies ones.
-inline std::vector<pid_t> children_of(pid_t parent, bool zombies = false) {
-  std::vector<pid_t> out;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const auto name = entry.path().filename().string();
-    pid_t pid = 0;
-    const auto [end, err] = std::from_chars(name.data(), name.data() + name.size(), pid);
-    if (err != std::errc{} || end != name.data() + name.size()) continue;
-    const auto st = read_stat(pid);
-    if (!st || st->ppid != parent) continue;
-    if ((st->state == 'Z') == zombies) out.push_back(pid);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
+  return st && st->living();
 }
 
 /// The server's worker processes once there are `count` of them, none of them in `gone`.
@@ -95,28 +62,23 @@ inline std::vector<pid_t> wait_workers(const server_process& s, std::size_t coun
   return ok ? now : std::vector<pid_t>{};
 }
 
-/// Closes with a reset (SO_LINGER 0): the way a client that is gone looks to the server.
-inline void reset(line_client& c) {
-  const linger abort{1, 0};
-  ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
-  c.close();
-}
-
 /// True once pid's CPU time grows by less than a third of the wall time over 300 ms or more:
 /// nothing computes there any more.
 inline bool cpu_settles(pid_t pid, milliseconds deadline = default_deadline) {
-  const long tick_ms = 1000 / ::sysconf(_SC_CLK_TCK);
+  const auto cpu = [pid] {
+    return harness::ticks_to_duration(read_stat(pid).value_or(proc_stat{}).cpu_ticks());
+  };
   auto since = std::chrono::steady_clock::now();
-  auto ticks = read_stat(pid).value_or(proc_stat{}).cpu_ticks;
+  auto before = cpu();
   return eventually(
       [&] {
         const auto now = std::chrono::steady_clock::now();
-        const auto wall = std::chrono::duration_cast<milliseconds>(now - since).count();
-        if (wall < 300) return false;
-        const auto used = (read_stat(pid).value_or(proc_stat{}).cpu_ticks - ticks) * tick_ms;
+        const auto wall = now - since;
+        if (wall < 300ms) return false;
+        const auto used = cpu() - before;
         if (used * 3 < wall) return true;
         since = now;
-        ticks += used / tick_ms;
+        before += used;
         return false;
       },
       deadline);

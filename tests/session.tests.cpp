@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "benchmarks/harness/proc_stat.hpp"
 #include "test_support.hpp"
 
 using namespace primeloop::test;
@@ -24,11 +25,7 @@ using clock = std::chrono::steady_clock;
 /// The scheduling state of a process's main thread (the loop's): 'R' while it computes, 'S'
 /// while it waits in epoll for something to do.
 char loop_state(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  std::getline(f, stat);
-  const auto paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() ? '?' : stat[paren + 2];
+  return primeloop::harness::read_proc_stat(pid).value_or(primeloop::harness::proc_stat{}).state;
 }
 
 /// Waits until the loop thread sleeps, checked every 20 ms until the deadline.

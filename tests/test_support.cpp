@@ -1,5 +1,10 @@
 #include "test_support.hpp"
 
+#include "benchmarks/harness/listening_line.hpp"
+#include "benchmarks/harness/spawn.hpp"
+
+#include <fmt/format.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -7,11 +12,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -22,9 +27,7 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-[[noreturn]] void throw_errno(const char* what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
+using harness::throw_errno;
 
 /// Waits until fd is readable or the deadline passes; true when readable.
 bool wait_readable(int fd, clock::time_point until) {
@@ -64,22 +67,17 @@ std::string bin(std::string_view name) {
   return std::string(PRIMELOOP_BIN_DIR) + "/" + std::string(name);
 }
 
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream f(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(f, line);) lines.push_back(line);
+  return lines;
+}
+
 child_process::child_process(std::vector<std::string> argv) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
-  pid_ = ::fork();
-  if (pid_ < 0) throw_errno("fork");
-  if (pid_ == 0) {
-    ::dup2(fds[1], 1);
-    ::dup2(fds[1], 2);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  out_ = fds[0];
+  const auto child = harness::spawn(argv, {});
+  pid_ = child.pid;
+  out_ = child.output;
 }
 
 child_process::child_process(child_process&& other) noexcept
@@ -90,11 +88,7 @@ child_process::child_process(child_process&& other) noexcept
       status_(other.status_) {}
 
 child_process::~child_process() {
-  if (pid_ > 0 && !status_) {
-    ::kill(pid_, SIGKILL);
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
-  }
+  if (!status_) harness::kill_and_reap(pid_);
   if (out_ >= 0) ::close(out_);
 }
 
@@ -137,47 +131,54 @@ void child_process::signal(int sig) const {
 }
 
 std::optional<int> child_process::wait(milliseconds deadline) {
-  if (status_) return status_;
-  const auto until = clock::now() + deadline;
-  int st = 0;
-  // Polling waitpid with a short back-off: the wait is for a state change of another process,
-  // which no file descriptor announces portably; the deadline bounds it.
-  for (auto pause = 1ms;; pause = std::min(pause * 2, milliseconds{50})) {
-    const pid_t r = ::waitpid(pid_, &st, WNOHANG);
-    if (r == pid_) break;
-    if (r < 0) throw_errno("waitpid");
-    if (clock::now() >= until) return std::nullopt;
-    pollfd none{};
-    ::poll(&none, 0, static_cast<int>(pause.count()));
-  }
-  status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  if (!status_) status_ = harness::wait_exit(pid_, deadline);
   return status_;
 }
 
 server_process start_server(std::vector<std::string> flags, std::string_view program) {
   std::vector<std::string> argv{bin(program), "--port", "0"};
   argv.insert(argv.end(), flags.begin(), flags.end());
+  return start_listening(std::move(argv), program, /*first_line_only=*/true);
+}
+
+server_process start_listening(std::vector<std::string> argv, std::string_view program,
+                               bool first_line_only) {
   server_process s{child_process(std::move(argv)), 0, {}};
-  auto line = s.proc.read_line();
-  if (!line) throw std::runtime_error(std::string(program) + " printed nothing");
-  s.first_line = *line;
-  const std::string prefix = "listening on ";
-  if (line->rfind(prefix, 0) != 0) throw std::runtime_error("unexpected first line: " + *line);
-  const auto colon = line->find(':', prefix.size());
-  s.port = static_cast<std::uint16_t>(std::stoul(line->substr(colon + 1)));
+  auto line = first_line_only ? s.proc.read_line() : s.proc.wait_for_line("listening on ");
+  if (!line) {
+    throw std::runtime_error(
+        fmt::format("{} did not print 'listening on': {}", program,
+                    s.proc.lines().empty() ? "(no output)" : s.proc.lines().back()));
+  }
+  const auto address = harness::parse_listening_line(*line);
+  if (!address) throw std::runtime_error(fmt::format("unexpected first line: {}", *line));
+  s.port = address->port;
+  s.first_line = std::move(*line);
   return s;
 }
 
-line_client::line_client(std::uint16_t port) {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) throw_errno("socket");
+int connect_loopback(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw_errno("socket");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-    throw_errno("connect");
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    const int e = errno;
+    ::close(fd);
+    throw std::system_error(e, std::generic_category(), "connect");
   }
+  return fd;
+}
+
+void reset(line_client& c) {
+  const linger abort{1, 0};
+  ::setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  c.close();
+}
+
+line_client::line_client(std::uint16_t port) : fd_(connect_loopback(port)) {
   const int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }

@@ -21,6 +21,9 @@ inline constexpr milliseconds default_deadline{20'000};
 /// Path of a built executable (build/bin/<name>).
 [[nodiscard]] std::string bin(std::string_view name);
 
+/// The lines of a text file (without '\n'); none when it cannot be read.
+[[nodiscard]] std::vector<std::string> read_lines(const std::string& path);
+
 /// A child process started with execv; its stdout and stderr come back through one pipe.
 class child_process {
  public:
@@ -63,6 +66,11 @@ struct server_process {
 /// given flags (plus --port 0) and waits for "listening on".
 [[nodiscard]] server_process start_server(std::vector<std::string> flags,
                                           std::string_view program = "primeloop-server");
+/// Starts argv (a server, or a launcher such as prlimit in front of one) and reads its port from
+/// its "listening on" line: the first line, or with first_line_only = false the first such
+/// line (warnings before it stay in proc.lines()). Throws std::runtime_error when none comes.
+[[nodiscard]] server_process start_listening(std::vector<std::string> argv,
+                                             std::string_view program, bool first_line_only);
 
 /// A blocking TCP client on 127.0.0.1 with deadlines on every read.
 class line_client {
@@ -86,6 +94,13 @@ class line_client {
   int fd_ = -1;
   std::string pending_;
 };
+
+/// Closes a client with a reset (SO_LINGER 0), as a crashed or killed client does: the server
+/// reads ECONNRESET and cancels the connection's work (end of stream alone may be a half-close).
+void reset(line_client& c);
+
+/// A TCP socket connected to 127.0.0.1:port (close-on-exec). Throws std::system_error.
+[[nodiscard]] int connect_loopback(std::uint16_t port);
 
 /// Sends one line and returns the reply line.
 [[nodiscard]] std::optional<std::string> ask(std::uint16_t port, std::string_view line);

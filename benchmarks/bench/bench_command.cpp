@@ -204,10 +204,15 @@ int run_bench_command(const bench_config& config) {
   const auto figures = config.out_dir / "bench-figures.csv";
   const auto targets = config.out_dir / "bench-targets.csv";
   const auto txt = config.out_dir / "bench.txt";
-  std::ofstream(csv) << bench_csv(results.cells, config);
-  std::ofstream(figures) << figures_csv(results);
-  std::ofstream(targets) << targets_csv(check_targets(results, config));
-  std::ofstream(txt) << "command: " << config.command << "\n\n" << report;
+  try {
+    write_text_file(csv, bench_csv(results.cells, config));
+    write_text_file(figures, figures_csv(results));
+    write_text_file(targets, targets_csv(check_targets(results, config)));
+    write_text_file(txt, "command: " + config.command + "\n\n" + report);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "primeloop-bench: {}\n", e.what());
+    return 1;
+  }
   fmt::print("wrote {}, {}, {} and {}\n", csv.string(), figures.string(), targets.string(),
              txt.string());
   return 0;

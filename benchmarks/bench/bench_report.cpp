@@ -34,12 +34,6 @@ std::optional<double> ratio(const std::vector<bench_cell>& cells, const bench_ce
   return c.rps / base->rps;
 }
 
-std::string csv_field(const std::string& s) {
-  std::string q = "\"";
-  for (const char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
 std::string latency(std::chrono::nanoseconds d, bool lower_bound) {
   return (lower_bound ? ">= " : "") + clients::human_duration(d);
 }
@@ -60,9 +54,8 @@ using namespace detail;  // the helpers above, shared with bench_targets.cpp
 double secs(nanoseconds d) {
   return static_cast<double>(d.count()) / 1e9;
 }
-double us(nanoseconds d) {
-  return static_cast<double>(d.count()) / 1e3;
-}
+/// The short name the columns below use.
+constexpr auto us = &primeloop::microseconds;
 
 std::vector<std::string> targets(const bench_config& config) {
   std::vector<std::string> t{"baseline"};

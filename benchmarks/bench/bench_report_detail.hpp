@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "benchmarks/bench/bench.hpp"
+#include "core/report_format.hpp"
 
 namespace primeloop::lab::detail {
 
@@ -21,8 +22,8 @@ namespace primeloop::lab::detail {
 /// c's req/s as a ratio of the baseline's at the same connections, when both were measured.
 [[nodiscard]] std::optional<double> ratio(const std::vector<bench_cell>& cells,
                                           const bench_cell& c);
-/// s quoted for CSV.
-[[nodiscard]] std::string csv_field(const std::string& s);
+/// s quoted for CSV (RFC 4180, the same quoting as every report of the project).
+using primeloop::csv_field;
 /// A latency, with ">= " when it is a lower bound.
 [[nodiscard]] std::string latency(std::chrono::nanoseconds d, bool lower_bound);
 /// The server's CPU time over primesieve -t1's, when both were measured.

@@ -1,28 +1,23 @@
 #include "benchmarks/harness/busy_core.hpp"
 
-#include <fcntl.h>
+#include "benchmarks/harness/spawn.hpp"
+
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <cstring>
 #include <stdexcept>
+#include <system_error>
 
 namespace primeloop::lab {
 namespace {
 
 using clock = std::chrono::steady_clock;
 
-[[noreturn]] void fail(const char* what, int error) {
-  throw std::runtime_error(
-      fmt::format("cannot start the busy-core stand-in: {}: {}", what, std::strerror(error)));
+[[noreturn]] void fail(const char* what) {
+  throw std::runtime_error(fmt::format("cannot start the busy-core stand-in: {}", what));
 }
 
 /// Reads until the child's line arrives, the pipe ends or the deadline passes. True on the line.
@@ -47,35 +42,22 @@ bool wait_for_line(int fd, std::chrono::milliseconds deadline) {
 }  // namespace
 
 busy_core::busy_core(int nice, std::chrono::milliseconds deadline) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) fail("pipe2", errno);
-  const pid_t parent = ::getpid();
-  pid_ = ::fork();
-  if (pid_ < 0) {
-    const int e = errno;
-    ::close(fds[0]);
-    ::close(fds[1]);
-    fail("fork", e);
+  harness::spawned child;
+  try {
+    // The loop is the shell's own builtins: user time on one core, no system calls. A crashed
+    // lab leaves no spinner behind; nothing else of the parent's (its sockets) goes with it.
+    child = harness::spawn({"/bin/sh", "-c", "echo spinning; while :; do :; done"},
+                           {.die_with_parent = true,
+                            .stderr_to_pipe = false,
+                            .stderr_to_null = true,
+                            .close_other_fds = true,
+                            .nice = nice});
+  } catch (const std::system_error& e) {
+    fail(e.what());
   }
-  if (pid_ == 0) {
-    // Only async-signal-safe calls between fork and exec: the parent may have threads.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed lab leaves no spinner behind
-    if (::getppid() != parent) ::_exit(127);
-    ::setpriority(PRIO_PROCESS, 0, nice);
-    const int null = ::open("/dev/null", O_RDWR);
-    if (null >= 0) ::dup2(null, 0);
-    ::dup2(fds[1], 1);  // the pipe loses O_CLOEXEC in the copy
-    if (null >= 0) ::dup2(null, 2);
-    // Nothing else of the parent's: its sockets stay the parent's alone.
-    ::syscall(SYS_close_range, 3U, ~0U, 0U);
-    // The loop is the shell's own builtins: user time on one core, no system calls.
-    const char* args[] = {"/bin/sh", "-c", "echo spinning; while :; do :; done", nullptr};
-    ::execv(args[0], const_cast<char* const*>(args));
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  const bool spinning = wait_for_line(fds[0], deadline);
-  ::close(fds[0]);
+  pid_ = child.pid;
+  const bool spinning = wait_for_line(child.output, deadline);
+  ::close(child.output);
   if (!spinning) {
     stop();
     throw std::runtime_error(fmt::format(
@@ -89,10 +71,7 @@ busy_core::~busy_core() {
 
 void busy_core::stop() noexcept {
   if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
+  harness::kill_and_reap(pid_);
   pid_ = -1;
 }
 

@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 
@@ -55,6 +57,17 @@ std::string quote_command_without_out(int argc, char** argv) {
     kept.push_back(argv[i]);
   }
   return quote_command(static_cast<int>(kept.size()), kept.data());
+}
+
+void write_text_file(const std::filesystem::path& path, std::string_view text) {
+  errno = 0;
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(text.data(), static_cast<std::streamsize>(text.size()));
+  f.close();
+  if (!f) {
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path.string(),
+                                         errno != 0 ? std::strerror(errno) : "write failed"));
+  }
 }
 
 void report_exception(std::string_view program, const std::exception_ptr& e) {

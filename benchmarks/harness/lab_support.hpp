@@ -28,6 +28,11 @@ namespace primeloop::lab {
 /// chart can run again, without the temporary path it was written to.
 [[nodiscard]] std::string quote_command_without_out(int argc, char** argv);
 
+/// Writes text to path, replacing what was there. Throws std::runtime_error "cannot write PATH:
+/// REASON" when the file cannot be opened or a write fails (a full disk, a missing directory):
+/// a report that did not reach the disk must not look written.
+void write_text_file(const std::filesystem::path& path, std::string_view text);
+
 /// Prints "<program>: <what>" for an exception to stderr.
 void report_exception(std::string_view program, const std::exception_ptr& e);
 

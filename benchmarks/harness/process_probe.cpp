@@ -1,27 +1,29 @@
 #include "benchmarks/harness/process_probe.hpp"
 
-#include <fcntl.h>
+#include "benchmarks/harness/proc_stat.hpp"
+#include "benchmarks/harness/spawn.hpp"
+
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/read.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
-#include <sstream>
-#include <system_error>
 
 namespace primeloop::lab {
 namespace {
 
 using clock = std::chrono::steady_clock;
-
-[[noreturn]] void throw_errno(const char* what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
 
 std::chrono::nanoseconds to_ns(const timeval& tv) {
   return std::chrono::seconds{tv.tv_sec} + std::chrono::microseconds{tv.tv_usec};
@@ -38,27 +40,6 @@ std::optional<std::chrono::nanoseconds> task_runtime(const std::filesystem::path
     return std::chrono::nanoseconds{static_cast<std::int64_t>(ms * 1e6)};
   }
   return std::nullopt;
-}
-
-/// utime + stime of /proc/<pid>/stat (every thread, clock ticks), in ns.
-std::optional<std::chrono::nanoseconds> stat_cpu(pid_t pid) {
-  std::ifstream f(fmt::format("/proc/{}/stat", pid));
-  std::string line;
-  if (!std::getline(f, line)) return std::nullopt;
-  // Fields after the command (which may hold spaces, hence the last ')'), from field 3 (state);
-  // utime and stime are fields 14 and 15.
-  const auto close = line.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream rest(line.substr(close + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  const long ticks = ::sysconf(_SC_CLK_TCK);
-  return std::chrono::nanoseconds{static_cast<std::int64_t>(
-      (utime + stime) * 1'000'000'000ull / static_cast<unsigned long long>(ticks))};
 }
 
 }  // namespace
@@ -100,47 +81,66 @@ std::optional<std::chrono::nanoseconds> process_cpu_time(pid_t pid) {
     any = true;
   }
   if (any) return sum;
-  return stat_cpu(pid);
+  // Without per-task runtimes: the process's ticks (10 ms each).
+  const auto st = harness::read_proc_stat(pid);
+  if (!st) return std::nullopt;
+  return harness::ticks_to_duration(st->cpu_ticks());
 }
 
 command_run run_timed(const std::vector<std::string>& argv) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
   const auto start = clock::now();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw_errno("fork");
-  if (pid == 0) {
-    const int null = ::open("/dev/null", O_RDONLY);
-    if (null >= 0) ::dup2(null, 0);
-    ::dup2(fds[1], 1);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    const auto msg = fmt::format("cannot run {}: {}\n", argv[0], std::strerror(errno));
-    [[maybe_unused]] auto w = ::write(2, msg.data(), msg.size());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
+  const auto child = harness::spawn(argv, {.stderr_to_pipe = false});
+  const int out = child.output;
+  const pid_t pid = child.pid;
   command_run run;
   char buf[4096];
   for (;;) {
-    const auto n = ::read(fds[0], buf, sizeof buf);
+    const auto n = ::read(out, buf, sizeof buf);
     if (n > 0) {
       run.output.append(buf, static_cast<std::size_t>(n));
     } else if (n == 0 || errno != EINTR) {
       break;
     }
   }
-  ::close(fds[0]);
+  ::close(out);
   int status = 0;
   rusage usage{};
   while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
   run.time.wall = clock::now() - start;
   run.time.cpu = to_ns(usage.ru_utime) + to_ns(usage.ru_stime);
-  run.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  run.exit_status = harness::exit_status(status);
   return run;
+}
+
+asio::awaitable<command_run> run_timed_async(std::vector<std::string> argv) {
+  namespace net = asio;
+  constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
+  const auto ex = co_await net::this_coro::executor;
+  const auto start = clock::now();
+  const auto child = harness::spawn(argv, {.stderr_to_pipe = false});
+  net::posix::stream_descriptor out(ex, child.output);
+  command_run run;
+  auto [ec, n] = co_await net::async_read(out, net::dynamic_buffer(run.output), net::transfer_all(),
+                                          use_tuple);
+  run.time.wall = clock::now() - start;  // the end of its output: it has exited, or is about to
+  out.close(ec);
+  int status = 0;
+  rusage usage{};
+  net::steady_timer timer(ex);
+  for (auto pause = std::chrono::milliseconds{1};;
+       pause = std::min(pause * 2, decltype(pause){20})) {
+    pid_t r = 0;
+    while ((r = ::wait4(child.pid, &status, WNOHANG, &usage)) < 0 && errno == EINTR) {
+    }
+    if (r == child.pid) break;
+    if (r < 0) harness::throw_errno("wait4");
+    timer.expires_after(pause);
+    co_await timer.async_wait(use_tuple);
+  }
+  run.time.cpu = to_ns(usage.ru_utime) + to_ns(usage.ru_stime);
+  run.exit_status = harness::exit_status(status);
+  co_return run;
 }
 
 std::filesystem::path find_on_path(std::string_view name) {

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include <asio/awaitable.hpp>
+
 namespace primeloop::lab {
 
 /// A field of /proc/<pid>/status given in kB ("VmRSS", "VmHWM"), or nullopt when absent.
@@ -41,6 +43,12 @@ struct command_run {
 /// Runs argv (argv[0] a path) with stdin from /dev/null and stderr inherited, blocking until it
 /// ends. Throws std::system_error when it cannot be started.
 [[nodiscard]] command_run run_timed(const std::vector<std::string>& argv);
+
+/// run_timed for a coroutine: the loop goes on serving everything else (server children's logs,
+/// signals) while the command runs. Its output is read asynchronously; its end is awaited with a
+/// short back-off on a timer (no descriptor announces it), the wall time taken at the end of
+/// its output. Throws std::system_error when it cannot be started.
+[[nodiscard]] asio::awaitable<command_run> run_timed_async(std::vector<std::string> argv);
 
 /// The path of a program found in $PATH, or empty when none is.
 [[nodiscard]] std::filesystem::path find_on_path(std::string_view name);

@@ -1,8 +1,10 @@
 #include "benchmarks/harness/server_child.hpp"
 
-#include <fcntl.h>
+#include "benchmarks/harness/listening_line.hpp"
+#include "benchmarks/harness/proc_stat.hpp"
+#include "benchmarks/harness/spawn.hpp"
+
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,9 +17,6 @@
 #include <asio/read_until.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
@@ -32,16 +31,15 @@ constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
 /// A server's log is for reading: past this size the rest of its output is dropped.
 constexpr std::size_t max_log_bytes = 4 << 20;
 
-[[noreturn]] void throw_errno(const char* what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
-
-/// Waits for the process to end, polling waitpid: no descriptor announces it. True when reaped.
+/// Waits for the process to end; true when reaped, with its exit status in status.
 net::awaitable<bool> reap(pid_t pid, int& status, clock::time_point until) {
+  // Polled with a back-off on a timer: no descriptor announces another process's end.
   net::steady_timer timer(co_await net::this_coro::executor);
   for (auto pause = 1ms;; pause = std::min(pause * 2, std::chrono::milliseconds{20})) {
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid || (r < 0 && errno == ECHILD)) co_return true;
+    if (auto st = harness::try_reap(pid)) {
+      status = *st;
+      co_return true;
+    }
     if (clock::now() >= until) co_return false;
     timer.expires_after(pause);
     co_await timer.async_wait(use_tuple);
@@ -67,65 +65,29 @@ std::string stop_outcome::describe() const {
   return s;
 }
 
-std::vector<pid_t> living_group_members(pid_t pgid) {
-  std::vector<pid_t> members;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const auto name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    // Fields after the command (which may hold spaces, hence the last ')'): state ppid pgrp.
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    char state = 0;
-    long ppid = 0, pgrp = 0;
-    if (std::sscanf(line.c_str() + close + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
-    if (pgrp == pgid && state != 'Z' && state != 'X') {
-      members.push_back(static_cast<pid_t>(std::stol(name)));
-    }
-  }
-  return members;
-}
-
 server_child::server_child(const net::any_io_executor& ex, std::vector<std::string> argv,
                            const std::string& log_path)
     : ex_(ex), path_(argv.at(0)) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
-  const pid_t parent = ::getpid();
-  pid_ = ::fork();
-  if (pid_ < 0) throw_errno("fork");
-  if (pid_ == 0) {
-    // Its own process group, so the lab can end the server and any worker it forked at once;
-    // and death with the lab, so a crashed lab leaves no server behind.
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    const int null = ::open("/dev/null", O_RDONLY);
-    if (null >= 0) ::dup2(null, 0);
-    ::dup2(fds[1], 1);
-    ::dup2(fds[1], 2);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    const auto msg = fmt::format("cannot run {}: {}\n", argv[0], std::strerror(errno));
-    [[maybe_unused]] auto w = ::write(2, msg.data(), msg.size());
-    ::_exit(127);
+  // Its own process group, so the lab can end the server and any worker it forked at once;
+  // and death with the lab, so a crashed lab leaves no server behind.
+  const auto child = harness::spawn(argv, {.own_process_group = true, .die_with_parent = true});
+  pid_ = child.pid;
+  try {
+    out_ = std::make_shared<output>(ex_, child.output, log_path);
+  } catch (...) {
+    ::close(child.output);
+    harness::kill_and_reap(pid_, true);
+    throw;
   }
-  ::setpgid(pid_, pid_);  // also here: whichever of parent and child runs first, it is done
-  ::close(fds[1]);
-  out_ = std::make_shared<output>(ex_, fds[0], log_path);
+  if (!out_->log) {
+    harness::kill_and_reap(pid_, true);
+    reaped_ = true;
+    throw std::runtime_error(fmt::format("cannot write the server's log {}", log_path));
+  }
 }
 
 server_child::~server_child() {
-  if (pid_ > 0 && !reaped_) {
-    ::kill(-pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-  }
+  if (!reaped_) harness::kill_and_reap(pid_, true);
   if (out_) {
     std::error_code ignored;
     out_->pipe.close(ignored);
@@ -154,17 +116,15 @@ net::awaitable<void> server_child::wait_listening(std::chrono::milliseconds dead
     std::string line = out_->pending.substr(0, len - 1);
     out_->pending.erase(0, len);
     out_->log << line << '\n';
-    if (!line.starts_with("listening on ")) {
+    if (!line.starts_with("listening on ")) {  // warnings before it: kept for the error
       before += line + "\n";
       continue;
     }
-    const auto colon = line.find(':', 13);
-    const auto end = line.find(' ', 13);
-    try {
-      port_ = static_cast<std::uint16_t>(std::stoul(line.substr(colon + 1, end - colon - 1)));
-    } catch (const std::exception&) {
+    const auto address = harness::parse_listening_line(line);
+    if (!address) {
       throw std::runtime_error(fmt::format("no port in the first line of {}: '{}'", path_, line));
     }
+    port_ = address->port;
     first_line_ = std::move(line);
     break;
   }
@@ -205,14 +165,14 @@ net::awaitable<stop_outcome> server_child::stop(std::chrono::milliseconds grace)
     co_await reap(pid_, status, clock::time_point::max());
   }
   reaped_ = true;
-  outcome.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  outcome.exit_status = status;
   // Workers the server forked should be gone with it; give them a moment to finish exiting.
   net::steady_timer timer(ex_);
-  for (int i = 0; i < 50 && !living_group_members(pid_).empty(); ++i) {
+  for (int i = 0; i < 50 && !harness::living_group_members(pid_).empty(); ++i) {
     timer.expires_after(10ms);
     co_await timer.async_wait(use_tuple);
   }
-  if (!living_group_members(pid_).empty()) {
+  if (!harness::living_group_members(pid_).empty()) {
     outcome.left_behind = true;
     ::kill(-pid_, SIGKILL);
   }

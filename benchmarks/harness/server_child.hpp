@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/harness/proc_stat.hpp"
+
 namespace primeloop::lab {
 
 /// How a child server ended.
@@ -59,7 +61,7 @@ class server_child {
   std::string first_line_;
 };
 
-/// Process ids of the living (not zombie) members of a process group, read from /proc.
-[[nodiscard]] std::vector<pid_t> living_group_members(pid_t pgid);
+/// For the lab and bench code that reads a server's group by its short name.
+using harness::living_group_members;
 
 }  // namespace primeloop::lab

@@ -18,6 +18,7 @@
 #include "benchmarks/lab/open_loop_table.hpp"
 #include "benchmarks/harness/lab_support.hpp"
 #include "cli/cli.hpp"
+#include "cli/validators.hpp"
 
 namespace primeloop::lab {
 namespace {
@@ -97,11 +98,11 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
                  "With --rate: the share of small requests during the long one slower than this "
                  "many milliseconds")
       ->default_val(slo_ms)
-      ->check(CLI::Range(0.001, 3'600'000.0));
+      ->check(cli::decimal(0.001, 3'600'000, "milliseconds"));
   double stop_grace_s = 3;
   app.add_option("--stop-grace", stop_grace_s, "Seconds from SIGTERM to SIGKILL of each server")
       ->default_val(stop_grace_s)
-      ->check(CLI::NonNegativeNumber);
+      ->check(cli::seconds(0, 3600));
   app.add_option(cli::flag("--out"), out_dir, "Directory for CSV, SVG and server logs")
       ->default_val(out_dir);
   if (const auto status = cli::parse(app, argc, argv)) {
@@ -115,8 +116,8 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
     for (const auto& stage : lesson_stages()) config.executors.emplace_back(stage.column);
   }
   config.out_dir = std::filesystem::absolute(out_dir);
-  config.slo = std::chrono::microseconds{static_cast<long>(slo_ms * 1000)};
-  config.stop_grace = std::chrono::milliseconds{static_cast<long>(stop_grace_s * 1000)};
+  config.slo = cli::microseconds_of(slo_ms / 1000);
+  config.stop_grace = cli::milliseconds_of(stop_grace_s);
   config.command = quote_command_without_out(argc, argv);
   try {
     config.server = sibling_binary(server, "primeloop-server");

@@ -9,27 +9,16 @@
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/lab/svg_chart.hpp"
 #include "clients/report.hpp"
+#include "core/report_format.hpp"
 
 namespace primeloop::lab {
 namespace {
 
-double us(std::chrono::nanoseconds d) {
-  return static_cast<double>(d.count()) / 1e3;
-}
+/// The short name the columns below use.
+constexpr auto us = &primeloop::microseconds;
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream f(path);
-  f << text;
-  f.close();
-  if (!f) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
-}
+/// The short name the writers below use.
+constexpr auto write_file = &write_text_file;
 
 /// Which of p50, p99 and max are lower bounds, as "p99+max" (empty: none).
 std::string lower_bounds(const executor_summary& r) {

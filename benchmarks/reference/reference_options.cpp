@@ -1,6 +1,7 @@
 #include "benchmarks/reference/reference_options.hpp"
 
-#include <map>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -8,14 +9,6 @@
 #include "cli/validators.hpp"
 
 namespace primeloop::reference {
-namespace {
-
-std::chrono::milliseconds to_ms(double seconds) {
-  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0 + 0.5));
-}
-
-}  // namespace
-
 parsed_reference_options parse_reference_options(reference_kind kind, int argc,
                                                  const char* const* argv) {
   const bool threaded = kind == reference_kind::threaded;
@@ -29,9 +22,12 @@ parsed_reference_options parse_reference_options(reference_kind kind, int argc,
                  "Speaks primeloop's protocol: send n and a newline, read the nth prime."};
   cli::setup(app, program);
   reference_options o;
-  const std::map<std::string, workload> workloads{
-      {"naive", workload::naive}, {"trial", workload::trial}, {"sieve", workload::sieve}};
-  std::string workload_name = "naive";
+  // The lesson's stages predate the fast workload: every name of the table but that one.
+  std::vector<std::string> workloads;
+  for (const auto& row : workload_names) {
+    if (row.value != workload::fast) workloads.emplace_back(row.name);
+  }
+  std::string workload_name(to_string(o.work));
   double stats = 1.0, idle = 60.0, grace = 2.0, switch_interval = 0.005;
 
   app.add_option(cli::flag("--bind"), o.bind, "Address to listen on")->capture_default_str();
@@ -39,10 +35,10 @@ parsed_reference_options parse_reference_options(reference_kind kind, int argc,
       ->check(cli::range(0, 65535, "0: any free port"))
       ->capture_default_str();
   app.add_option("--workload", workload_name, "Algorithm: naive (the lesson's, slow), trial, sieve")
-      ->check(CLI::IsMember(workloads))
+      ->check(cli::one_of(workloads, "workload"))
       ->capture_default_str();
   app.add_option("--stats-interval", stats, "Seconds between stats lines (0: none)")
-      ->check(CLI::Range(0.0, 86400.0))
+      ->check(cli::seconds(0, cli::max_seconds, "0: no stats lines"))
       ->capture_default_str();
   app.add_option("--max-n", o.max_n, "Largest n accepted")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000'000}))
@@ -64,10 +60,10 @@ parsed_reference_options parse_reference_options(reference_kind kind, int argc,
   }
   app.add_option("--idle-timeout", idle,
                  "Seconds a connection may send nothing before it is closed (0: never)")
-      ->check(CLI::Range(0.0, 86400.0))
+      ->check(cli::seconds(0, cli::max_seconds, "0: never"))
       ->capture_default_str();
   app.add_option("--grace", grace, "Seconds a computation may finish after SIGINT/SIGTERM")
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(cli::seconds(0, 3600))
       ->capture_default_str();
   if (threaded) {
     app.add_flag("--gil", o.gil,
@@ -75,16 +71,15 @@ parsed_reference_options parse_reference_options(reference_kind kind, int argc,
                  "(docs/gil.md)");
     app.add_option("--switch-interval", switch_interval,
                    "With --gil: seconds a thread waits for the lock before asking for it")
-        ->check(CLI::Range(0.000001, 3600.0))
+        ->check(cli::seconds(0.000001, 3600))
         ->capture_default_str();
   }
   if (const auto status = cli::parse(app, argc, argv)) return {std::nullopt, *status};
-  o.work = workloads.at(workload_name);
+  o.work = *value_named(workload_names, workload_name);
   o.stats_interval = std::chrono::duration<double>(stats);
-  o.idle_timeout = to_ms(idle);
-  o.grace = to_ms(grace);
-  o.switch_interval =
-      std::chrono::microseconds(static_cast<std::int64_t>(switch_interval * 1e6 + 0.5));
+  o.idle_timeout = cli::milliseconds_of(idle);
+  o.grace = cli::milliseconds_of(grace);
+  o.switch_interval = cli::microseconds_of(switch_interval);
   return {o, 0};
 }
 
