@@ -29,6 +29,8 @@ std::string_view to_string(bench_phase p) noexcept {
   switch (p) {
     case bench_phase::throughput:
       return "throughput";
+    case bench_phase::wrk:
+      return "wrk";
     case bench_phase::long_request:
       return "long";
     case bench_phase::idle:
@@ -47,8 +49,8 @@ std::string_view to_string(bench_phase p) noexcept {
 
 std::optional<bench_phase> parse_phase(std::string_view name) noexcept {
   for (const auto p :
-       {bench_phase::throughput, bench_phase::long_request, bench_phase::idle, bench_phase::fair,
-        bench_phase::sieve, bench_phase::fast, bench_phase::syscalls}) {
+       {bench_phase::throughput, bench_phase::wrk, bench_phase::long_request, bench_phase::idle,
+        bench_phase::fair, bench_phase::sieve, bench_phase::fast, bench_phase::syscalls}) {
     if (to_string(p) == name) return p;
   }
   return std::nullopt;
@@ -72,6 +74,10 @@ std::vector<std::string> bench_server_argv(const bench_config& config, const std
   if (const auto it = config.column_flags.find(column); it != config.column_flags.end()) {
     argv.insert(argv.end(), it->second.begin(), it->second.end());
   }
+  // The HTTP face for wrk, on this build's server only: another build may not have it.
+  if (config.runs(bench_phase::wrk) && !config.column_servers.contains(column)) {
+    argv.insert(argv.end(), {"--http-port", "0"});
+  }
   return argv;
 }
 
@@ -91,7 +97,8 @@ net::awaitable<bench_results> run_bench(const bench_config& config,
         ex, std::vector<std::string>{config.baseline.string(), "--port", "0"}, log.string());
     co_await baseline->wait_listening(detail::start_deadline);
   }
-  if (config.runs(bench_phase::throughput) || config.runs(bench_phase::long_request) ||
+  if (config.runs(bench_phase::throughput) || config.runs(bench_phase::wrk) ||
+      config.runs(bench_phase::long_request) ||
       config.runs(bench_phase::fair) ||
       (config.runs(bench_phase::idle) && config.idle_connections > 0)) {
     for (const auto& column : config.executors) {
@@ -107,6 +114,11 @@ net::awaitable<bench_results> run_bench(const bench_config& config,
     progress("throughput: small requests (n=1), each cell's best round");
     co_await detail::throughput_phase(config, *baseline, columns, results, progress);
     co_await baseline->stop(detail::stop_grace);
+  }
+  if (config.runs(bench_phase::wrk)) {
+    progress(fmt::format("wrk: GET /prime/1, {} connections, each column's best round",
+                         detail::wrk_connections));
+    co_await detail::wrk_phase(config, columns, results, progress);
   }
   // Idle connections before the long requests: those stop their servers.
   if (config.runs(bench_phase::idle) && config.idle_connections > 0) {

@@ -13,7 +13,9 @@
 ///   Debian's primesieve command on the same machine;
 /// - fast: the CPU time the server takes to answer with --workload fast (libprimecount), against
 ///   Debian's primecount command answering the same n on one thread;
-/// - system calls per request: strace -c on the baseline and each column (syscall_count.hpp).
+/// - system calls per request: strace -c on the baseline and each column (syscall_count.hpp);
+/// - wrk: an outside HTTP load tool's req/s against each column's GET /prime/1, beside the
+///   project's own client on the line protocol, same servers, same run.
 #include <sys/types.h>
 
 #include <asio/awaitable.hpp>
@@ -36,8 +38,8 @@
 namespace primeloop::lab {
 
 /// The parts of a benchmark run, in the order they run.
-enum class bench_phase { throughput, long_request, idle, fair, sieve, fast, syscalls };
-/// "throughput", "long", "idle", "fair", "sieve", "fast", "syscalls".
+enum class bench_phase { throughput, wrk, long_request, idle, fair, sieve, fast, syscalls };
+/// "throughput", "wrk", "long", "idle", "fair", "sieve", "fast", "syscalls".
 [[nodiscard]] std::string_view to_string(bench_phase p) noexcept;
 /// The phase a name asks for, or nullopt.
 [[nodiscard]] std::optional<bench_phase> parse_phase(std::string_view name) noexcept;
@@ -53,8 +55,9 @@ struct bench_config {
   /// before and after side by side in one run, e.g. columns threads and threads+nice0.
   std::map<std::string, std::filesystem::path> column_servers;
   std::vector<bench_phase> phases{
-      bench_phase::throughput, bench_phase::long_request, bench_phase::idle,    bench_phase::fair,
-      bench_phase::sieve,      bench_phase::fast,         bench_phase::syscalls};  ///< what runs
+      bench_phase::throughput, bench_phase::wrk,  bench_phase::long_request,
+      bench_phase::idle,       bench_phase::fair, bench_phase::sieve,
+      bench_phase::fast,       bench_phase::syscalls};  ///< what runs
 
   // Throughput.
   std::vector<unsigned> connection_counts{1, 16, 64};  ///< one measurement per count and target
@@ -137,6 +140,15 @@ struct fast_race {
   [[nodiscard]] std::optional<double> cpu_ratio() const;
 };
 
+/// wrk against one column's HTTP face: the best of the rounds.
+struct wrk_cell {
+  std::string target;     ///< a column
+  unsigned connections = 0;
+  double rps = 0;         ///< wrk's "Requests/sec", best round
+  double worst_rps = 0;   ///< the worst round's
+  std::string error;      ///< non-empty when it failed (or was skipped: "skipped: ...")
+};
+
 /// A fresh connection's wait behind another connection's pipelined backlog.
 struct fairness_cell {
   std::string target;
@@ -155,6 +167,7 @@ struct bench_results {
   std::optional<sieve_race> sieve;             ///< when the phase ran
   std::vector<fast_race> fast;                 ///< one per config.fast_ns, when the phase ran
   std::vector<syscall_cell> syscalls;          ///< the baseline, then each column
+  std::vector<wrk_cell> wrk;                   ///< one per column, when the phase ran
   machine_info machine_before, machine_after;  ///< the machine, and its load, around the run
 };
 

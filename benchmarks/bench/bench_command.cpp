@@ -27,8 +27,8 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   cli::setup(app, "primeloop-bench");
   bench_config config;
   std::string out_dir = config.out_dir.string(), server, baseline, primesieve, primecount;
-  std::vector<std::string> phases{"throughput", "long", "idle",    "fair",
-                                  "sieve",      "fast", "syscalls"},
+  std::vector<std::string> phases{"throughput", "wrk",  "long", "idle",
+                                  "fair",       "sieve", "fast", "syscalls"},
       column_args, column_servers;
   long warmup_ms = config.warmup.count();
   const CLI::Validator column_check([](std::string& name) { return column_error(name); }, "COLUMN");
@@ -50,10 +50,11 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       ->allow_extra_args(false);
   // The names in the help text rather than in the type: both lists would not fit 100 columns.
   app.add_option("--phases", phases,
-                 "Phases: throughput, long, idle, fair, sieve, fast, syscalls (default: all)")
+                 "Phases: throughput, wrk, long, idle, fair, sieve, fast, syscalls (default: all)")
       ->delimiter(',')
       ->type_name("NAME,...")
-      ->check(CLI::IsMember({"throughput", "long", "idle", "fair", "sieve", "fast", "syscalls"})
+      ->check(CLI::IsMember(
+                  {"throughput", "wrk", "long", "idle", "fair", "sieve", "fast", "syscalls"})
                   .description(""));
   app.add_option("--connections,-c", config.connection_counts,
                  "Throughput: connection counts (1 measures wake-up latency)")

@@ -36,6 +36,11 @@ struct column_servers {
 asio::awaitable<void> throughput_phase(const bench_config& config, server_child& baseline,
                                        column_servers& columns, bench_results& results,
                                        const progress_fn& progress);
+/// wrk's connections: the bench's main throughput figure's count.
+inline constexpr unsigned wrk_connections = 16;
+/// wrk against each column's GET /prime/1, best of config.rounds.
+asio::awaitable<void> wrk_phase(const bench_config& config, column_servers& columns,
+                                bench_results& results, const progress_fn& progress);
 /// Each column's memory with config.idle_connections open.
 asio::awaitable<void> idle_phase(const bench_config& config, column_servers& columns,
                                  bench_results& results, const progress_fn& progress);

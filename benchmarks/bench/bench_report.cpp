@@ -266,6 +266,7 @@ std::string format_bench(const bench_results& results, const bench_config& confi
   };
   if (config.runs(bench_phase::throughput)) section(format_throughput(results.cells, config));
   if (config.runs(bench_phase::long_request)) section(format_long_runs(results.long_runs, config));
+  if (!results.wrk.empty()) section(format_wrk(results.wrk, results.cells));
   if (!results.idle.empty()) section(format_idle(results.idle, config));
   if (!results.fairness.empty()) section(format_fairness(results.fairness, config));
   if (results.sieve) section(format_sieve(*results.sieve));
@@ -305,6 +306,9 @@ std::string figures_csv(const bench_results& results) {
     add("long", r.executor, "p50_during", us(r.p50), r.p50_lower_bound ? "us_at_least" : "us");
     add("long", r.executor, "p99_during", us(r.p99), r.p99_lower_bound ? "us_at_least" : "us");
     add("long", r.executor, "max_during", us(r.max), r.max_lower_bound ? "us_at_least" : "us");
+  }
+  for (const auto& w : results.wrk) {
+    if (w.error.empty()) add("wrk", w.target, "rps", w.rps, "req/s");
   }
   for (const auto& c : results.idle) {
     if (!c.error.empty()) continue;

@@ -3,6 +3,7 @@
 /// measured value and whether it is met, and the CSV files.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "benchmarks/bench/bench.hpp"
@@ -37,6 +38,12 @@ struct target_check {
 /// The fairness table: each column's fresh-request wait behind a pipelined backlog.
 [[nodiscard]] std::string format_fairness(const std::vector<fairness_cell>& cells,
                                           const bench_config& config);
+/// wrk's req/s against each column's HTTP face beside the project's client at the same
+/// connection count on the line protocol (from cells, when measured).
+[[nodiscard]] std::string format_wrk(const std::vector<wrk_cell>& wrk,
+                                     const std::vector<bench_cell>& cells);
+/// The "Requests/sec:" figure of wrk's output, or nullopt.
+[[nodiscard]] std::optional<double> parse_wrk_rps(std::string_view output);
 /// The targets table: figure, target, measured, met / not met.
 [[nodiscard]] std::string format_targets(const std::vector<target_check>& checks);
 /// Everything: the machine, each phase that ran, and the targets.

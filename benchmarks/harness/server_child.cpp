@@ -1,5 +1,7 @@
 #include "benchmarks/harness/server_child.hpp"
 
+#include <algorithm>
+
 #include "benchmarks/harness/listening_line.hpp"
 #include "benchmarks/harness/proc_stat.hpp"
 #include "benchmarks/harness/spawn.hpp"
@@ -67,7 +69,9 @@ std::string stop_outcome::describe() const {
 
 server_child::server_child(const net::any_io_executor& ex, std::vector<std::string> argv,
                            const std::string& log_path)
-    : ex_(ex), path_(argv.at(0)) {
+    : ex_(ex),
+      path_(argv.at(0)),
+      wants_http_(std::find(argv.begin(), argv.end(), "--http-port") != argv.end()) {
   // Its own process group, so the lab can end the server and any worker it forked at once;
   // and death with the lab, so a crashed lab leaves no server behind.
   const auto child = harness::spawn(argv, {.own_process_group = true, .die_with_parent = true});
@@ -116,7 +120,15 @@ net::awaitable<void> server_child::wait_listening(std::chrono::milliseconds dead
     std::string line = out_->pending.substr(0, len - 1);
     out_->pending.erase(0, len);
     out_->log << line << '\n';
-    if (!line.starts_with("listening on ")) {  // warnings before it: kept for the error
+    if (port_ != 0 && line.starts_with("http listening on ")) {
+      const auto address = harness::parse_listening_line(std::string_view(line).substr(5));
+      if (!address) {
+        throw std::runtime_error(fmt::format("no port in the http line of {}: '{}'", path_, line));
+      }
+      http_port_ = address->port;
+      break;
+    }
+    if (port_ != 0 || !line.starts_with("listening on ")) {  // warnings: kept for the error
       before += line + "\n";
       continue;
     }
@@ -126,7 +138,7 @@ net::awaitable<void> server_child::wait_listening(std::chrono::milliseconds dead
     }
     port_ = address->port;
     first_line_ = std::move(line);
-    break;
+    if (!wants_http_) break;
   }
   // From now on the output only goes to the log; the copy ends at end of output (when the
   // whole process group is gone) or when stop() closes the pipe.

@@ -42,6 +42,9 @@ class server_child {
   asio::awaitable<void> wait_listening(std::chrono::milliseconds deadline);
   /// The port from the first line (after wait_listening).
   [[nodiscard]] std::uint16_t port() const { return port_; }
+  /// The HTTP port from the "http listening on HOST:PORT" line a server started with
+  /// --http-port prints after its first line (wait_listening waits for it too); 0 without.
+  [[nodiscard]] std::uint16_t http_port() const { return http_port_; }
   /// The whole first line.
   [[nodiscard]] const std::string& first_line() const { return first_line_; }
   /// Its process id, which is also its process group's.
@@ -59,6 +62,8 @@ class server_child {
   std::shared_ptr<output> out_;  // shared with the coroutine that copies output to the log
   std::uint16_t port_ = 0;
   std::string first_line_;
+  bool wants_http_ = false;  // started with --http-port: wait_listening waits for its line too
+  std::uint16_t http_port_ = 0;
 };
 
 /// For the lab and bench code that reads a server's group by its short name.
