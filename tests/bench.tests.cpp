@@ -42,14 +42,6 @@ std::string first_line(const std::filesystem::path& p) {
   return line;
 }
 
-const lab::target_check* find_check(const std::vector<lab::target_check>& checks,
-                                    const std::string& figure) {
-  for (const auto& c : checks) {
-    if (c.figure == figure) return &c;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 TEST_CASE("Columns take '+nice<0-19>' as --worker-nice, alone or with '+gil'", "[bench]") {
@@ -159,28 +151,28 @@ TEST_CASE("The targets table says met, not met, failed, or no target", "[bench]"
 
   const auto checks = lab::check_targets(r, config);
   // One connection is wake-up bound: no target there.
-  CHECK_FALSE(find_check(checks, "throughput inline / baseline, 1 connections"));
-  const auto* in16 = find_check(checks, "throughput inline / baseline, 16 connections");
+  CHECK_FALSE(lab::find_target(checks, "throughput inline / baseline, 1 connections"));
+  const auto* in16 = lab::find_target(checks, "throughput inline / baseline, 16 connections");
   REQUIRE(in16);
   CHECK(in16->measured == "0.950");
   CHECK(in16->met == true);
-  const auto* th16 = find_check(checks, "throughput threads / baseline, 16 connections");
+  const auto* th16 = lab::find_target(checks, "throughput threads / baseline, 16 connections");
   REQUIRE(th16);
   CHECK(th16->target == ">= 0.70");
   CHECK(th16->met == false);
-  const auto* nice16 = find_check(checks, "throughput threads+nice19 / baseline, 16 connections");
+  const auto* nice16 = lab::find_target(checks, "throughput threads+nice19 / baseline, 16 connections");
   REQUIRE(nice16);
   CHECK_THAT(nice16->measured, Catch::Contains("connection reset"));
   CHECK(nice16->met == false);
-  const auto* inline_retention = find_check(checks, "retention inline during a long request");
+  const auto* inline_retention = lab::find_target(checks, "retention inline during a long request");
   REQUIRE(inline_retention);
   CHECK_FALSE(inline_retention->met);
-  CHECK_FALSE(find_check(checks, "p99 latency inline during a long request"));
-  CHECK(find_check(checks, "retention threads during a long request")->met == true);
-  CHECK(find_check(checks, "p99 latency threads during a long request")->met == false);
-  CHECK(find_check(checks, "server RSS inline with 10000 idle connections")->met == true);
-  CHECK(find_check(checks, "server RSS threads with 10000 idle connections")->met == false);
-  const auto* s = find_check(checks, "sieve n=1000: server CPU time / primesieve -t1");
+  CHECK_FALSE(lab::find_target(checks, "p99 latency inline during a long request"));
+  CHECK(lab::find_target(checks, "retention threads during a long request")->met == true);
+  CHECK(lab::find_target(checks, "p99 latency threads during a long request")->met == false);
+  CHECK(lab::find_target(checks, "server RSS inline with 10000 idle connections")->met == true);
+  CHECK(lab::find_target(checks, "server RSS threads with 10000 idle connections")->met == false);
+  const auto* s = lab::find_target(checks, "sieve n=1000: server CPU time / primesieve -t1");
   REQUIRE(s);
   CHECK_FALSE(s->met);
   CHECK_THAT(s->measured, Catch::StartsWith("skipped"));
@@ -345,7 +337,7 @@ TEST_CASE("A fast race that failed says so in its table and fails its target", "
   const auto text = lab::format_fast(results.fast);
   CHECK_THAT(text, Catch::Contains("FAILED: n=1000000000000: the server answered"));
   const auto checks = lab::check_targets(results, config);
-  const auto* t = find_check(checks, "fast n=1000000000000: server CPU time / primecount -t1");
+  const auto* t = lab::find_target(checks, "fast n=1000000000000: server CPU time / primecount -t1");
   REQUIRE(t);
   CHECK(t->met == false);
   CHECK_THAT(t->measured, Catch::StartsWith("failed: "));

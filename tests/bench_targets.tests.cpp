@@ -12,18 +12,6 @@
 
 namespace lab = primeloop::lab;
 
-namespace {
-
-const lab::target_check* find_check(const std::vector<lab::target_check>& checks,
-                                    const std::string& figure) {
-  for (const auto& c : checks) {
-    if (c.figure == figure) return &c;
-  }
-  return nullptr;
-}
-
-}  // namespace
-
 TEST_CASE("The fairness and system-call targets: pools within 2 s, inline within a turn, calls near the baseline's",
           "[bench]") {
   using std::chrono::milliseconds;
@@ -51,18 +39,18 @@ TEST_CASE("The fairness and system-call targets: pools within 2 s, inline within
   r.syscalls = {calls("baseline", 1000, 2000), calls("inline", 1000, 2300),
                 calls("threads", 1000, 2700)};
   const auto checks = lab::check_targets(r, config);
-  const auto* in = find_check(checks, "fresh request behind a pipelined backlog, inline");
+  const auto* in = lab::find_target(checks, "fresh request behind a pipelined backlog, inline");
   REQUIRE(in);
   CHECK(in->met == true);
-  CHECK(find_check(checks, "fresh request behind a pipelined backlog, threads")->met == false);
-  const auto* none = find_check(checks, "fresh request behind a pipelined backlog, processes");
+  CHECK(lab::find_target(checks, "fresh request behind a pipelined backlog, threads")->met == false);
+  const auto* none = lab::find_target(checks, "fresh request behind a pipelined backlog, processes");
   REQUIRE(none);
   CHECK(none->met == false);
   CHECK_THAT(none->measured, Catch::StartsWith("failed"));
-  const auto* sc = find_check(checks, "system calls per request, inline / baseline");
+  const auto* sc = lab::find_target(checks, "system calls per request, inline / baseline");
   REQUIRE(sc);
   CHECK(sc->measured == "1.15");
   CHECK(sc->met == false);
   // The pools' calls are shown, not held to the loop's target.
-  CHECK_FALSE(find_check(checks, "system calls per request, threads / baseline"));
+  CHECK_FALSE(lab::find_target(checks, "system calls per request, threads / baseline"));
 }

@@ -18,6 +18,10 @@ struct target_check {
   std::optional<bool> met;  ///< nullopt: not a target (shown for completeness)
 };
 
+/// The check of one figure ("throughput threads / baseline, 16 connections"), or null.
+[[nodiscard]] const target_check* find_target(const std::vector<target_check>& checks,
+                                              std::string_view figure);
+
 /// The targets this run's results can be checked against, in the order of the phases.
 [[nodiscard]] std::vector<target_check> check_targets(const bench_results& results,
                                                       const bench_config& config);

@@ -161,6 +161,14 @@ std::vector<target_check> check_targets(const bench_results& results, const benc
   return out;
 }
 
+const target_check* find_target(const std::vector<target_check>& checks,
+                                std::string_view figure) {
+  for (const auto& c : checks) {
+    if (c.figure == figure) return &c;
+  }
+  return nullptr;
+}
+
 std::string format_targets(const std::vector<target_check>& checks) {
   std::size_t width = 6;
   for (const auto& c : checks) width = std::max(width, c.figure.size());
