@@ -24,6 +24,9 @@ thread_pool_executor::thread_pool_executor(asio::any_io_executor loop,
       shares_(connection_share_of(config, resolve_workers(config))) {
   const std::size_t count = resolve_workers(config);
   running_.assign(count, nullptr);
+  wake_ = std::vector<std::condition_variable>(count);
+  woken_.assign(count, false);
+  idle_.reserve(count);
   threads_.reserve(count);
   for (std::size_t i = 0; i < count; ++i) threads_.emplace_back([this, i] { work(i); });
 }
@@ -79,19 +82,21 @@ void thread_pool_executor::publish() {
   const auto costly = static_cast<std::size_t>(std::count_if(
       staged_.begin(), staged_.end(), [this](const job* j) { return j->n >= cheap_below_n_; }));
   const std::size_t wanted = costly + (costly < staged_.size() ? 1 : 0);
-  std::size_t wake = 0;
+  waking_.clear();
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     for (job* j : staged_) queue_.push_back(j);
-    wake = std::min(idle_, wanted);
+    // The threads idle last first.
+    const std::size_t wake = std::min(idle_.size(), wanted);
+    for (std::size_t k = 0; k < wake; ++k) {
+      waking_.push_back(idle_.back());
+      idle_.pop_back();
+      woken_[waking_.back()] = true;
+    }
   }
   staged_.clear();
-  if (wake == 1) {
-    ready_.notify_one();
-  } else if (wake > 1) {
-    ready_.notify_all();
-  }
+  for (const std::size_t t : waking_) wake_[t].notify_one();
 }
 
 void thread_pool_executor::cancel_all(result_sink& sink) {
@@ -157,7 +162,7 @@ void thread_pool_executor::stop() {
       if (j != nullptr) j->stop.store(true, std::memory_order_relaxed);
     }
   }
-  ready_.notify_all();
+  for (auto& w : wake_) w.notify_one();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }
@@ -216,9 +221,12 @@ void thread_pool_executor::work(std::size_t index) {
           post = false;
           lock.lock();
         }
-        ++idle_;
-        ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        --idle_;
+        idle_.push_back(index);
+        woken_[index] = false;
+        wake_[index].wait(lock, [&] { return stopping_ || woken_[index]; });
+        if (!woken_[index]) std::erase(idle_, index);  // stopping: never taken off idle_
+        // Another thread may have taken the job meanwhile: then this one goes idle again.
+        if (!stopping_ && queue_.empty()) continue;
       }
       if (stopping_) return;
       // The next connection's turn: a backlog of one client does not hold up the others.

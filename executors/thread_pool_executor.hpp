@@ -61,13 +61,17 @@ class thread_pool_executor {
   gil* gil_;  // the interpreter-lock model (--gil), shared with the loop; null: off
 
   mutable std::mutex mutex_;
-  std::condition_variable ready_;
+  // One condition variable a thread: a job wakes the thread that went idle last (its cache and
+  // its CPU are warm, and a run of cheap jobs keeps going to the same thread), where a shared
+  // one would wake the longest idle, spreading requests over every thread and CPU.
+  std::vector<std::condition_variable> wake_;
   fair_queue<job*> queue_;       // under mutex_: one lane per connection
   std::vector<job*> running_;    // under mutex_: one slot per thread
   std::vector<job*> done_;       // under mutex_: finished, not delivered
   bool deliver_posted_ = false;  // under mutex_
   bool stopping_ = false;        // under mutex_
-  std::size_t idle_ = 0;         // under mutex_: threads waiting for a job
+  std::vector<std::size_t> idle_;  // under mutex_: threads waiting for a job, last idle last
+  std::vector<bool> woken_;        // under mutex_: by thread, taken off idle_ by a publish
 
   std::uint64_t cheap_below_n_;          // about a millisecond of work (first_costly_n)
   std::atomic<std::size_t> waiting_{0};  // accepted, not started: checked against queue_limit_
@@ -78,6 +82,7 @@ class thread_pool_executor {
   std::vector<job*> delivering_;            // loop thread: swapped with done_
   std::vector<job*> staged_;                // loop thread: submitted during this pass
   bool publish_posted_ = false;             // loop thread
+  std::vector<std::size_t> waking_;         // loop thread: the threads publish() wakes
   bool stopped_ = false;                    // loop thread
   std::vector<std::thread> threads_;
 };
