@@ -182,8 +182,8 @@ class server {
     // A fixed send buffer: the kernel would grow it to megabytes for a client that never
     // reads, and the server would go on reading and computing for it all that time.
     if (options_.send_buffer > 0) {
-      socket.set_option(
-          asio::socket_base::send_buffer_size(static_cast<int>(options_.send_buffer)), ec);
+      socket.set_option(asio::socket_base::send_buffer_size(static_cast<int>(options_.send_buffer)),
+                        ec);
     }
     // co_spawn dispatches: on the loop thread the session starts (and joins connections_)
     // before co_spawn returns, which close_listeners relies on.

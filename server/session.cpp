@@ -140,8 +140,7 @@ net::awaitable<void> session::read_requests() {
     if (n < space.size() && !owes_nothing()) {
       const auto until =
           activity_.computing > 0 ? activity_.last_received + eof_linger : clock::time_point::max();
-      co_await wait_until([this] { return owes_nothing() || stop_reading_ || draining_; },
-                          until);
+      co_await wait_until([this] { return owes_nothing() || stop_reading_ || draining_; }, until);
     }
   }
 }

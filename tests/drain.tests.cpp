@@ -92,8 +92,8 @@ TEST_CASE("Drain: connections queued but not accepted when SIGTERM arrives are a
 
 TEST_CASE("Drain: pipelined HTTP requests sent right before SIGTERM are all answered",
           "[drain][http]") {
-  auto s = start_server({"--executor", "inline", "--stats-interval", "0.02", "--grace", "60",
-                         "--http-port", "0"});
+  auto s = start_server(
+      {"--executor", "inline", "--stats-interval", "0.02", "--grace", "60", "--http-port", "0"});
   const auto http_port = read_http_port(s);
   REQUIRE(http_port != 0);
   http_client busy(http_port);
