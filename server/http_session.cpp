@@ -1,5 +1,6 @@
 #include "server/http_session.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
@@ -62,10 +63,14 @@ net::awaitable<void> http_session::run() {
 }
 
 void http_session::drain() {
-  stop_reading_ = true;
+  if (drained_ || closed_) return;
   drained_ = true;
-  std::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_receive, ignored);
+  // As for a line session: the requests the kernel had already received are still read and
+  // answered (exactly these bytes, so a client that keeps sending cannot hold the session).
+  std::error_code ec;
+  drain_budget_ = socket_.available(ec);
+  if (ec) drain_budget_ = 0;
+  socket_.shutdown(tcp::socket::shutdown_receive, ec);
   reader_wake_.notify();
 }
 
@@ -130,13 +135,18 @@ net::awaitable<void> http_session::read_requests() {
       }
       continue;
     }
-    const auto space = reader_.prepare();
+    // Every complete request buffered is taken: a drain ends here once the bytes received
+    // before it are all read.
+    if (drained_ && drain_budget_ == 0) co_return;
+    auto space = reader_.prepare();
+    if (drained_) space = space.first(std::min(space.size(), drain_budget_));
     auto [ec, n] =
         co_await socket_.async_read_some(net::buffer(space.data(), space.size()), use_tuple);
     if (ec) {
       co_await end_of_stream(ec);
       co_return;
     }
+    if (drained_) drain_budget_ -= std::min(n, drain_budget_);
     reader_.commit(n);
     activity_.last_received = clock::now();
   }

@@ -80,8 +80,9 @@ class http_session final : public executors::result_sink,
   watchdog watchdog_;
   wake_signal writer_wake_;
   wake_signal reader_wake_;
-  bool stop_reading_ = false;  // the last request was read (close, error, drain)
-  bool drained_ = false;       // the server is shutting down: stop_reading_ came from drain()
+  bool stop_reading_ = false;     // the last request was read (Connection: close, an error)
+  bool drained_ = false;          // shutdown: read no further than drain_budget_
+  std::size_t drain_budget_ = 0;  // bytes received before drain() and not read yet
   bool reading_done_ = false;
   bool writing_ = false;
   bool closed_ = false;

@@ -145,7 +145,12 @@ class server {
   /// Accepts on the line port (http false) or the HTTP port; both share --max-connections.
   void start_accept(tcp::acceptor& acceptor, asio::steady_timer& pause, bool http) {
     acceptor.async_accept([this, &acceptor, &pause, http](asio::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (ec == asio::error::operation_aborted) return;
+      if (!acceptor.is_open()) {
+        // Accepted just before the listener closed: served (and drained) like the others.
+        if (!ec) serve(std::move(socket), http);
+        return;
+      }
       if (ec) {
         // Out of descriptors (EMFILE/ENFILE) or a passing error: retrying at once would spin
         // the loop at 100% CPU, so pause accepting briefly; the loop keeps serving.
@@ -161,30 +166,54 @@ class server {
         return;
       }
       warned_accept_ = false;
-      if (connections_.size() >= options_.max_connections) {
-        refuse(std::move(socket), http);
-      } else {
-        socket.set_option(tcp::no_delay(true), ec);
-        // A fixed send buffer: the kernel would grow it to megabytes for a client that never
-        // reads, and the server would go on reading and computing for it all that time.
-        if (options_.send_buffer > 0) {
-          socket.set_option(
-              asio::socket_base::send_buffer_size(static_cast<int>(options_.send_buffer)), ec);
-        }
-        if (http) {
-          auto s = std::make_shared<http_session>(std::move(socket), http_ctx_);
-          asio::co_spawn(io_, s->run(), [](std::exception_ptr e) {
-            if (e) log_exception("http session", e);
-          });
-        } else {
-          auto s = std::make_shared<session>(std::move(socket), ctx_);
-          asio::co_spawn(io_, s->run(), [](std::exception_ptr e) {
-            if (e) log_exception("session", e);
-          });
-        }
-      }
+      serve(std::move(socket), http);
       start_accept(acceptor, pause, http);
     });
+  }
+
+  /// Serves one accepted connection, or refuses it past --max-connections.
+  void serve(tcp::socket socket, bool http) {
+    asio::error_code ec;
+    if (connections_.size() >= options_.max_connections) {
+      refuse(std::move(socket), http);
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    // A fixed send buffer: the kernel would grow it to megabytes for a client that never
+    // reads, and the server would go on reading and computing for it all that time.
+    if (options_.send_buffer > 0) {
+      socket.set_option(asio::socket_base::send_buffer_size(static_cast<int>(options_.send_buffer)),
+                        ec);
+    }
+    // co_spawn dispatches: on the loop thread the session starts (and joins connections_)
+    // before co_spawn returns, which close_listeners relies on.
+    if (http) {
+      auto s = std::make_shared<http_session>(std::move(socket), http_ctx_);
+      asio::co_spawn(io_, s->run(), [](std::exception_ptr e) {
+        if (e) log_exception("http session", e);
+      });
+    } else {
+      auto s = std::make_shared<session>(std::move(socket), ctx_);
+      asio::co_spawn(io_, s->run(), [](std::exception_ptr e) {
+        if (e) log_exception("session", e);
+      });
+    }
+  }
+
+  /// Before a listener closes: the connections the kernel has already completed and queued
+  /// would be reset by the close, so they are accepted now and served like any other (they
+  /// are drained with the rest: what they have already sent is answered).
+  void accept_queued(tcp::acceptor& acceptor, bool http) {
+    if (!acceptor.is_open()) return;
+    asio::error_code ec;
+    acceptor.non_blocking(true, ec);
+    if (ec) return;
+    for (;;) {
+      tcp::socket socket(io_);
+      acceptor.accept(socket, ec);
+      if (ec) return;  // would_block: the queue is empty (or descriptors ran out)
+      serve(std::move(socket), http);
+    }
   }
 
   /// Tells a connection past --max-connections why, without keeping any state for it.
@@ -246,6 +275,8 @@ class server {
   void close_listeners() {
     listeners_closed_ = true;
     if (printer_) printer_->stop();  // the last stats line comes before "shutting down"
+    accept_queued(acceptor_, false);
+    accept_queued(http_acceptor_, true);
     const auto open = connections_.size();
     fmt::print(stderr, "primeloop-server: shutting down ({} connection{}, grace {} ms)\n", open,
                open == 1 ? "" : "s", options_.grace.count());
@@ -268,7 +299,19 @@ class server {
         connections_.close_all();
       });
     });
-    connections_.drain_all([this] { finish(); });
+    connections_.drain_all([this] { on_all_closed(); });
+  }
+
+  /// Every connection has closed. A connection the listener accepted just before it closed may
+  /// still have its accept handler queued: the loop ends only once that one has run too.
+  void on_all_closed() {
+    asio::post(io_, [this] {
+      if (connections_.size() == 0) {
+        finish();
+      } else {
+        connections_.drain_all([this] { on_all_closed(); });
+      }
+    });
   }
 
   /// Ends the loop once shutting down and every connection has closed.

@@ -1,5 +1,6 @@
 #include "server/session.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include <asio/experimental/as_tuple.hpp>
@@ -37,10 +38,16 @@ net::awaitable<void> session::run() {
 }
 
 void session::drain() {
-  stop_reading_ = true;
-  std::error_code ignored;
-  // A read in progress ends as end of stream; nothing in flight is lost.
-  socket_.shutdown(tcp::socket::shutdown_receive, ignored);
+  if (draining_ || closed_) return;
+  draining_ = true;
+  // Requests the kernel has already received were sent before the shutdown and are answered:
+  // the reader goes on through exactly these bytes (a bound: a client that keeps sending does
+  // not keep the session open), then stops.
+  std::error_code ec;
+  drain_budget_ = socket_.available(ec);
+  if (ec) drain_budget_ = 0;
+  // A read in progress ends as end of stream once nothing is buffered; nothing is lost.
+  socket_.shutdown(tcp::socket::shutdown_receive, ec);
   reader_wake_.notify();
 }
 
@@ -108,15 +115,20 @@ net::awaitable<void> session::read_requests() {
       if (!co_await wait_for_room()) co_return;
       continue;
     }
+    // Every complete line buffered is dispatched: a drain ends here once the bytes received
+    // before it are all read.
+    if (draining_ && drain_budget_ == 0) co_return;
     // Every complete line is dispatched, so what is buffered is a partial line shorter than
     // the limit, and prepare() has room.
-    const auto space = framer_.prepare();
+    auto space = framer_.prepare();
+    if (draining_) space = space.first(std::min(space.size(), drain_budget_));
     auto [ec, n] =
         co_await socket_.async_read_some(net::buffer(space.data(), space.size()), use_tuple);
     if (ec) {
       co_await end_of_stream(ec);
       co_return;
     }
+    if (draining_) drain_budget_ -= std::min(n, drain_budget_);
     framer_.commit(n);
     activity_.last_received = clock::now();
     if (!handle_read()) co_return;
@@ -128,7 +140,7 @@ net::awaitable<void> session::read_requests() {
     if (n < space.size() && !owes_nothing()) {
       const auto until =
           activity_.computing > 0 ? activity_.last_received + eof_linger : clock::time_point::max();
-      co_await wait_until([this] { return owes_nothing() || stop_reading_; }, until);
+      co_await wait_until([this] { return owes_nothing() || stop_reading_ || draining_; }, until);
     }
   }
 }
@@ -141,7 +153,8 @@ net::awaitable<void> session::end_of_stream(std::error_code ec) {
     close();
     co_return;
   }
-  if (stop_reading_) co_return;  // our own shutdown_receive (drain): everything is answered
+  // Our own shutdown_receive (drain): what was read is answered, within --grace.
+  if (stop_reading_ || draining_) co_return;
   // A client that never sent a newline sent bare numbers, and half-closed to say "this is my
   // request": it waits for the answers however long they take. A bare number not taken yet is
   // one more request; it is work under the lock model, which a plain end of stream (every

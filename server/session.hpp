@@ -62,7 +62,8 @@ class session final : public executors::result_sink,
   /// protocol error or shutdown; deliver what is owed; close.
   net::awaitable<void> run();
 
-  /// Shutdown: reads no more requests; answers those in flight.
+  /// Shutdown: reads only the bytes the kernel had already received, answers every complete
+  /// request among them and those in flight, then ends.
   void drain() override;
   /// Closes now: what is owed is dropped and its computations are cancelled.
   void close() override;
@@ -97,11 +98,13 @@ class session final : public executors::result_sink,
   std::string out_;  // the write in progress; reused
   connection_activity activity_;
   watchdog watchdog_;
-  wake_signal writer_wake_;    // a reply became ready, or the reader ended
-  wake_signal reader_wake_;    // a write finished, or the last computation did
-  std::uint64_t lines_ = 0;    // requests framed so far
-  bool stop_reading_ = false;  // shutdown, or a fatal protocol error
-  bool reading_done_ = false;  // the reader has ended: the writer ends once nothing is owed
+  wake_signal writer_wake_;       // a reply became ready, or the reader ended
+  wake_signal reader_wake_;       // a write finished, or the last computation did
+  std::uint64_t lines_ = 0;       // requests framed so far
+  bool stop_reading_ = false;     // a fatal protocol error
+  bool draining_ = false;         // shutdown: read no further than drain_budget_
+  std::size_t drain_budget_ = 0;  // bytes received before drain() and not read yet
+  bool reading_done_ = false;     // the reader has ended: the writer ends once nothing is owed
   bool writing_ = false;
   bool closed_ = false;
 };

@@ -62,10 +62,13 @@ bool haproxy_installed() {
   return false;
 }
 
-local_cluster::local_cluster(int instances, std::vector<std::string> flags)
+local_cluster::local_cluster(int instances, std::vector<std::string> flags,
+                             std::vector<std::string> options)
     : script_([&] {
         std::vector<std::string> argv{script(), "--instances", std::to_string(instances), "--port",
-                                      "0",      "--server",    bin("primeloop-server"),   "--"};
+                                      "0",      "--server",    bin("primeloop-server")};
+        argv.insert(argv.end(), options.begin(), options.end());
+        argv.push_back("--");
         argv.insert(argv.end(), flags.begin(), flags.end());
         return argv;
       }()),
@@ -223,8 +226,9 @@ void local_cluster::replace(int k) {
   }
 }
 
-std::pair<std::optional<int>, std::string> local_cluster::restart(int k) const {
-  child_process p({script(), "--run-dir", run_dir_, "--restart", instance_name(k)});
+std::pair<std::optional<int>, std::string> local_cluster::restart(int k, bool bare) const {
+  child_process p(
+      {script(), "--run-dir", run_dir_, bare ? "--restart-bare" : "--restart", instance_name(k)});
   auto out = p.read_all();
   return {p.wait(), std::move(out)};
 }

@@ -27,10 +27,12 @@ struct server_stat {
   std::uint64_t total = 0;    ///< connections ever sent to it (stot)
 };
 
-/// deploy/local-cluster with `instances` instances running primeloop-server with `flags`.
+/// deploy/local-cluster with `instances` instances running primeloop-server with `flags`;
+/// `options` go to the script itself (e.g. --http).
 class local_cluster {
  public:
-  local_cluster(int instances, std::vector<std::string> flags);
+  local_cluster(int instances, std::vector<std::string> flags,
+                std::vector<std::string> options = {});
   ~local_cluster();
   local_cluster(const local_cluster&) = delete;
   local_cluster& operator=(const local_cluster&) = delete;
@@ -65,8 +67,9 @@ class local_cluster {
   /// at the end like the others.
   void replace(int k);
   /// Runs `deploy/local-cluster --restart sK` (drain, SIGTERM, start on the same port, back in
-  /// rotation); returns its exit status and what it printed.
-  [[nodiscard]] std::pair<std::optional<int>, std::string> restart(int k) const;
+  /// rotation), or with bare `--restart-bare sK` (SIGTERM alone: a cluster started with
+  /// --http); returns its exit status and what it printed.
+  [[nodiscard]] std::pair<std::optional<int>, std::string> restart(int k, bool bare = false) const;
 
  private:
   child_process script_;
