@@ -178,7 +178,7 @@ TEST_CASE("Past --max-connections, line and HTTP connections together, HTTP gets
   CHECK(r->status == 503);
 }
 
-TEST_CASE("A loop frozen by an inline request fails /healthz; a threads server answers it",
+TEST_CASE("A loop frozen by an inline request fails /healthz, while a threads server answers it",
           "[http]") {
   for (const std::string ex : {"inline", "threads"}) {
     INFO(ex);

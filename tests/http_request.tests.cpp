@@ -98,7 +98,7 @@ TEST_CASE("The HTTP reader gives the same request however it is split across rea
   }
 }
 
-TEST_CASE("HTTP/1.0 closes unless it asks for keep-alive; Connection close is honoured",
+TEST_CASE("HTTP/1.0 closes unless it asks for keep-alive, and Connection close is honoured",
           "[http_request]") {
   const auto alive = [](std::string_view text) {
     request_reader r;
