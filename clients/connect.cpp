@@ -11,7 +11,6 @@ namespace primeloop::clients {
 
 asio::awaitable<void> connect_to(asio::ip::tcp::socket& socket, const std::string& host,
                                  std::uint16_t port) {
-  constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
   asio::ip::tcp::resolver resolver(socket.get_executor());
   auto [rec, endpoints] = co_await resolver.async_resolve(host, std::to_string(port), use_tuple);
   if (rec) {

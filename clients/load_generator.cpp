@@ -18,9 +18,8 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "clients/connect.hpp"
-#include "clients/long_client.hpp"
-#include "clients/task_group.hpp"
+#include "clients/measured_run.hpp"
+#include "clients/reply_lines.hpp"
 
 namespace primeloop::clients {
 namespace {
@@ -28,7 +27,6 @@ namespace {
 namespace net = asio;
 using tcp = net::ip::tcp;
 using clock = std::chrono::steady_clock;
-constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
 
 /// One small-request connection: its socket, the send times of its outstanding requests (a ring
 /// of depth entries) and its read buffer. Sized once; nothing is allocated per request.
@@ -38,8 +36,7 @@ struct connection {
   std::vector<clock::time_point> sent_at;
   std::size_t head = 0;
   std::size_t outstanding = 0;
-  std::array<char, 4096> buf{};
-  std::size_t have = 0;
+  reply_lines replies;
   bool failed = false;
   bool answered = false;  ///< got at least one reply
 
@@ -55,41 +52,17 @@ struct connection {
   }
 };
 
-/// The state of one run. Lives in run_load's frame, which outlives every coroutine it spawns.
-class load_run {
+/// The state of one closed-loop run: each connection sends as its answers come back.
+class load_run final : public measured_run {
  public:
   load_run(net::any_io_executor ex, load_config config, second_callback on_second,
            net::cancellation_slot stop)
-      : ex_(std::move(ex)),
-        config_(std::move(config)),
-        on_second_(std::move(on_second)),
-        stop_(stop),
-        tasks_(ex_),
-        tick_(ex_),
-        long_timer_(ex_),
-        long_socket_(ex_) {
+      : measured_run(std::move(ex), std::move(config), std::move(on_second), stop) {
     const std::string one = fmt::format("{}\n", config_.n);
     request_len_ = one.size();
     for (unsigned i = 0; i < config_.depth; ++i) requests_ += one;
-    result_.config = config_;
-    result_.histograms.resize(config_.duration_s);
-    result_.seconds.reserve(config_.duration_s);
     waiting_ages_.reserve(static_cast<std::size_t>(config_.connections) * config_.depth);
-    if (stop_.is_connected()) {
-      // Runs on the loop thread like everything else here; run() sees the flag when the tick
-      // (or the warm-up) it waits for ends early.
-      stop_.assign([this](net::cancellation_type) {
-        interrupted_ = true;
-        tick_.cancel();
-      });
-    }
   }
-  ~load_run() {
-    // The handler points at this run: nothing may call it once the run is gone.
-    if (stop_.is_connected()) stop_.clear();
-  }
-  load_run(const load_run&) = delete;
-  load_run& operator=(const load_run&) = delete;
 
   net::awaitable<load_result> run() {
     // However the measurement ends, every coroutine spawned here has returned before the run
@@ -107,54 +80,17 @@ class load_run {
     }
     if (config_.depth == 0) throw std::invalid_argument("the pipelining depth must be at least 1");
     if (config_.duration_s == 0) throw std::invalid_argument("the duration must be at least 1 s");
-    for (unsigned i = 0; i < config_.connections; ++i) {
-      auto& c = connections_.emplace_back(ex_, config_.depth);
-      co_await connect_to(c.socket, config_.host, config_.port);
-    }
+    co_await connect_all(connections_, config_.depth);
     for (auto& c : connections_) spawn(drive(c));
 
     if (config_.warmup.count() > 0 && !interrupted_) {
       tick_.expires_after(config_.warmup);
       co_await tick_.async_wait(use_tuple);
     }
-    const auto start = clock::now();
-    second_start_ = {completed_, errors_, long_.completed};
-    measuring_ = true;
-    if (config_.long_n && !interrupted_) {
-      spawn(run_long_client(
-          long_socket_, long_timer_,
-          {config_.host, config_.port, *config_.long_n, start + config_.long_after, &stopping_,
-           &measuring_, [this](std::string what) { note_failure(std::move(what)); }},
-          long_));
-    }
-
-    for (unsigned s = 1; s <= config_.duration_s && !interrupted_; ++s) {
-      tick_.expires_at(start + std::chrono::seconds{s});
-      co_await tick_.async_wait(use_tuple);
-      // Interrupted: the part of this second counts in the totals, but it is no second.
-      if (interrupted_) break;
-      take_sample(s);
-      if (s < config_.duration_s) ++slot_;
-    }
-    result_.elapsed = clock::now() - start;
-    result_.interrupted = interrupted_;
+    co_await measure_seconds(clock::now());
   }
 
-  struct counts {
-    std::uint64_t completed = 0, errors = 0, long_completed = 0;
-  };
-
-  /// Starts a coroutine run() joins. They report I/O problems in the result; anything thrown
-  /// is a bug and is rethrown by run().
-  void spawn(net::awaitable<void> a) { tasks_.spawn(std::move(a)); }
-
-  void take_sample(unsigned s) {
-    auto& h = result_.histograms[slot_];
-    second_sample sample;
-    sample.second = s;
-    sample.completed = completed_ - second_start_.completed;
-    sample.errors = errors_ - second_start_.errors;
-    sample.long_completed = long_.completed - second_start_.long_completed;
+  void take_sample(unsigned s) override {
     waiting_ages_.clear();
     const auto now = clock::now();
     for (const auto& c : connections_) {
@@ -163,14 +99,7 @@ class load_run {
         waiting_ages_.push_back(now - c.sent_at[(c.head + i) % c.sent_at.size()]);
       }
     }
-    const auto f = figures_with_waiting(h, waiting_ages_);
-    copy_figures(f, sample);
-    sample.stuck = f.waiting;
-    sample.long_active = long_.active_in_second;
-    long_.active_in_second = long_.outstanding;
-    second_start_ = {completed_, errors_, long_.completed};
-    result_.seconds.push_back(sample);
-    if (on_second_) on_second_(sample);
+    record_second(s, waiting_ages_);
   }
 
   void stop() {
@@ -190,15 +119,7 @@ class load_run {
       std::error_code ignored;
       c.socket.close(ignored);
     }
-    long_timer_.cancel();
-    std::error_code ignored;
-    long_socket_.close(ignored);
-    result_.completed = completed_;
-    result_.errors = errors_;
-    result_.long_completed = long_.completed;
-    result_.long_latencies = long_.latencies;
-    for (const auto& h : result_.histograms) result_.total.merge(h);
-    result_.latency = figures_with_waiting(result_.total, result_.unfinished_ages);
+    finish_totals();
   }
 
   void fail(connection& c, std::string what) {
@@ -206,10 +127,6 @@ class load_run {
     note_failure(std::move(what));
     std::error_code ignored;
     c.socket.close(ignored);
-  }
-
-  void note_failure(std::string what) {
-    if (result_.connection_failures++ == 0) result_.first_failure = std::move(what);
   }
 
   /// One reply line on c, read at now. False when the reply makes no sense (c is then failed).
@@ -221,9 +138,7 @@ class load_run {
     const auto latency = now - c.pop();
     c.answered = true;
     if (!measuring_) return true;
-    if (line.starts_with("ERR")) {
-      if (errors_++ == 0) result_.first_error_reply = std::string(line);
-    } else {
+    if (!count_error_reply(line)) {
       ++completed_;
       result_.histograms[slot_].record(latency);
     }
@@ -240,38 +155,21 @@ class load_run {
       co_return;
     }
     for (;;) {
-      auto [ec, got] = co_await c.socket.async_read_some(
-          net::buffer(c.buf.data() + c.have, c.buf.size() - c.have), use_tuple);
+      auto [ec, got] = co_await c.socket.async_read_some(c.replies.free_space(), use_tuple);
       if (ec) {
-        if (!stopping_) {
-          fail(c, ec == net::error::eof ? std::string("the server closed the connection")
-                                        : fmt::format("cannot read: {}", ec.message()));
-        }
+        if (!stopping_) fail(c, reply_lines::read_failure(ec));
         co_return;
       }
       now = clock::now();
-      c.have += got;
-      std::size_t begin = 0;
-      std::size_t answered = 0;
-      while (const void* nl = std::memchr(c.buf.data() + begin, '\n', c.have - begin)) {
-        const auto end = static_cast<std::size_t>(static_cast<const char*>(nl) - c.buf.data());
-        std::string_view line(c.buf.data() + begin, end - begin);
-        if (line.ends_with('\r')) line.remove_suffix(1);
-        if (!on_reply(c, line, now)) co_return;
-        ++answered;
-        begin = end + 1;
-      }
-      if (begin == 0 && c.have == c.buf.size()) {
-        fail(c, fmt::format("a reply longer than {} bytes", c.buf.size()));
-        co_return;
-      }
-      std::memmove(c.buf.data(), c.buf.data() + begin, c.have - begin);
-      c.have -= begin;
-      if (stopping_ || answered == 0) continue;
+      const auto answered = c.replies.split(
+          got, [&](std::string_view line) { return on_reply(c, line, now); },
+          [&](std::string what) { fail(c, std::move(what)); });
+      if (!answered) co_return;
+      if (stopping_ || *answered == 0) continue;
       // Refill the pipeline with as many requests as were answered, in one write.
-      for (std::size_t i = 0; i < answered; ++i) c.push(now);
+      for (std::size_t i = 0; i < *answered; ++i) c.push(now);
       if (auto [wec, n] = co_await net::async_write(
-              c.socket, net::buffer(requests_.data(), request_len_ * answered), use_tuple);
+              c.socket, net::buffer(requests_.data(), request_len_ * *answered), use_tuple);
           wec) {
         if (!stopping_) fail(c, fmt::format("cannot send: {}", wec.message()));
         co_return;
@@ -279,27 +177,10 @@ class load_run {
     }
   }
 
-  net::any_io_executor ex_;
-  load_config config_;
-  second_callback on_second_;
-  net::cancellation_slot stop_;
-  bool interrupted_ = false;
   std::vector<std::chrono::nanoseconds> waiting_ages_;  // scratch for take_sample, sized once
   std::string requests_;  // depth copies of "n\n": any prefix of k requests is one write
   std::size_t request_len_ = 0;
   std::deque<connection> connections_;  // a deque: coroutines hold references to its elements
-  task_group tasks_;
-  net::steady_timer tick_;
-  net::steady_timer long_timer_;
-  tcp::socket long_socket_;
-  bool measuring_ = false;
-  bool stopping_ = false;
-  std::size_t slot_ = 0;
-  std::uint64_t completed_ = 0;
-  std::uint64_t errors_ = 0;
-  long_client_state long_;
-  counts second_start_;
-  load_result result_;
 };
 
 }  // namespace

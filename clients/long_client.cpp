@@ -17,7 +17,6 @@ namespace net = asio;
 
 asio::awaitable<void> run_long_client(asio::ip::tcp::socket& socket, asio::steady_timer& timer,
                                       long_client_context ctx, long_client_state& state) {
-  constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
   using clock = std::chrono::steady_clock;
   const bool& stopping = *ctx.stopping;
   timer.expires_at(ctx.start_at);

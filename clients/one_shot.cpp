@@ -19,7 +19,6 @@ namespace {
 
 namespace net = asio;
 using tcp = net::ip::tcp;
-constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
 
 net::awaitable<std::vector<std::string>> exchange(tcp::socket& socket, const std::string& out,
                                                   std::size_t replies) {

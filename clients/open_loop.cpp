@@ -18,11 +18,9 @@
 #include <utility>
 #include <vector>
 
-#include "clients/connect.hpp"
-#include "clients/load_generator.hpp"
-#include "clients/long_client.hpp"
+#include "clients/measured_run.hpp"
+#include "clients/reply_lines.hpp"
 #include "clients/send_schedule.hpp"
-#include "clients/task_group.hpp"
 
 namespace primeloop::clients {
 namespace {
@@ -30,7 +28,6 @@ namespace {
 namespace net = asio;
 using tcp = net::ip::tcp;
 using clock = std::chrono::steady_clock;
-constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
 constexpr std::chrono::milliseconds late_send{1};
 constexpr std::size_t max_batch = 256;  // requests in one write
 
@@ -50,45 +47,22 @@ struct connection {
   net::steady_timer wake;        // the writer's condition variable: cancelled when work comes
   std::deque<request> requests;  // written ones first, then `queued` not yet written
   std::size_t queued = 0;
-  std::array<char, 4096> buf{};
-  std::size_t have = 0;
+  reply_lines replies;
   bool failed = false;
   bool answered = false;
   clock::time_point last_answer{};  // when the latest answer on it came
 };
 
-class open_loop_run {
+class open_loop_run final : public measured_run {
  public:
   open_loop_run(net::any_io_executor ex, load_config config, second_callback on_second,
                 net::cancellation_slot stop)
-      : ex_(std::move(ex)),
-        config_(std::move(config)),
-        on_second_(std::move(on_second)),
-        stop_(stop),
-        tasks_(ex_),
-        tick_(ex_),
-        pace_(ex_),
-        long_timer_(ex_),
-        long_socket_(ex_) {
+      : measured_run(std::move(ex), std::move(config), std::move(on_second), stop), pace_(ex_) {
     const std::string one = fmt::format("{}\n", config_.n);
     request_len_ = one.size();
     for (std::size_t i = 0; i < max_batch; ++i) requests_ += one;
-    result_.config = config_;
-    result_.histograms.resize(config_.duration_s);
-    result_.seconds.reserve(config_.duration_s);
     open_.rate = config_.rate;
-    if (stop_.is_connected()) {
-      stop_.assign([this](net::cancellation_type) {
-        interrupted_ = true;
-        tick_.cancel();
-      });
-    }
   }
-  ~open_loop_run() {
-    if (stop_.is_connected()) stop_.clear();
-  }
-  open_loop_run(const open_loop_run&) = delete;
-  open_loop_run& operator=(const open_loop_run&) = delete;
 
   net::awaitable<load_result> run() {
     // However the measurement ends, every coroutine spawned here has returned before the run
@@ -103,10 +77,7 @@ class open_loop_run {
     if (config_.connections == 0)
       throw std::invalid_argument("the load needs at least one connection");
     if (config_.duration_s == 0) throw std::invalid_argument("the duration must be at least 1 s");
-    for (unsigned i = 0; i < config_.connections; ++i) {
-      auto& c = connections_.emplace_back(ex_);
-      co_await connect_to(c.socket, config_.host, config_.port);
-    }
+    co_await connect_all(connections_);
     const auto begin = clock::now();
     schedule_.emplace(begin, config_.rate, config_.connections);
     measure_start_ = begin + config_.warmup;
@@ -120,31 +91,8 @@ class open_loop_run {
       tick_.expires_at(measure_start_);
       co_await tick_.async_wait(use_tuple);
     }
-    measuring_ = true;
-    second_start_ = {completed_, errors_, long_.completed};
-    if (config_.long_n && !interrupted_) {
-      spawn(run_long_client(
-          long_socket_, long_timer_,
-          {config_.host, config_.port, *config_.long_n, measure_start_ + config_.long_after,
-           &stopping_, &measuring_, [this](std::string what) { note_failure(std::move(what)); }},
-          long_));
-    }
-    for (unsigned s = 1; s <= config_.duration_s && !interrupted_; ++s) {
-      tick_.expires_at(measure_start_ + std::chrono::seconds{s});
-      co_await tick_.async_wait(use_tuple);
-      if (interrupted_) break;
-      take_sample(s);
-      if (s < config_.duration_s) ++slot_;
-    }
-    result_.elapsed = clock::now() - measure_start_;
-    result_.interrupted = interrupted_;
+    co_await measure_seconds(measure_start_);
   }
-
-  struct counts {
-    std::uint64_t completed = 0, errors = 0, long_completed = 0;
-  };
-
-  void spawn(net::awaitable<void> a) { tasks_.spawn(std::move(a)); }
 
   /// Hands every request that is due to its connection, then sleeps until the next one is.
   /// When the loop wakes late it sends the backlog at once: the schedule is never shifted.
@@ -209,31 +157,17 @@ class open_loop_run {
 
   net::awaitable<void> read(connection& c) {
     for (;;) {
-      auto [ec, got] = co_await c.socket.async_read_some(
-          net::buffer(c.buf.data() + c.have, c.buf.size() - c.have), use_tuple);
+      auto [ec, got] = co_await c.socket.async_read_some(c.replies.free_space(), use_tuple);
       if (ec) {
-        if (!stopping_ && !c.failed) {
-          fail(c, ec == net::error::eof ? std::string("the server closed the connection")
-                                        : fmt::format("cannot read: {}", ec.message()));
-        }
+        if (!stopping_ && !c.failed) fail(c, reply_lines::read_failure(ec));
         co_return;
       }
       const auto now = clock::now();
-      c.have += got;
-      std::size_t begin = 0;
-      while (const void* nl = std::memchr(c.buf.data() + begin, '\n', c.have - begin)) {
-        const auto end = static_cast<std::size_t>(static_cast<const char*>(nl) - c.buf.data());
-        std::string_view line(c.buf.data() + begin, end - begin);
-        if (line.ends_with('\r')) line.remove_suffix(1);
-        if (!on_reply(c, line, now)) co_return;
-        begin = end + 1;
-      }
-      if (begin == 0 && c.have == c.buf.size()) {
-        fail(c, fmt::format("a reply longer than {} bytes", c.buf.size()));
+      if (!c.replies.split(
+              got, [&](std::string_view line) { return on_reply(c, line, now); },
+              [&](std::string what) { fail(c, std::move(what)); })) {
         co_return;
       }
-      std::memmove(c.buf.data(), c.buf.data() + begin, c.have - begin);
-      c.have -= begin;
     }
   }
 
@@ -248,10 +182,7 @@ class open_loop_run {
     const auto head_since = std::max(r.sent, c.last_answer);
     c.last_answer = now;
     if (!measuring_ || !r.measured || stopping_) return true;
-    if (line.starts_with("ERR")) {
-      if (errors_++ == 0) result_.first_error_reply = std::string(line);
-      return true;
-    }
+    if (count_error_reply(line)) return true;
     ++completed_;
     const auto corrected = now - r.due;
     result_.histograms[slot_].record(corrected);
@@ -263,12 +194,7 @@ class open_loop_run {
     return true;
   }
 
-  void take_sample(unsigned s) {
-    second_sample sample;
-    sample.second = s;
-    sample.completed = completed_ - second_start_.completed;
-    sample.errors = errors_ - second_start_.errors;
-    sample.long_completed = long_.completed - second_start_.long_completed;
+  void take_sample(unsigned s) override {
     waiting_.clear();
     const auto now = clock::now();
     for (const auto& c : connections_) {
@@ -277,14 +203,7 @@ class open_loop_run {
         if (r.measured) waiting_.push_back(now - r.due);
       }
     }
-    const auto f = figures_with_waiting(result_.histograms[slot_], waiting_);
-    copy_figures(f, sample);
-    sample.stuck = f.waiting;
-    sample.long_active = long_.active_in_second;
-    long_.active_in_second = long_.outstanding;
-    second_start_ = {completed_, errors_, long_.completed};
-    result_.seconds.push_back(sample);
-    if (on_second_) on_second_(sample);
+    record_second(s, waiting_);
   }
 
   /// Ends the run at now: requests due but unanswered count as lower bounds (now - due in the
@@ -328,18 +247,10 @@ class open_loop_run {
       open_.schedule_kept = open_.sent + failed_due_ >= open_.due &&
                             open_.send_lag.percentile(0.99) <= schedule_tolerance;
     }
-    long_timer_.cancel();
-    std::error_code ignored;
-    long_socket_.close(ignored);
-    result_.completed = completed_;
-    result_.errors = errors_;
-    result_.long_completed = long_.completed;
-    result_.long_latencies = long_.latencies;
     open_.answered = completed_;
     open_.errors = errors_;
-    for (const auto& h : result_.histograms) result_.total.merge(h);
     result_.unfinished_ages = corrected;
-    result_.latency = figures_with_waiting(result_.total, corrected);
+    finish_totals();
     open_.latency_uncorrected = figures_with_waiting(open_.uncorrected, uncorrected);
     open_.during_long_latency = figures_with_waiting(open_.during_long, during);
   }
@@ -352,15 +263,6 @@ class open_loop_run {
     c.wake.cancel();
   }
 
-  void note_failure(std::string what) {
-    if (result_.connection_failures++ == 0) result_.first_failure = std::move(what);
-  }
-
-  net::any_io_executor ex_;
-  load_config config_;
-  second_callback on_second_;
-  net::cancellation_slot stop_;
-  bool interrupted_ = false;
   std::string requests_;  // max_batch copies of "n\n": any prefix of k requests is one write
   std::size_t request_len_ = 0;
   std::deque<connection> connections_;  // a deque: coroutines hold references to its elements
@@ -368,17 +270,9 @@ class open_loop_run {
   clock::time_point measure_start_, end_;
   std::uint64_t next_ = 0;        // the next request the pacer hands over
   std::uint64_t failed_due_ = 0;  // due on a failed connection, so never sent
-  std::vector<std::chrono::nanoseconds> waiting_;
-  task_group tasks_;
-  net::steady_timer tick_, pace_, long_timer_;
-  tcp::socket long_socket_;
-  bool measuring_ = false, stopping_ = false;
-  std::size_t slot_ = 0;
-  std::uint64_t completed_ = 0, errors_ = 0;
-  long_client_state long_;
-  counts second_start_;
+  std::vector<std::chrono::nanoseconds> waiting_;  // scratch for take_sample
+  net::steady_timer pace_;
   open_loop_result open_;
-  load_result result_;
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "benchmarks/bench/bench_report.hpp"
 #include "benchmarks/harness/lab_support.hpp"
+#include "benchmarks/harness/run_flags.hpp"
 #include "cli/cli.hpp"
 
 namespace primeloop::lab {
@@ -80,17 +81,8 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
                  "Long request: small-request connections meanwhile")
       ->default_val(config.long_connections)
       ->check(CLI::Range(1u, 10000u));
-  app.add_option("--before", config.before_s, "Long request: measured seconds before it")
-      ->default_val(config.before_s)
-      ->check(CLI::Range(1u, 3600u));
   bool no_standin = false;
-  app.add_flag("--no-standin", no_standin,
-               "Long request: Measure 'before' with idle cores. By default a stand-in process keeps one "
-               "core busy until the long request is sent, so that before and during both run "
-               "with one busy core (docs/lessons.md)");
-  app.add_option("--during", config.during_s, "Long request: measured seconds while it runs")
-      ->default_val(config.during_s)
-      ->check(CLI::Range(1u, 3600u));
+  add_long_request_flags(app, config.before_s, config.during_s, no_standin);
   app.add_option("--idle-connections", config.idle_connections,
                  "Idle connections per server (0: skip)")
       ->default_val(config.idle_connections)
@@ -114,11 +106,8 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       ->default_val(config.fast_rounds)
       ->check(CLI::Range(1u, 100u));
   app.add_option("--primecount", primecount, "primecount command (default: from PATH)");
-  app.add_option("--workers", config.workers, "Server --workers (default: the server's)");
-  app.add_option("--server", server, "primeloop-server (default: next to this program)");
+  add_server_flags(app, config.workers, server, config.server_flags);
   app.add_option("--baseline", baseline, "primeloop-baseline (default: next to this program)");
-  app.add_option("--server-arg", config.server_flags, "Extra flag for every server (repeatable)")
-      ->allow_extra_args(false);
   app.add_option(cli::flag("--out"), out_dir, "Directory for bench.csv, bench.txt and server logs")
       ->default_val(out_dir);
   const auto check = [&] {

@@ -5,8 +5,7 @@
 #include <stdexcept>
 
 #include "benchmarks/bench/bench_phases.hpp"
-#include "benchmarks/harness/process_probe.hpp"
-#include "clients/one_shot.hpp"
+#include "benchmarks/bench/reference_race.hpp"
 
 namespace primeloop::lab {
 
@@ -21,33 +20,16 @@ namespace net = asio;
 
 namespace {
 
-using clock = std::chrono::steady_clock;
-
-void keep_best(std::optional<timing>& best, const timing& t) {
-  if (!best) best = t;
-  best->wall = std::min(best->wall, t.wall);
-  best->cpu = std::min(best->cpu, t.cpu);
-}
-
 /// Runs primecount for race.n once on one thread, checks it agrees with the server and keeps
 /// its best times. Returns the progress text. (Not in the coroutine: GCC 12 mis-compiles
 /// initializer lists in coroutine frames.)
 std::string run_primecount(const bench_config& config, fast_race& race) {
   const std::vector<std::string> cmd{config.primecount.string(), std::to_string(race.n),
                                      "--nth-prime", "-t1"};
-  const auto run = run_timed(cmd);
-  if (run.exit_status != 0) {
-    throw std::runtime_error(
-        fmt::format("'{}' exited with {}", fmt::join(cmd, " "), run.exit_status));
-  }
-  const auto answer = run.output.substr(0, run.output.find_first_of("\r\n"));
-  if (answer != race.answer) {
-    throw std::runtime_error(
-        fmt::format("n={}: the server answered {} and primecount {}", race.n, race.answer, answer));
-  }
-  keep_best(race.primecount, run.time);
-  return fmt::format(", primecount -t1 {:.3f} s wall {:.3f} s CPU", secs(run.time.wall),
-                     secs(run.time.cpu));
+  const auto time = run_reference(cmd, race.answer, "primecount", fmt::format("n={}: ", race.n));
+  keep_best(race.primecount, time);
+  return fmt::format(", primecount -t1 {:.3f} s wall {:.3f} s CPU", secs(time.wall),
+                     secs(time.cpu));
 }
 
 }  // namespace
@@ -72,18 +54,11 @@ net::awaitable<void> fast_phase(const bench_config& config, bench_results& resul
     }
     try {
       for (unsigned round = 1; round <= config.fast_rounds; ++round) {
-        // The server's CPU time over the request: its loop and the pool thread that computed.
-        const auto cpu_before = process_cpu_time(server.pid());
-        const auto start = clock::now();
-        const auto replies =
-            co_await clients::ask(ask, std::vector<std::string>(1, std::to_string(n)));
-        const timing t{clock::now() - start,
-                       process_cpu_time(server.pid()).value_or(std::chrono::nanoseconds{0}) -
-                           cpu_before.value_or(std::chrono::nanoseconds{0})};
-        race.answer = replies.at(0);
-        keep_best(race.server, t);
+        const auto t = co_await time_server_answer(ask, server.pid(), std::to_string(n));
+        race.answer = t.answer;
+        keep_best(race.server, t.time);
         std::string line = fmt::format("  round {} fast n={}: server {:.3f} s wall {:.3f} s CPU",
-                                       round, n, secs(t.wall), secs(t.cpu));
+                                       round, n, secs(t.time.wall), secs(t.time.cpu));
         if (race.skipped.empty()) line += run_primecount(config, race);
         progress(line);
       }

@@ -6,8 +6,7 @@
 #include <asio/this_coro.hpp>
 #include <stdexcept>
 
-#include "benchmarks/harness/process_probe.hpp"
-#include "clients/one_shot.hpp"
+#include "benchmarks/bench/reference_race.hpp"
 
 namespace primeloop::lab::detail {
 
@@ -15,33 +14,16 @@ namespace net = asio;
 
 namespace {
 
-using clock = std::chrono::steady_clock;
-
-void keep_best(std::optional<timing>& best, const timing& t) {
-  if (!best) best = t;
-  best->wall = std::min(best->wall, t.wall);
-  best->cpu = std::min(best->cpu, t.cpu);
-}
-
 /// Runs primesieve for race.n once, checks it agrees with the server and keeps its best times.
 /// Returns the progress text. (Not in the coroutine: GCC 12 mis-compiles initializer lists in
 /// coroutine frames.)
 std::string run_primesieve(const bench_config& config, sieve_race& race, bool one_thread) {
   std::vector<std::string> cmd{config.primesieve.string(), "-n", std::to_string(race.n), "-q"};
   if (one_thread) cmd.push_back("-t1");
-  const auto run = run_timed(cmd);
-  if (run.exit_status != 0) {
-    throw std::runtime_error(
-        fmt::format("'{}' exited with {}", fmt::join(cmd, " "), run.exit_status));
-  }
-  const auto answer = run.output.substr(0, run.output.find_first_of("\r\n"));
-  if (answer != race.answer) {
-    throw std::runtime_error(
-        fmt::format("the server answered {} and primesieve {}", race.answer, answer));
-  }
-  keep_best(one_thread ? race.primesieve_one : race.primesieve_all, run.time);
+  const auto time = run_reference(cmd, race.answer, "primesieve", "");
+  keep_best(one_thread ? race.primesieve_one : race.primesieve_all, time);
   return fmt::format(", primesieve{} {:.3f} s wall {:.3f} s CPU", one_thread ? " -t1" : "",
-                     secs(run.time.wall), secs(run.time.cpu));
+                     secs(time.wall), secs(time.cpu));
 }
 
 }  // namespace
@@ -69,18 +51,12 @@ net::awaitable<void> sieve_phase(const bench_config& config, bench_results& resu
   ask.timeout = std::chrono::minutes{5};
   try {
     for (unsigned round = 1; round <= config.sieve_rounds; ++round) {
-      // The server's CPU time over the request: its loop and the thread that computed.
-      const auto cpu_before = process_cpu_time(server.pid());
-      const auto start = clock::now();
-      const auto replies = co_await clients::ask(ask, std::vector<std::string>(1, n));
-      const timing t{clock::now() - start,
-                     process_cpu_time(server.pid()).value_or(std::chrono::nanoseconds{0}) -
-                         cpu_before.value_or(std::chrono::nanoseconds{0})};
-      race.answer = replies.at(0);
-      keep_best(race.server, t);
+      const auto t = co_await time_server_answer(ask, server.pid(), n);
+      race.answer = t.answer;
+      keep_best(race.server, t.time);
       std::string line =
           fmt::format("  round {} sieve n={}: server ({}) {:.3f} s wall {:.3f} s CPU", round, n,
-                      config.sieve_executor, secs(t.wall), secs(t.cpu));
+                      config.sieve_executor, secs(t.time.wall), secs(t.time.cpu));
       if (race.skipped.empty()) {
         line += run_primesieve(config, race, true);
         line += run_primesieve(config, race, false);

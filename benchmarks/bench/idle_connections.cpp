@@ -14,6 +14,7 @@
 
 #include "benchmarks/harness/process_probe.hpp"
 #include "benchmarks/harness/server_child.hpp"
+#include "clients/connect.hpp"
 
 namespace primeloop::lab {
 namespace {
@@ -21,7 +22,7 @@ namespace {
 namespace net = asio;
 using tcp = net::ip::tcp;
 using clock = std::chrono::steady_clock;
-constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
+using clients::use_tuple;
 constexpr unsigned check_every = 1000;
 
 /// Sends "1" and waits for its answer until the deadline; an empty string when it came.

@@ -17,6 +17,7 @@
 #include "benchmarks/lab/lab_report.hpp"
 #include "benchmarks/lab/open_loop_table.hpp"
 #include "benchmarks/harness/lab_support.hpp"
+#include "benchmarks/harness/run_flags.hpp"
 #include "cli/cli.hpp"
 #include "cli/validators.hpp"
 
@@ -59,17 +60,8 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
                "with one table of the stages")
       ->excludes(executors_option)
       ->excludes("--gil-sweep");
-  app.add_option("--before", config.before_s, "Seconds of load before the long request")
-      ->default_val(config.before_s)
-      ->check(CLI::Range(1u, 3600u));
-  app.add_option("--during", config.during_s, "Seconds of load after the long request starts")
-      ->default_val(config.during_s)
-      ->check(CLI::Range(1u, 3600u));
   bool no_standin = false;
-  app.add_flag("--no-standin", no_standin,
-               "Measure 'before' with idle cores. By default a stand-in process keeps one "
-               "core busy until the long request is sent, so that before and during both run "
-               "with one busy core (docs/lessons.md)");
+  add_long_request_flags(app, config.before_s, config.during_s, no_standin);
   app.add_option("--n", config.n, "The small request")
       ->default_val(config.n)
       ->check(CLI::PositiveNumber);
@@ -82,13 +74,10 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   app.add_option("--depth", config.depth, "Pipelining depth per connection")
       ->default_val(config.depth)
       ->check(CLI::Range(1u, 4096u));
-  app.add_option("--workers", config.workers, "Server --workers (default: the server's)");
+  add_server_flags(app, config.workers, server, config.server_flags);
   app.add_option("--workload", config.workload, "Server --workload")
       ->default_val(config.workload)
       ->check(CLI::IsMember({"naive", "trial", "sieve"}));
-  app.add_option("--server", server, "primeloop-server to run (default: next to this program)");
-  app.add_option("--server-arg", config.server_flags, "Extra flag for every server (repeatable)")
-      ->allow_extra_args(false);
   double slo_ms = 10;
   app.add_option("--rate", config.rate,
                  "Open loop: the small requests at this many a second in total, each sent at its "
