@@ -223,8 +223,10 @@ void thread_pool_executor::work(std::size_t index) {
         }
         idle_.push_back(index);
         woken_[index] = false;
-        wake_[index].wait(lock, [&] { return stopping_ || woken_[index]; });
-        if (!woken_[index]) std::erase(idle_, index);  // stopping: never taken off idle_
+        // The queue too: a publish while the lock was let go above found this thread busy
+        // and woke nobody for its jobs.
+        wake_[index].wait(lock, [&] { return stopping_ || woken_[index] || !queue_.empty(); });
+        if (!woken_[index]) std::erase(idle_, index);  // not taken off idle_ by a publish
         // Another thread may have taken the job meanwhile: then this one goes idle again.
         if (!stopping_ && queue_.empty()) continue;
       }
