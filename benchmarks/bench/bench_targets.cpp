@@ -62,7 +62,7 @@ std::vector<target_check> check_targets(const bench_results& results, const benc
   }
   for (const auto& row : results.long_runs) {
     const auto executor = base_executor(row.executor);
-    const bool failed = row.server_end.find("FAILED") != std::string::npos;
+    const bool failed = row.failed;
     target_check retention{fmt::format("retention {} during a long request", row.executor),
                            fmt::format(">= {:.2f}", retention_target),
                            row.retention ? fmt::format("{:.2f}", *row.retention) : "failed",

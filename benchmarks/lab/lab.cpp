@@ -275,9 +275,9 @@ executor_summary summarize(const executor_run& run, const lab_config& config) {
     s.server_end +=
         fmt::format("{} connections failed ({}); ", r.connection_failures, r.first_failure);
   }
-  s.server_end += run.error.empty()
-                      ? run.stopped.describe()
-                      : fmt::format("FAILED: {}; {}", run.error, run.stopped.describe());
+  s.failed = !run.error.empty();
+  s.server_end += s.failed ? fmt::format("FAILED: {}; {}", run.error, run.stopped.describe())
+                           : run.stopped.describe();
   return s;
 }
 

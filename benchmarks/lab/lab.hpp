@@ -76,6 +76,7 @@ struct executor_summary {
   std::uint64_t long_completed = 0;               ///< long requests answered
   unsigned connections_answered = 0;              ///< small-request connections that got any answer
   std::string server_end;                         ///< stop_outcome::describe(), or the error
+  bool failed = false;  ///< the run failed (its error is in server_end): no figure of it counts
 };
 
 /// Computes the summary of one run.
