@@ -77,16 +77,18 @@ class server {
 
   /// Serves until SIGINT/SIGTERM, then shuts down within --grace; returns the exit status.
   int run() {
+    // IPv6 addresses in brackets ("[::1]:25000"), so the port is not read as part of them.
+    const auto host = [](const net::ip::address& a) {
+      return a.is_v6() ? fmt::format("[{}]", a.to_string()) : a.to_string();
+    };
     const auto ep = acceptor_.local_endpoint();
     const auto st = policy_.stats();
     fmt::print("listening on {}:{} executor={} workers={} workload={} max-n={}{}\n",
-               ep.address().to_string(), ep.port(), Policy::name, st.workers,
+               host(ep.address()), ep.port(), Policy::name, st.workers,
                to_string(options_.pool.work), options_.max_n, gil_description());
     if (http_acceptor_.is_open()) {
       const auto hep = http_acceptor_.local_endpoint();
-      const auto host = hep.address().to_string();
-      fmt::print("http listening on {}:{}\n", hep.address().is_v6() ? "[" + host + "]" : host,
-                 hep.port());
+      fmt::print("http listening on {}:{}\n", host(hep.address()), hep.port());
     }
     std::fflush(stdout);
 
