@@ -15,11 +15,18 @@ constexpr std::size_t cheap_batch = 8;
 /// Requests a worker may hold at once when all of them are cheap.
 constexpr std::size_t max_cheap_in_worker = 32;
 
+/// Estimated steps of work (10^6: about a millisecond) a worker that is already computing may
+/// have queued and still take one more cheap request ahead of an idle worker: about 20 us, a few
+/// wake-ups' worth. Waking a second process costs more than such a wait, and it would leave one
+/// more process taking turns on the cores (docs/lessons.md).
+constexpr double pack_cost = 20000;
+
 }  // namespace
 
 process_scheduler::process_scheduler(asio::any_io_executor loop, const executor_config& config,
                                      std::size_t slots)
     : loop_(std::move(loop)),
+      work_(config.work),
       queue_limit_(config.queue_limit),
       timeout_(config.request_timeout),
       // About a millisecond of work: queueing behind that costs little latency.
@@ -35,6 +42,7 @@ bool process_scheduler::submit(std::uint64_t n, result_sink& sink, std::uint64_t
   j.sink = &sink;
   j.tag = tag;
   j.cheap = n < cheap_below_n_;
+  j.cost = estimated_cost(work_, n);
   if (timeout_.count() > 0) j.deadline = clock::now() + timeout_;
   queue_.push_back(j);
   dispatch();
@@ -59,15 +67,21 @@ bool process_scheduler::may_take(const slot& s, const job& j) {
 
 process_scheduler::slot* process_scheduler::pick(const job& j) {
   // A cheap request joins a worker that already gets requests in this pass while that batch is
-  // small: one write and one wake-up carry several requests. Otherwise the least loaded worker
-  // that may take it, idle ones first.
+  // small: one write and one wake-up carry several requests. Then a worker that is already
+  // computing while little work is queued in it: it is awake, an idle one would have to be
+  // woken. Otherwise the least loaded worker that may take it, idle ones first.
   slot* best = nullptr;
+  slot* running = nullptr;
   for (auto& s : slots_) {
     if (!may_take(s, j)) continue;
     if (j.cheap && s.proc->has_unsent() && s.in_flight.size() < cheap_batch) return &s;
+    if (j.cheap && running == nullptr && !s.in_flight.empty() &&
+        s.queued_cost + j.cost <= pack_cost) {
+      running = &s;
+    }
     if (best == nullptr || s.in_flight.size() < best->in_flight.size()) best = &s;
   }
-  return best;
+  return running != nullptr ? running : best;
 }
 
 void process_scheduler::dispatch() {
@@ -87,6 +101,7 @@ void process_scheduler::dispatch() {
     if (!j) break;
     to->proc->send(j->n);
     to->in_flight.push_back(*j);
+    to->queued_cost += j->cost;
     sent = true;
   }
   if (sent) schedule_flush();
@@ -124,6 +139,7 @@ void process_scheduler::detach(worker_process& w) {
     if (!it->dropped) queue_.push_front(*it);
   }
   s.in_flight.clear();
+  s.queued_cost = 0;
   if (!head.dropped) {
     const bool late = w.killed_for() == worker_process::kill_reason::timeout;
     answer(head, {0, late ? errc::timeout : errc::worker_died});
@@ -139,6 +155,7 @@ void process_scheduler::on_replies(worker_process& w,
     if (s.in_flight.empty()) break;
     const job j = s.in_flight.front();
     s.in_flight.pop_front();
+    s.queued_cost = s.in_flight.empty() ? 0 : s.queued_cost - j.cost;
     if (!j.dropped) {
       answer(j, reply.ok != 0 ? outcome{reply.value, errc{}} : outcome{0, errc::internal});
     }

@@ -59,11 +59,13 @@ class process_scheduler {
     std::uint64_t tag = 0;
     clock::time_point deadline = clock::time_point::max();
     bool cheap = true;
+    double cost = 0;  // estimated_cost(work, n)
     bool dropped = false;  // nobody wants the reply; it is discarded
   };
   struct slot {
     worker_process* proc = nullptr;  // null while the pool replaces it
     std::deque<job> in_flight;       // sent, in order; the front is computing
+    double queued_cost = 0;          // the sum of their cost
   };
 
   void dispatch();
@@ -77,6 +79,7 @@ class process_scheduler {
   void expire_queued(clock::time_point now);
 
   asio::any_io_executor loop_;
+  workload work_;
   std::size_t queue_limit_;
   std::chrono::milliseconds timeout_;
   std::uint64_t cheap_below_n_;  // first_costly_n: such requests may queue inside a worker

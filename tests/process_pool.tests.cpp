@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <vector>
@@ -186,5 +187,38 @@ TEST_CASE("A worker killed to cancel a request counts as a cancel kill, not as a
   REQUIRE(worker_replaced(io, pool, second));
   CHECK(pool.stats().crashes == 1);
   CHECK(pool.stats().cancel_kills == 1);
+  pool.stop();
+}
+
+TEST_CASE("A cheap request joins the worker already computing rather than wake an idle one",
+          "[pool][processes][schedule]") {
+  asio::io_context io;
+  ex::executor_config config;
+  config.workers = 2;
+  ex::process_pool_executor pool(io.get_executor(), config);
+  const auto pids = pool.worker_pids();
+  REQUIRE(pids.at(0) > 0);
+  REQUIRE(pids.at(1) > 0);
+  // The first worker is stopped, so what it is sent stays in it until it is continued.
+  REQUIRE(::kill(pids[0], SIGSTOP) == 0);
+
+  struct tag_sink final : ex::result_sink {
+    std::vector<std::uint64_t> tags;
+    void on_result(std::uint64_t tag, ex::outcome) override { tags.push_back(tag); }
+  } sink;
+  REQUIRE(pool.submit(1, sink, 1));  // both idle: the first worker takes it
+  CHECK(pool.stats().busy == 1);
+  io.poll();  // a later pass of the loop: the first one is written to its worker
+  REQUIRE(pool.submit(1, sink, 2));
+  CHECK(pool.stats().busy == 1);  // it joined the busy worker; the idle one was not woken
+  REQUIRE(pool.submit(3000, sink, 3));  // costly: it goes to an idle worker only
+  CHECK(pool.stats().busy == 2);
+
+  REQUIRE(::kill(pids[0], SIGCONT) == 0);
+  REQUIRE(run_until(io, [&] { return sink.tags.size() == 3; }));
+  // The two cheap ones came back from the first worker, in the order they were sent.
+  const auto first = std::find(sink.tags.begin(), sink.tags.end(), 1);
+  const auto second = std::find(sink.tags.begin(), sink.tags.end(), 2);
+  CHECK(first < second);
   pool.stop();
 }
