@@ -157,9 +157,13 @@ server_process start_listening(std::vector<std::string> argv, std::string_view p
   return s;
 }
 
-int connect_loopback(std::uint16_t port) {
+int connect_loopback(std::uint16_t port, int receive_buffer) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw_errno("socket");
+  // Before connect, so that the window the handshake announces is already the small one.
+  if (receive_buffer > 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -178,7 +182,8 @@ void reset(line_client& c) {
   c.close();
 }
 
-line_client::line_client(std::uint16_t port) : fd_(connect_loopback(port)) {
+line_client::line_client(std::uint16_t port, int receive_buffer)
+    : fd_(connect_loopback(port, receive_buffer)) {
   const int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }

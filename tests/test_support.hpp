@@ -75,7 +75,8 @@ struct server_process {
 /// A blocking TCP client on 127.0.0.1 with deadlines on every read.
 class line_client {
  public:
-  explicit line_client(std::uint16_t port);
+  /// receive_buffer > 0: SO_RCVBUF, set before connecting (a client whose window fills fast).
+  explicit line_client(std::uint16_t port, int receive_buffer = 0);
   ~line_client();
   line_client(const line_client&) = delete;
   line_client& operator=(const line_client&) = delete;
@@ -99,8 +100,9 @@ class line_client {
 /// reads ECONNRESET and cancels the connection's work (end of stream alone may be a half-close).
 void reset(line_client& c);
 
-/// A TCP socket connected to 127.0.0.1:port (close-on-exec). Throws std::system_error.
-[[nodiscard]] int connect_loopback(std::uint16_t port);
+/// A TCP socket connected to 127.0.0.1:port (close-on-exec), with SO_RCVBUF receive_buffer
+/// when it is > 0. Throws std::system_error.
+[[nodiscard]] int connect_loopback(std::uint16_t port, int receive_buffer = 0);
 
 /// Sends one line and returns the reply line.
 [[nodiscard]] std::optional<std::string> ask(std::uint16_t port, std::string_view line);
