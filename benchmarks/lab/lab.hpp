@@ -14,12 +14,15 @@
 
 #include "benchmarks/harness/server_child.hpp"
 #include "clients/load_generator.hpp"
+#include "core/names.hpp"
+#include "executors/executor_kind.hpp"
 
 namespace primeloop::lab {
 
 /// What the lab runs. The defaults are the lesson's scenario and take under a minute.
 struct lab_config {
-  std::vector<std::string> executors{"inline", "threads", "processes"};  ///< in this order
+  /// The columns, in this order: by default every executor (executor_names).
+  std::vector<std::string> executors = names_of(::primeloop::executors::executor_names);
   unsigned before_s = 5;              ///< seconds of small-request load before the long request
   unsigned during_s = 8;              ///< seconds of load after the long request starts
   std::uint64_t n = 1;                ///< the small request
