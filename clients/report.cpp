@@ -1,6 +1,7 @@
 #include "clients/report.hpp"
 
 #include <algorithm>
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,24 +73,39 @@ std::string human_duration(std::chrono::nanoseconds d) {
 
 namespace {
 
-/// The fields of one per-second line; JSON spells a flag as a boolean, CSV as 0/1. A second
-/// without latencies has no percentiles: JSON null, an empty CSV field.
+/// `before`, then the three figures of a latency record (a second's sample, the run's figures)
+/// in microseconds and which of them are lower bounds, then `after`: the same six columns in a
+/// second's line and in the summary. No latency (has false): no percentiles, JSON null, an
+/// empty CSV field.
+template <class Figures>
+std::vector<field> around_figures(std::vector<field> before, const Figures& x, bool has,
+                                  output_format f, std::initializer_list<field> after) {
+  before.insert(before.end(), {
+                                  {"p50_us", us_or_none(x.p50, has, f)},
+                                  {"p99_us", us_or_none(x.p99, has, f)},
+                                  {"max_us", us_or_none(x.max, has, f)},
+                                  {"p50_lower_bound", flag(x.p50_lower_bound, f)},
+                                  {"p99_lower_bound", flag(x.p99_lower_bound, f)},
+                                  {"max_lower_bound", flag(x.max_lower_bound, f)},
+                              });
+  before.insert(before.end(), after);
+  return before;
+}
+
+/// The fields of one per-second line; JSON spells a flag as a boolean, CSV as 0/1.
 std::vector<field> second_fields(const second_sample& s, output_format f) {
-  const bool has = s.has_latency();
-  return {
-      {"second", std::to_string(s.second)},
-      {"requests", std::to_string(s.completed)},
-      {"errors", std::to_string(s.errors)},
-      {"p50_us", us_or_none(s.p50, has, f)},
-      {"p99_us", us_or_none(s.p99, has, f)},
-      {"max_us", us_or_none(s.max, has, f)},
-      {"p50_lower_bound", flag(s.p50_lower_bound, f)},
-      {"p99_lower_bound", flag(s.p99_lower_bound, f)},
-      {"max_lower_bound", flag(s.max_lower_bound, f)},
-      {"stuck", std::to_string(s.stuck)},
-      {"long_active", flag(s.long_active, f)},
-      {"long_completed", std::to_string(s.long_completed)},
-  };
+  return around_figures(
+      {
+          {"second", std::to_string(s.second)},
+          {"requests", std::to_string(s.completed)},
+          {"errors", std::to_string(s.errors)},
+      },
+      s, s.has_latency(), f,
+      {
+          {"stuck", std::to_string(s.stuck)},
+          {"long_active", flag(s.long_active, f)},
+          {"long_completed", std::to_string(s.long_completed)},
+      });
 }
 
 /// The percentiles of an open-loop figure set as one JSON object ({"p50":..,"max":..}, in us)
@@ -275,28 +291,26 @@ std::string format_summary(const load_result& r, output_format f) {
   const auto& c = r.config;
   const auto& l = r.latency;
   const bool has = !l.empty();
-  const std::vector<field> fields{
-      {"connections", std::to_string(c.connections)},
-      {"depth", std::to_string(c.depth)},
-      {"n", std::to_string(c.n)},
-      {"duration_s", std::to_string(c.duration_s)},
-      {"elapsed_s", fmt::format("{:.3f}", std::chrono::duration<double>(r.elapsed).count())},
-      {"interrupted", flag(r.interrupted, f)},
-      {"total", std::to_string(r.completed)},
-      {"errors", std::to_string(r.errors)},
-      {"mean_rps", one_decimal(r.mean_rps())},
-      {"p50_us", us_or_none(l.p50, has, f)},
-      {"p99_us", us_or_none(l.p99, has, f)},
-      {"max_us", us_or_none(l.max, has, f)},
-      {"p50_lower_bound", flag(l.p50_lower_bound, f)},
-      {"p99_lower_bound", flag(l.p99_lower_bound, f)},
-      {"max_lower_bound", flag(l.max_lower_bound, f)},
-      {"unfinished", std::to_string(r.unfinished)},
-      {"oldest_unfinished_us", one_decimal(us(r.oldest_unfinished))},
-      {"long_n", std::to_string(c.long_n.value_or(0))},
-      {"long_completed", std::to_string(r.long_completed)},
-      {"connection_failures", std::to_string(r.connection_failures)},
-  };
+  const auto fields = around_figures(
+      {
+          {"connections", std::to_string(c.connections)},
+          {"depth", std::to_string(c.depth)},
+          {"n", std::to_string(c.n)},
+          {"duration_s", std::to_string(c.duration_s)},
+          {"elapsed_s", fmt::format("{:.3f}", std::chrono::duration<double>(r.elapsed).count())},
+          {"interrupted", flag(r.interrupted, f)},
+          {"total", std::to_string(r.completed)},
+          {"errors", std::to_string(r.errors)},
+          {"mean_rps", one_decimal(r.mean_rps())},
+      },
+      l, has, f,
+      {
+          {"unfinished", std::to_string(r.unfinished)},
+          {"oldest_unfinished_us", one_decimal(us(r.oldest_unfinished))},
+          {"long_n", std::to_string(c.long_n.value_or(0))},
+          {"long_completed", std::to_string(r.long_completed)},
+          {"connection_failures", std::to_string(r.connection_failures)},
+      });
   switch (f) {
     case output_format::csv:
       return fmt::format("\n{}{}", csv_header(fields), csv_row(fields));

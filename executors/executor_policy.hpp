@@ -36,6 +36,15 @@ class result_sink {
   ~result_sink() = default;
 };
 
+/// One accepted request as a policy keeps it until its answer: the connection that wants it,
+/// the tag it gave, and when its --request-timeout runs out (max(): no limit).
+struct submission {
+  std::uint64_t n = 0;
+  result_sink* sink = nullptr;
+  std::uint64_t tag = 0;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
 /// Counters the stats line prints.
 struct pool_stats {
   std::size_t queued = 0;          ///< accepted, not started

@@ -164,11 +164,4 @@ void inline_executor::stop() {
   shares_.clear();
 }
 
-pool_stats inline_executor::stats() const {
-  pool_stats s;
-  s.queued = queue_.size();
-  s.workers = 1;
-  return s;
-}
-
 }  // namespace primeloop::executors

@@ -31,16 +31,11 @@ class inline_executor {
   void cancel_all(result_sink& sink);
   void abort_all(errc e);
   void stop();
-  [[nodiscard]] pool_stats stats() const;
+  /// The loop itself is the only worker; the queue is what waits for it.
+  [[nodiscard]] pool_stats stats() const { return {.queued = queue_.size(), .workers = 1}; }
 
  private:
-  using clock = std::chrono::steady_clock;
-  struct request {
-    std::uint64_t n = 0;
-    result_sink* sink = nullptr;
-    std::uint64_t tag = 0;
-    clock::time_point deadline = clock::time_point::max();
-  };
+  using request = submission;
 
   /// One loop event: one costly computation, or cheap ones up to about a millisecond of work,
   /// taken in turns across connections; then the loop's ready I/O; then the next turn is posted.

@@ -35,11 +35,8 @@ class thread_pool_executor {
   [[nodiscard]] pool_stats stats() const;
 
  private:
-  struct job {
-    std::uint64_t n = 0;
-    result_sink* sink = nullptr;
-    std::uint64_t tag = 0;
-    std::chrono::steady_clock::time_point deadline{};
+  /// A submission with what its thread and the loop share while it runs.
+  struct job : submission {
     std::atomic<bool> stop{false};  // polled by the computation
     bool dropped = false;           // under mutex_: nobody wants the result any more
     outcome result;

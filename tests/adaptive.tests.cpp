@@ -21,17 +21,14 @@ TEST_CASE("By default a cheap request is answered on the loop while the only wor
           "[adaptive]") {
   for (const std::string ex : {"threads", "processes"}) {
     INFO(ex);
-    auto s = start_server({"--executor", ex, "--workers", "1", "--stats-interval", "0.02"});
-    line_client a(s.port);
-    a.send(long_naive_request);
-    REQUIRE(s.proc.wait_for_line("busy 1/1"));
-    line_client b(s.port);
+    one_busy_worker w(ex, {}, long_naive_request);
+    line_client b(w.server.port);
     b.send("1\n10\n");
     // The only worker holds the long request: answers now can only come from the loop.
     CHECK(b.read_line() == "2");
     CHECK(b.read_line() == "29");
-    CHECK_FALSE(a.read_line(0ms).has_value());
-    a.close();  // cancels the long request
+    CHECK_FALSE(w.holder.read_line(0ms).has_value());
+    w.holder.close();  // cancels the long request
   }
 }
 
@@ -41,16 +38,10 @@ TEST_CASE("With --offload-above 0 a cheap request waits for the worker like any 
     INFO(ex);
     // Trial division of n = 300000 takes a fraction of a second: the worker is busy with it
     // when the cheap request arrives, and frees itself without a client leaving.
-    auto s = start_server({"--executor", ex, "--workers", "1", "--workload", "trial",
-                           "--offload-above", "0", "--stats-interval", "0.02"});
-    line_client a(s.port);
-    a.send("300000\n");
-    REQUIRE(s.proc.wait_for_line("busy 1/1"));
-    line_client b(s.port);
-    b.send("1\n");
-    REQUIRE(b.read_line() == "2");
+    one_busy_worker w(ex, {"--workload", "trial", "--offload-above", "0"}, "300000\n");
+    REQUIRE(ask(w.server.port, "1\n") == "2");
     // The worker took the cheap request only after it had finished the long one, whose answer
-    // was written before: it is waiting on A's socket now.
-    CHECK(a.read_line(0ms) == "4256233");
+    // was written before: it is waiting on the holder's socket now.
+    CHECK(w.holder.read_line(0ms) == "4256233");
   }
 }

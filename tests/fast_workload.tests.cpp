@@ -41,20 +41,14 @@ TEST_CASE("A fast computation whose client leaves: the process pool kills it, a 
           "[fast][cancel]") {
   for (const std::string ex : {"processes", "threads"}) {
     INFO(ex);
-    auto s = start_server({"--executor", ex, "--workers", "1", "--workload", "fast",
-                           "--offload-above", "0", "--stats-interval", "0.02"});
-    {
-      line_client a(s.port);
-      a.send(largest_default);
-      REQUIRE(s.proc.wait_for_line("busy 1/1"));
-      reset(a);
-    }
+    one_busy_worker w(ex, {"--workload", "fast", "--offload-above", "0"}, largest_default);
+    reset(w.holder);
     if (ex == "processes") {
       // Cancelled by killing the worker: the stats line counts the kill, a fresh worker answers.
-      CHECK(s.proc.wait_for_line("kills 1"));
+      CHECK(w.server.proc.wait_for_line("kills 1"));
     }
     // Either way the only worker is free again within the bound of one computation.
-    CHECK(ask(s.port, "10\n") == "29");
+    CHECK(ask(w.server.port, "10\n") == "29");
   }
 }
 

@@ -170,23 +170,20 @@ TEST_CASE("After an error the HTTP reader reads nothing more", "[http_request]")
 }
 
 TEST_CASE("HTTP responses carry their length, and close or keep-alive as asked", "[http_request]") {
-  std::string out;
-  primeloop::http::append_response(out, {}, "29\n");
-  CHECK(out ==
+  using primeloop::http::response;
+  const auto written = [](const response& r, std::string_view body) {
+    std::string out;
+    primeloop::http::append_response(out, r, body);
+    return out;
+  };
+  CHECK(written({}, "29\n") ==
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
         "3\r\n\r\n29\n");
-  out.clear();
-  primeloop::http::response busy;
-  busy.status = 503;
-  busy.extra_headers = "Retry-After: 1\r\n";
-  busy.keep_alive = false;
-  primeloop::http::append_response(out, busy, "");
-  CHECK(out ==
+  const response busy{.status = 503, .extra_headers = "Retry-After: 1\r\n", .keep_alive = false};
+  CHECK(written(busy, "") ==
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
         "Content-Length: 0\r\nConnection: close\r\nRetry-After: 1\r\n\r\n");
-  out.clear();
-  primeloop::http::response old;
-  old.minor_version = 0;
-  primeloop::http::append_response(out, old, "");
-  CHECK(out.find("Connection: keep-alive\r\n") != std::string::npos);
+  response http10;
+  http10.minor_version = 0;
+  CHECK(written(http10, "").find("Connection: keep-alive\r\n") != std::string::npos);
 }

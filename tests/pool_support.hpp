@@ -12,7 +12,9 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -103,6 +105,32 @@ inline std::string nth_prime(std::uint64_t n) {
 inline std::string died_report(pid_t pid) {
   return "(pid " + std::to_string(pid) + ") died";
 }
+
+/// primeloop-server with one worker (--executor `executor` --workers 1, a stats line every
+/// 20 ms, then `flags`) and a client whose request holds that worker. Constructed once the stats
+/// line shows the worker busy; throws when it does not before the deadline.
+struct one_busy_worker {
+  one_busy_worker(const std::string& executor, const std::vector<std::string>& flags,
+                  std::string_view request)
+      : server(start_server(with_one_worker(executor, flags))), holder(server.port) {
+    holder.send(request);
+    if (!server.proc.wait_for_line("busy 1/1")) {
+      throw std::runtime_error("the only worker did not start computing " + std::string(request));
+    }
+  }
+
+  server_process server;
+  line_client holder;
+
+ private:
+  static std::vector<std::string> with_one_worker(const std::string& executor,
+                                                  const std::vector<std::string>& flags) {
+    std::vector<std::string> all{"--executor", executor, "--workers", "1"};
+    all.insert(all.end(), {"--stats-interval", "0.02"});
+    all.insert(all.end(), flags.begin(), flags.end());
+    return all;
+  }
+};
 
 inline const std::string died = "ERR worker died while computing this request";
 inline const std::string timed_out = "ERR timeout: the request ran over the server's time limit";

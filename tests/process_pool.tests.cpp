@@ -91,6 +91,20 @@ bool worker_replaced(asio::io_context& io, ex::process_pool_executor& pool, pid_
   });
 }
 
+/// A configuration with `workers` workers and every other setting at its default.
+ex::executor_config with_workers(std::size_t workers) {
+  ex::executor_config config;
+  config.workers = workers;
+  return config;
+}
+
+/// The pid of a one-worker pool's worker, which must have started.
+pid_t only_worker(const ex::process_pool_executor& pool) {
+  const pid_t pid = pool.worker_pids().at(0);
+  REQUIRE(pid > 0);
+  return pid;
+}
+
 }  // namespace
 
 TEST_CASE("A worker that keeps dying at start-up is restarted after doubling waits",
@@ -98,8 +112,7 @@ TEST_CASE("A worker that keeps dying at start-up is restarted after doubling wai
   start_stamps stamps;
   fail_at_start = true;
   asio::io_context io;
-  ex::executor_config config;
-  config.workers = 1;
+  auto config = with_workers(1);
   config.request_timeout = std::chrono::milliseconds(500);
   config.worker_start_hook = &stamp_and_maybe_fail;
   ex::process_pool_executor pool(io.get_executor(), config);
@@ -145,11 +158,8 @@ TEST_CASE("The pool reaps its own workers and leaves other children of the proce
   }));
 
   asio::io_context io;
-  ex::executor_config config;
-  config.workers = 1;
-  ex::process_pool_executor pool(io.get_executor(), config);
-  const pid_t first = pool.worker_pids().at(0);
-  REQUIRE(first > 0);
+  ex::process_pool_executor pool(io.get_executor(), with_workers(1));
+  const pid_t first = only_worker(pool);
   ::kill(first, SIGKILL);
   // Replaced, and the dead worker reaped (its /proc entry is gone, zombie included).
   REQUIRE(worker_replaced(io, pool, first));
@@ -166,11 +176,8 @@ TEST_CASE("The pool reaps its own workers and leaves other children of the proce
 TEST_CASE("A worker killed to cancel a request counts as a cancel kill, not as a crash",
           "[pool][processes][cancel]") {
   asio::io_context io;
-  ex::executor_config config;
-  config.workers = 1;
-  ex::process_pool_executor pool(io.get_executor(), config);
-  const pid_t first = pool.worker_pids().at(0);
-  REQUIRE(first > 0);
+  ex::process_pool_executor pool(io.get_executor(), with_workers(1));
+  const pid_t first = only_worker(pool);
 
   recording_sink sink;
   REQUIRE(pool.submit(50000, sink, 1));  // naive: seconds of CPU
@@ -193,9 +200,7 @@ TEST_CASE("A worker killed to cancel a request counts as a cancel kill, not as a
 TEST_CASE("A cheap request joins the worker already computing rather than wake an idle one",
           "[pool][processes][schedule]") {
   asio::io_context io;
-  ex::executor_config config;
-  config.workers = 2;
-  ex::process_pool_executor pool(io.get_executor(), config);
+  ex::process_pool_executor pool(io.get_executor(), with_workers(2));
   const auto pids = pool.worker_pids();
   REQUIRE(pids.at(0) > 0);
   REQUIRE(pids.at(1) > 0);

@@ -44,16 +44,15 @@ TEST_CASE("Each executor answers pipelined requests in request order", "[server]
   for (const auto& ex : all_executors) {
     INFO(ex);
     auto s = start_server({"--executor", ex, "--stats-interval", "0", "--workload", "trial"});
-    line_client c(s.port);
     // A slow one first: with a pool, the small ones behind it finish earlier, yet must wait.
-    c.send("20000\n1\n2\n3\n10\nx\n100\n1000\n");
-    for (const char* want : {"224737", "2", "3", "5", "29", "", "541", "7919"}) {
-      const auto got = c.read_line();
-      REQUIRE(got);
-      if (*want == '\0') {
-        CHECK(got->rfind("ERR ", 0) == 0);
+    const std::vector<std::string> want{"224737", "2", "3", "5", "29", "", "541", "7919"};
+    const auto got = replies(s.port, "20000\n1\n2\n3\n10\nx\n100\n1000\n", want.size());
+    REQUIRE(got.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      if (want[i].empty()) {
+        CHECK(got[i].rfind("ERR ", 0) == 0);
       } else {
-        CHECK(*got == want);
+        CHECK(got[i] == want[i]);
       }
     }
   }
@@ -70,11 +69,7 @@ TEST_CASE("Each executor answers a bare number sent without a newline", "[server
     c.send("10");
     CHECK(c.read_line() == "29");
     // A bare number followed by a half-close is answered too.
-    line_client d(s.port);
-    d.send("100");
-    d.shutdown_send();
-    CHECK(d.read_line() == "541");
-    CHECK(d.wait_closed());
+    CHECK(replies_to_half_close(s.port, "100") == std::vector<std::string>{"541"});
   }
 }
 
@@ -82,16 +77,14 @@ TEST_CASE("Each executor answers bad input with ERR and keeps the connection", "
   for (const auto& ex : all_executors) {
     INFO(ex);
     auto s = start_server({"--executor", ex, "--stats-interval", "0", "--max-n", "5000"});
-    line_client c(s.port);
-    c.send("abc\n0\n\n5001\n-3\n7\n");
-    const auto r1 = c.read_line();
-    REQUIRE(r1);
-    CHECK(r1->rfind("ERR not a number", 0) == 0);
-    CHECK(c.read_line()->rfind("ERR n must be", 0) == 0);
-    CHECK(c.read_line()->rfind("ERR empty line", 0) == 0);
-    CHECK(c.read_line() == "ERR n is too large: the limit is 5000");
-    CHECK(c.read_line()->rfind("ERR n must be", 0) == 0);
-    CHECK(c.read_line() == "17");
+    const auto got = replies(s.port, "abc\n0\n\n5001\n-3\n7\n", 6);
+    REQUIRE(got.size() == 6);
+    CHECK(got[0].rfind("ERR not a number", 0) == 0);
+    CHECK(got[1].rfind("ERR n must be", 0) == 0);
+    CHECK(got[2].rfind("ERR empty line", 0) == 0);
+    CHECK(got[3] == "ERR n is too large: the limit is 5000");
+    CHECK(got[4].rfind("ERR n must be", 0) == 0);
+    CHECK(got[5] == "17");
   }
 }
 
@@ -200,11 +193,8 @@ TEST_CASE("A client that half-closes after its requests still gets the answers",
   for (const auto& ex : all_executors) {
     INFO(ex);
     auto s = start_server({"--executor", ex, "--stats-interval", "0"});
-    line_client c(s.port);
-    c.send("1\n2\n3\n1000\n");
-    c.shutdown_send();
-    for (const char* want : {"2", "3", "5", "7919"}) CHECK(c.read_line() == want);
-    CHECK(c.wait_closed());
+    CHECK(replies_to_half_close(s.port, "1\n2\n3\n1000\n") ==
+          std::vector<std::string>{"2", "3", "5", "7919"});
   }
 }
 

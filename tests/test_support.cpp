@@ -232,4 +232,32 @@ std::optional<std::string> ask(std::uint16_t port, std::string_view line) {
   return c.read_line();
 }
 
+std::vector<std::string> replies(std::uint16_t port, std::string_view bytes, std::size_t count) {
+  line_client c(port);
+  c.send(bytes);
+  std::vector<std::string> got;
+  while (got.size() < count) {
+    auto line = c.read_line();
+    if (!line) break;
+    got.push_back(std::move(*line));
+  }
+  return got;
+}
+
+std::vector<std::string> replies_to_half_close(std::uint16_t port, std::string_view bytes) {
+  line_client c(port);
+  c.send(bytes);
+  c.shutdown_send();
+  std::vector<std::string> got;
+  while (auto line = c.read_line()) got.push_back(std::move(*line));
+  if (!c.wait_closed(0ms)) got.emplace_back("(left open)");
+  return got;
+}
+
+std::string refusal(line_client& c) {
+  const auto line = c.read_line();
+  if (!line) return "(no line)";
+  return c.wait_closed() ? *line : "(left open) " + *line;
+}
+
 }  // namespace primeloop::test

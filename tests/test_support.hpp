@@ -107,4 +107,19 @@ void reset(line_client& c);
 /// Sends one line and returns the reply line.
 [[nodiscard]] std::optional<std::string> ask(std::uint16_t port, std::string_view line);
 
+/// Sends `bytes` on a new connection and reads `count` reply lines: fewer when the connection
+/// closes or a read's deadline passes first.
+[[nodiscard]] std::vector<std::string> replies(std::uint16_t port, std::string_view bytes,
+                                               std::size_t count);
+
+/// Sends `bytes` on a new connection, half-closes it (the server reads end of stream) and reads
+/// every reply until the server closes its side too; "(left open)" last when it does not.
+[[nodiscard]] std::vector<std::string> replies_to_half_close(std::uint16_t port,
+                                                             std::string_view bytes);
+
+/// The line a server sends before it closes the connection: the reason it gives for a refusal.
+/// "(no line)" when none comes, and "(left open) " before the line when the connection stays
+/// open, so that a check on how it starts fails and shows why.
+[[nodiscard]] std::string refusal(line_client& c);
+
 }  // namespace primeloop::test

@@ -26,34 +26,17 @@ double secs(std::chrono::nanoseconds d) {
 namespace net = asio;
 
 std::string_view to_string(bench_phase p) noexcept {
-  switch (p) {
-    case bench_phase::throughput:
-      return "throughput";
-    case bench_phase::wrk:
-      return "wrk";
-    case bench_phase::long_request:
-      return "long";
-    case bench_phase::idle:
-      return "idle";
-    case bench_phase::fair:
-      return "fair";
-    case bench_phase::syscalls:
-      return "syscalls";
-    case bench_phase::sieve:
-      return "sieve";
-    case bench_phase::fast:
-      return "fast";
-  }
-  return "?";
+  return name_of(phase_names, p);
 }
 
 std::optional<bench_phase> parse_phase(std::string_view name) noexcept {
-  for (const auto p :
-       {bench_phase::throughput, bench_phase::wrk, bench_phase::long_request, bench_phase::idle,
-        bench_phase::fair, bench_phase::sieve, bench_phase::fast, bench_phase::syscalls}) {
-    if (to_string(p) == name) return p;
-  }
-  return std::nullopt;
+  return value_named(phase_names, name);
+}
+
+std::vector<bench_phase> all_phases() {
+  std::vector<bench_phase> out;
+  for (const auto& row : phase_names) out.push_back(row.value);
+  return out;
 }
 
 bool bench_config::runs(bench_phase p) const {

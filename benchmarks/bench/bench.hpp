@@ -34,30 +34,45 @@
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/harness/process_probe.hpp"
 #include "benchmarks/lab/lab.hpp"
+#include "core/names.hpp"
+#include "executors/executor_kind.hpp"
 
 namespace primeloop::lab {
 
 /// The parts of a benchmark run, in the order they run.
 enum class bench_phase { throughput, wrk, long_request, idle, fair, sieve, fast, syscalls };
-/// "throughput", "wrk", "long", "idle", "fair", "sieve", "fast", "syscalls".
+
+/// The one table of phase names, in the order they run: to_string, parse_phase, --phases (its
+/// help text and its check) and the default of bench_config::phases read it.
+inline constexpr names_table<bench_phase, 8> phase_names{{
+    {bench_phase::throughput, "throughput"},
+    {bench_phase::wrk, "wrk"},
+    {bench_phase::long_request, "long"},
+    {bench_phase::idle, "idle"},
+    {bench_phase::fair, "fair"},
+    {bench_phase::sieve, "sieve"},
+    {bench_phase::fast, "fast"},
+    {bench_phase::syscalls, "syscalls"},
+}};
+
+/// The phase's name in phase_names.
 [[nodiscard]] std::string_view to_string(bench_phase p) noexcept;
 /// The phase a name asks for, or nullopt.
 [[nodiscard]] std::optional<bench_phase> parse_phase(std::string_view name) noexcept;
+/// Every phase, in the order they run: what a bench runs by default.
+[[nodiscard]] std::vector<bench_phase> all_phases();
 
 /// What the benchmark runs. The defaults take about two minutes.
 struct bench_config {
   /// The measured columns after the baseline: executors and variants (see parse_column,
   /// "threads+nice19").
-  std::vector<std::string> executors{"inline", "threads", "processes"};
+  std::vector<std::string> executors = names_of(::primeloop::executors::executor_names);
   /// Extra server flags of one column only, by column name (--column-arg NAME=FLAG).
   std::map<std::string, std::vector<std::string>> column_flags;
   /// Another primeloop-server binary for one column (--column-server NAME=PATH): a change's
   /// before and after side by side in one run, e.g. columns threads and threads+nice0.
   std::map<std::string, std::filesystem::path> column_servers;
-  std::vector<bench_phase> phases{
-      bench_phase::throughput, bench_phase::wrk,  bench_phase::long_request,
-      bench_phase::idle,       bench_phase::fair, bench_phase::sieve,
-      bench_phase::fast,       bench_phase::syscalls};  ///< what runs
+  std::vector<bench_phase> phases = all_phases();  ///< what runs
 
   // Throughput.
   std::vector<unsigned> connection_counts{1, 16, 64};  ///< one measurement per count and target

@@ -1,6 +1,7 @@
 #include "benchmarks/bench/bench_command.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
 
 #include <asio/co_spawn.hpp>
@@ -16,8 +17,22 @@
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/harness/run_flags.hpp"
 #include "cli/cli.hpp"
+#include "executors/executor_kind.hpp"
 
 namespace primeloop::lab {
+namespace {
+
+/// The executors that compute in the server's own process, whose CPU time the sieve race reads
+/// (bench_sieve.cpp): every one but processes, whose workers are other processes.
+std::vector<std::string> in_process_executors() {
+  std::vector<std::string> out;
+  for (const auto& row : executors::executor_names) {
+    if (row.value != executors::executor_kind::processes) out.emplace_back(row.name);
+  }
+  return out;
+}
+
+}  // namespace
 
 std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_code) {
   CLI::App app{
@@ -28,9 +43,7 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   cli::setup(app, "primeloop-bench");
   bench_config config;
   std::string out_dir = config.out_dir.string(), server, baseline, primesieve, primecount;
-  std::vector<std::string> phases{"throughput", "wrk",  "long", "idle",
-                                  "fair",       "sieve", "fast", "syscalls"},
-      column_args, column_servers;
+  std::vector<std::string> phases = names_of(phase_names), column_args, column_servers;
   long warmup_ms = config.warmup.count();
   const CLI::Validator column_check([](std::string& name) { return column_error(name); }, "COLUMN");
   app.add_option(cli::flag("--executors"), config.executors,
@@ -39,7 +52,7 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
                  "(cheap work on the loop)")
       ->delimiter(',')
       ->check(column_check)
-      ->default_str("inline,threads,processes");
+      ->default_str(fmt::format("{}", fmt::join(config.executors, ",")));
   app.add_option("--column-arg", column_args,
                  "COLUMN=FLAG: an extra server flag for that column only (repeatable), e.g. "
                  "--column-arg threads+nice19=--workers=1")
@@ -51,12 +64,10 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       ->allow_extra_args(false);
   // The names in the help text rather than in the type: both lists would not fit 100 columns.
   app.add_option("--phases", phases,
-                 "Phases: throughput, wrk, long, idle, fair, sieve, fast, syscalls (default: all)")
+                 fmt::format("Phases: {} (default: all)", fmt::join(phases, ", ")))
       ->delimiter(',')
       ->type_name("NAME,...")
-      ->check(CLI::IsMember(
-                  {"throughput", "wrk", "long", "idle", "fair", "sieve", "fast", "syscalls"})
-                  .description(""));
+      ->check(CLI::IsMember(phases).description(""));
   app.add_option("--connections,-c", config.connection_counts,
                  "Throughput: connection counts (1 measures wake-up latency)")
       ->delimiter(',')
@@ -92,7 +103,7 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   app.add_option("--sieve-executor", config.sieve_executor,
                  "Sieve: the server's executor (its CPU time is read from its process)")
       ->default_val(config.sieve_executor)
-      ->check(CLI::IsMember({"inline", "threads"}));
+      ->check(CLI::IsMember(in_process_executors()));
   app.add_option("--sieve-rounds", config.sieve_rounds, "Sieve: rounds, best kept")
       ->default_val(config.sieve_rounds)
       ->check(CLI::Range(1u, 100u));

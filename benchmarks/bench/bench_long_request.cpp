@@ -14,12 +14,11 @@ namespace net = asio;
 net::awaitable<void> long_phase(const bench_config& config, column_servers& columns,
                                 bench_results& results, const progress_fn& progress) {
   // summarize() takes the lab's scenario: the same seconds, the same rules for lower bounds.
-  lab_config scenario;
-  scenario.before_s = config.before_s;
-  scenario.during_s = config.during_s;
-  scenario.connections = config.long_connections;
-  scenario.depth = config.depth;
-  scenario.long_n = config.long_n;
+  const lab_config scenario{.before_s = config.before_s,
+                            .during_s = config.during_s,
+                            .long_n = config.long_n,
+                            .connections = config.long_connections,
+                            .depth = config.depth};
   results.long_standin = config.standin;
   for (std::size_t i = 0; i < config.executors.size(); ++i) {
     auto& server = *columns.servers[i];

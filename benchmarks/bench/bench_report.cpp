@@ -69,6 +69,22 @@ std::string connections_label(unsigned connections) {
   return connections == 1 ? "1 (wake-up bound)" : std::to_string(connections);
 }
 
+/// A table of the throughput section after its corner: the target names, then a row per
+/// connection count with `cell(c)` under each target (c null where that cell failed).
+template <class Cell>
+std::string by_connections(const std::vector<bench_cell>& cells, const bench_config& config,
+                           const std::vector<std::string>& names, Cell cell) {
+  std::string out;
+  for (const auto& n : names) out += fmt::format("{:>20}", n);
+  out += "\n";
+  for (const unsigned connections : config.connection_counts) {
+    out += fmt::format("{:>18}", connections_label(connections));
+    for (const auto& n : names) out += fmt::format("{:>20}", cell(find(cells, n, connections)));
+    out += "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string format_throughput(const std::vector<bench_cell>& cells, const bench_config& config) {
@@ -77,37 +93,18 @@ std::string format_throughput(const std::vector<bench_cell>& cells, const bench_
       "throughput: small requests (n=1), depth {}, {} s per cell after {} ms warm-up, best of {} "
       "rounds; req/s and ratio of the baseline measured in this run\n{:>18}",
       config.depth, config.duration_s, config.warmup.count(), config.rounds, "connections");
-  for (const auto& n : names) out += fmt::format("{:>20}", n);
-  out += "\n";
-  for (const unsigned connections : config.connection_counts) {
-    out += fmt::format("{:>18}", connections_label(connections));
-    for (const auto& n : names) {
-      const auto* c = find(cells, n, connections);
-      if (!c) {
-        out += fmt::format("{:>20}", "failed");
-        continue;
-      }
-      const auto r = ratio(cells, *c);
-      out += fmt::format("{:>20}",
-                         fmt::format("{:.0f} {}", c->rps, r ? fmt::format("{:.2f}", *r) : "-"));
-    }
-    out += "\n";
-  }
+  out += by_connections(cells, config, names, [&](const bench_cell* c) {
+    if (!c) return std::string("failed");
+    const auto r = ratio(cells, *c);
+    return fmt::format("{:.0f} {}", c->rps, r ? fmt::format("{:.2f}", *r) : "-");
+  });
   if (config.rounds > 1) {
     // Two cores shared with the load client: where the scheduler puts the client and the
     // server (one core or two) moves req/s by up to 2x from one round to the next.
     out += fmt::format("round-to-round spread (worst round / best round):\n{:>18}", "");
-    for (const auto& n : names) out += fmt::format("{:>20}", n);
-    out += "\n";
-    for (const unsigned connections : config.connection_counts) {
-      out += fmt::format("{:>18}", connections_label(connections));
-      for (const auto& n : names) {
-        const auto* c = find(cells, n, connections);
-        out += fmt::format("{:>20}", c && c->rps > 0 ? fmt::format("{:.2f}", c->worst_rps / c->rps)
-                                                     : std::string("-"));
-      }
-      out += "\n";
-    }
+    out += by_connections(cells, config, names, [](const bench_cell* c) {
+      return c && c->rps > 0 ? fmt::format("{:.2f}", c->worst_rps / c->rps) : std::string("-");
+    });
   }
   // One connection, depth 1: every request is one round trip; the difference between an
   // executor's mean latency and inline's is what handing the work off and back costs.

@@ -14,26 +14,29 @@
 
 #include "benchmarks/harness/server_child.hpp"
 #include "clients/load_generator.hpp"
+#include "core/names.hpp"
+#include "executors/executor_kind.hpp"
 
 namespace primeloop::lab {
 
 /// What the lab runs. The defaults are the lesson's scenario and take under a minute.
 struct lab_config {
-  std::vector<std::string> executors{"inline", "threads", "processes"};  ///< in this order
-  unsigned before_s = 5;                  ///< seconds of small-request load before the long request
-  unsigned during_s = 8;                  ///< seconds of load after the long request starts
-  std::uint64_t n = 1;                    ///< the small request
-  std::uint64_t long_n = 100'000;         ///< the long request (naive: minutes of CPU)
-  unsigned connections = 16;              ///< small-request connections
-  unsigned depth = 1;                     ///< pipelining depth per connection
-  std::optional<unsigned> workers;        ///< --workers for the server (its default when unset)
-  std::string workload = "naive";         ///< --workload for the server
-  std::filesystem::path server;           ///< path of primeloop-server
-  std::vector<std::string> server_flags;  ///< extra flags passed to every server
+  /// The columns, in this order: by default every executor (executor_names).
+  std::vector<std::string> executors = names_of(::primeloop::executors::executor_names);
+  unsigned before_s = 5;              ///< seconds of small-request load before the long request
+  unsigned during_s = 8;              ///< seconds of load after the long request starts
+  std::uint64_t n = 1;                ///< the small request
+  std::uint64_t long_n = 100'000;     ///< the long request (naive: minutes of CPU)
+  unsigned connections = 16;          ///< small-request connections
+  unsigned depth = 1;                 ///< pipelining depth per connection
+  std::optional<unsigned> workers{};  ///< --workers for the server (its default when unset)
+  std::string workload = "naive";     ///< --workload for the server
+  std::filesystem::path server{};     ///< path of primeloop-server
+  std::vector<std::string> server_flags{};        ///< extra flags passed to every server
   std::filesystem::path out_dir = "lab-results";  ///< where CSV, SVG and logs go
   std::chrono::milliseconds stop_grace{3000};     ///< SIGTERM to SIGKILL
-  std::string command;  ///< the command line that ran the lab, quoted in its outputs
-  bool story = false;   ///< --story: the lesson's stages in order, with the story table
+  std::string command{};  ///< the command line that ran the lab, quoted in its outputs
+  bool story = false;     ///< --story: the lesson's stages in order, with the story table
   /// --rate: the small requests open loop at this many a second (0: closed loop, the default).
   double rate = 0;
   /// --slo: open loop, the latency the share of slow requests during the long one is counted

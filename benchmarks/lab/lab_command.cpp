@@ -1,6 +1,7 @@
 #include "benchmarks/lab/lab_command.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
 
 #include <asio/co_spawn.hpp>
@@ -20,6 +21,8 @@
 #include "benchmarks/harness/run_flags.hpp"
 #include "cli/cli.hpp"
 #include "cli/validators.hpp"
+#include "core/workloads.hpp"
+#include "executors/executor_kind.hpp"
 
 namespace primeloop::lab {
 namespace {
@@ -41,14 +44,14 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   const CLI::Validator column_check([](std::string& name) { return column_error(name); }, "COLUMN");
   auto* executors_option =
       app.add_option(cli::flag("--executors"), config.executors,
-                     "Columns to run, in order: inline, threads, processes, blocking, "
-                     "thread-per-conn; '+gil5ms' adds --gil with that switch interval (us, ms or "
-                     "s), '+nice19' adds --worker-nice 19 (server executors), '+adaptive' keeps "
-                     "cheap work on "
-                     "the loop (threads, processes)")
+                     fmt::format("Columns to run, in order: {}, blocking, thread-per-conn; "
+                                 "'+gil5ms' adds --gil with that switch interval (us, ms or s), "
+                                 "'+nice19' adds --worker-nice 19 (server executors), '+adaptive' "
+                                 "keeps cheap work on the loop (threads, processes)",
+                                 fmt::join(names_of(executors::executor_names), ", ")))
           ->delimiter(',')
           ->check(column_check)
-          ->default_str("inline,threads,processes");
+          ->default_str(fmt::format("{}", fmt::join(config.executors, ",")));
   bool gil_sweep = false;
   app.add_flag("--gil-sweep", gil_sweep,
                "Run threads without the interpreter lock and with it at 5 ms, 2 ms and 1 s, and "
@@ -77,7 +80,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   add_server_flags(app, config.workers, server, config.server_flags);
   app.add_option("--workload", config.workload, "Server --workload")
       ->default_val(config.workload)
-      ->check(CLI::IsMember({"naive", "trial", "sieve"}));
+      ->check(CLI::IsMember(names_of(workload_names)));
   double slo_ms = 10;
   app.add_option("--rate", config.rate,
                  "Open loop: the small requests at this many a second in total, each sent at its "
