@@ -129,10 +129,14 @@ net::awaitable<errc> connection_core::watch() {
   co_return closed_ ? errc{} : why;
 }
 
-net::awaitable<void> session_base::read_failed(std::error_code ec) {
-  if (!core_.end_of_stream(ec)) co_return;
-  if (core_.draining()) co_return;  // our own shutdown_receive: what was read is answered
-  co_await client_left();
+net::awaitable<connection_core::read_result> session_base::read_more(std::span<char> space) {
+  if (core_.drain_read()) co_return connection_core::read_result{{}, 0, false, true};
+  auto got = co_await core_.read_some(space);
+  if (!got.ec) co_return got;
+  got.ended = true;
+  // Our own shutdown_receive (a drain) also ends in end of stream: what was read is answered.
+  if (core_.end_of_stream(got.ec) && !core_.draining()) co_await client_left();
+  co_return got;
 }
 
 net::awaitable<void> session_base::reader() {

@@ -92,6 +92,7 @@ class connection_core {
     std::error_code ec;
     std::size_t n = 0;
     bool filled = false;  ///< it filled all the room it had: more may be waiting in the kernel
+    bool ended = false;   ///< (session_base::read_more) the reader ends here
   };
   /// Reads once into space (during a drain, no more than the bytes still owed).
   net::awaitable<read_result> read_some(std::span<char> space);
@@ -172,9 +173,10 @@ class session_base : public executors::result_sink, public connection {
   virtual net::awaitable<void> read_requests() = 0;
   /// Runs core_.watch() and says why to the client, in the protocol's words, before closing.
   virtual net::awaitable<void> watch() = 0;
-  /// A read failed with ec: a reset (or an error) closes the connection; end of stream from
-  /// the client, not from our own drain, is client_left().
-  net::awaitable<void> read_failed(std::error_code ec);
+  /// The reader's next read, once everything buffered has been handled: ended when a drain has
+  /// read every byte it owes, or when the read failed. A reset (or an error) closes the
+  /// connection; end of stream from the client, not from our own drain, is client_left().
+  net::awaitable<connection_core::read_result> read_more(std::span<char> space);
   /// The client half-closed. By default answers that come within eof_linger still go out, then
   /// what is still computing is cancelled (connection_core::finish_after_eof).
   virtual net::awaitable<void> client_left() { return core_.finish_after_eof(); }

@@ -86,14 +86,8 @@ net::awaitable<void> http_session::read_requests() {
       }
       continue;
     }
-    // Every complete request buffered is taken: a drain ends here once the bytes received
-    // before it are all read.
-    if (core_.drain_read()) co_return;
-    const auto got = co_await core_.read_some(reader_.prepare());
-    if (got.ec) {
-      co_await read_failed(got.ec);
-      co_return;
-    }
+    const auto got = co_await read_more(reader_.prepare());
+    if (got.ended) co_return;
     reader_.commit(got.n);
   }
 }

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/protocol.hpp"
-#include "executors/executor_kind.hpp"
+#include "core/executor_kind.hpp"
 #include "executors/executor_policy.hpp"
 
 namespace primeloop {

@@ -54,16 +54,10 @@ net::awaitable<void> session::read_requests() {
       if (!room) co_return;
       continue;
     }
-    // Every complete line buffered is dispatched: a drain ends here once the bytes received
-    // before it are all read.
-    if (core_.drain_read()) co_return;
     // Every complete line is dispatched, so what is buffered is a partial line shorter than
     // the limit, and prepare() has room.
-    const auto got = co_await core_.read_some(framer_.prepare());
-    if (got.ec) {
-      co_await read_failed(got.ec);
-      co_return;
-    }
+    const auto got = co_await read_more(framer_.prepare());
+    if (got.ended) co_return;
     framer_.commit(got.n);
     if (!handle_read()) co_return;
     // A read that drained the socket: the next one waits until what this one asked for has

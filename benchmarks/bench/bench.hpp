@@ -35,7 +35,7 @@
 #include "benchmarks/harness/process_probe.hpp"
 #include "benchmarks/lab/lab.hpp"
 #include "core/names.hpp"
-#include "executors/executor_kind.hpp"
+#include "core/executor_kind.hpp"
 
 namespace primeloop::lab {
 

@@ -17,7 +17,7 @@
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/harness/run_flags.hpp"
 #include "cli/cli.hpp"
-#include "executors/executor_kind.hpp"
+#include "core/executor_kind.hpp"
 
 namespace primeloop::lab {
 namespace {

@@ -15,7 +15,7 @@
 #include "benchmarks/harness/server_child.hpp"
 #include "clients/load_generator.hpp"
 #include "core/names.hpp"
-#include "executors/executor_kind.hpp"
+#include "core/executor_kind.hpp"
 
 namespace primeloop::lab {
 

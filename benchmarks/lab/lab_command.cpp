@@ -22,7 +22,7 @@
 #include "cli/cli.hpp"
 #include "cli/validators.hpp"
 #include "core/workloads.hpp"
-#include "executors/executor_kind.hpp"
+#include "core/executor_kind.hpp"
 
 namespace primeloop::lab {
 namespace {

@@ -1,5 +1,6 @@
 #pragma once
-/// The executor policies by name (--executor): which policy a server is built with.
+/// The executor policies by name (--executor): which policy a server is built with. In core/,
+/// below the policies, so that the lab and the bench name executors from the same table.
 #include <string_view>
 
 #include "core/names.hpp"
