@@ -104,6 +104,10 @@ TEST_CASE("Usage errors exit 2 with one line naming the flag, the value and what
        "--executors threads+gil5: the switch interval needs a unit (us, ms or s)"},
       {{bin("primeloop-lab"), "--executors", "thraeds"}, "did you mean threads?"},
       {{bin("primeloop-bench"), "--column-arg", "x"}, "--column-arg x: not COLUMN=FLAG"},
+      {{bin("primeloop-bench"), "--phases", "throughpt"}, "unknown phase; did you mean throughput?"},
+      {{bin("primeloop-bench"), "--sieve-executor", "processes"},
+       "unknown sieve executor; choose inline or threads"},
+      {{bin("primeloop-lab"), "--workload", "naiv"}, "unknown workload; did you mean naive?"},
       {{bin("primeloop-baseline"), "--port", "70000"}, "--port 70000"},
       {{bin("primeloop-blocking"), "--frobnicate"}, "--frobnicate: unknown flag"},
   };

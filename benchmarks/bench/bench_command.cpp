@@ -17,6 +17,7 @@
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/harness/run_flags.hpp"
 #include "cli/cli.hpp"
+#include "cli/validators.hpp"
 #include "core/executor_kind.hpp"
 
 namespace primeloop::lab {
@@ -67,7 +68,7 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
                  fmt::format("Phases: {} (default: all)", fmt::join(phases, ", ")))
       ->delimiter(',')
       ->type_name("NAME,...")
-      ->check(CLI::IsMember(phases).description(""));
+      ->check(cli::one_of(phases, "phase").description(""));
   app.add_option("--connections,-c", config.connection_counts,
                  "Throughput: connection counts (1 measures wake-up latency)")
       ->delimiter(',')
@@ -103,7 +104,7 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   app.add_option("--sieve-executor", config.sieve_executor,
                  "Sieve: the server's executor (its CPU time is read from its process)")
       ->default_val(config.sieve_executor)
-      ->check(CLI::IsMember(in_process_executors()));
+      ->check(cli::one_of(in_process_executors(), "sieve executor"));
   app.add_option("--sieve-rounds", config.sieve_rounds, "Sieve: rounds, best kept")
       ->default_val(config.sieve_rounds)
       ->check(CLI::Range(1u, 100u));

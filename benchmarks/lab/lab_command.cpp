@@ -80,7 +80,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   add_server_flags(app, config.workers, server, config.server_flags);
   app.add_option("--workload", config.workload, "Server --workload")
       ->default_val(config.workload)
-      ->check(CLI::IsMember(names_of(workload_names)));
+      ->check(cli::one_of(names_of(workload_names), "workload"));
   double slo_ms = 10;
   app.add_option("--rate", config.rate,
                  "Open loop: the small requests at this many a second in total, each sent at its "
