@@ -4,8 +4,8 @@
 
 namespace primeloop::clients {
 
-measured_run::measured_run(asio::any_io_executor ex, load_config config,
-                           second_callback on_second, asio::cancellation_slot stop)
+measured_run::measured_run(asio::any_io_executor ex, load_config config, second_callback on_second,
+                           asio::cancellation_slot stop)
     : ex_(std::move(ex)),
       config_(std::move(config)),
       on_second_(std::move(on_second)),

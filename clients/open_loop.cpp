@@ -268,8 +268,8 @@ class open_loop_run final : public measured_run {
   std::deque<connection> connections_;  // a deque: coroutines hold references to its elements
   std::optional<send_schedule> schedule_;
   clock::time_point measure_start_, end_;
-  std::uint64_t next_ = 0;        // the next request the pacer hands over
-  std::uint64_t failed_due_ = 0;  // due on a failed connection, so never sent
+  std::uint64_t next_ = 0;                         // the next request the pacer hands over
+  std::uint64_t failed_due_ = 0;                   // due on a failed connection, so never sent
   std::vector<std::chrono::nanoseconds> waiting_;  // scratch for take_sample
   net::steady_timer pace_;
   open_loop_result open_;

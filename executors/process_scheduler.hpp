@@ -59,7 +59,7 @@ class process_scheduler {
     std::uint64_t tag = 0;
     clock::time_point deadline = clock::time_point::max();
     bool cheap = true;
-    double cost = 0;  // estimated_cost(work, n)
+    double cost = 0;       // estimated_cost(work, n)
     bool dropped = false;  // nobody wants the reply; it is discarded
   };
   struct slot {

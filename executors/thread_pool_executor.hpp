@@ -62,11 +62,11 @@ class thread_pool_executor {
   // its CPU are warm, and a run of cheap jobs keeps going to the same thread), where a shared
   // one would wake the longest idle, spreading requests over every thread and CPU.
   std::vector<std::condition_variable> wake_;
-  fair_queue<job*> queue_;       // under mutex_: one lane per connection
-  std::vector<job*> running_;    // under mutex_: one slot per thread
-  std::vector<job*> done_;       // under mutex_: finished, not delivered
-  bool deliver_posted_ = false;  // under mutex_
-  bool stopping_ = false;        // under mutex_
+  fair_queue<job*> queue_;         // under mutex_: one lane per connection
+  std::vector<job*> running_;      // under mutex_: one slot per thread
+  std::vector<job*> done_;         // under mutex_: finished, not delivered
+  bool deliver_posted_ = false;    // under mutex_
+  bool stopping_ = false;          // under mutex_
   std::vector<std::size_t> idle_;  // under mutex_: threads waiting for a job, last idle last
   std::vector<bool> woken_;        // under mutex_: by thread, taken off idle_ by a publish
 

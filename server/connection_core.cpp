@@ -72,7 +72,8 @@ net::awaitable<bool> connection_core::wait_readable() {
 
 net::awaitable<connection_core::read_result> connection_core::read_some(std::span<char> space) {
   if (draining_) space = space.first(std::min(space.size(), drain_budget_));
-  auto [ec, n] = co_await socket_.async_read_some(net::buffer(space.data(), space.size()), use_tuple);
+  auto [ec, n] =
+      co_await socket_.async_read_some(net::buffer(space.data(), space.size()), use_tuple);
   if (!ec) {
     if (draining_) drain_budget_ -= std::min(n, drain_budget_);
     activity_.last_received = clock::now();

@@ -208,9 +208,9 @@ net::awaitable<void> connection_core::write_replies(Replies& replies) {
     // Piece by piece rather than async_write, so that activity_.bytes_written is exact at every
     // moment (the watchdog's delivered count relies on it).
     for (std::size_t sent = 0; sent < out_.size();) {
-      auto [ec, n] = co_await socket_.async_write_some(
-          net::buffer(out_.data() + sent, out_.size() - sent),
-          net::experimental::as_tuple(net::use_awaitable));
+      auto [ec, n] =
+          co_await socket_.async_write_some(net::buffer(out_.data() + sent, out_.size() - sent),
+                                            net::experimental::as_tuple(net::use_awaitable));
       if (ec) {
         writing_ = false;
         self_.close();

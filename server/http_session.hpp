@@ -27,8 +27,7 @@ struct http_context {
   const metrics_info& info;  ///< for /metrics
 };
 
-class http_session final : public session_base,
-                           public std::enable_shared_from_this<http_session> {
+class http_session final : public session_base, public std::enable_shared_from_this<http_session> {
  public:
   http_session(tcp::socket socket, http_context& ctx);
 

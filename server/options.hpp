@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "core/protocol.hpp"
 #include "core/executor_kind.hpp"
+#include "core/protocol.hpp"
 #include "executors/executor_policy.hpp"
 
 namespace primeloop {

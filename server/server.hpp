@@ -140,8 +140,7 @@ class server {
     if (acceptor.open(ep.protocol(), ec); ec) throw fail("open a socket for");
     acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
     if (acceptor.bind(ep, ec); ec) throw fail("bind");
-    if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec)
-      throw fail("listen on");
+    if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) throw fail("listen on");
   }
 
   /// Accepts on the line port (http false) or the HTTP port; both share --max-connections.

@@ -2,7 +2,6 @@
 
 #include <utility>
 
-
 #include "server/socket_probes.hpp"
 
 namespace primeloop {
@@ -117,8 +116,8 @@ bool session::handle_read() {
   // A client that has never sent a newline and has nothing more in flight towards us sent a
   // bare number and waits for the answer (docs/protocol.md, "bare numbers").
   std::error_code ec;
-  if (!framer_.seen_newline() && framer_.buffered() > 0 &&
-      core_.socket().available(ec) == 0 && !ec) {
+  if (!framer_.seen_newline() && framer_.buffered() > 0 && core_.socket().available(ec) == 0 &&
+      !ec) {
     dispatch_bare();
   }
   track_partial_line(lines_before);

@@ -160,7 +160,8 @@ TEST_CASE("The targets table says met, not met, failed, or no target", "[bench]"
   REQUIRE(th16);
   CHECK(th16->target == ">= 0.70");
   CHECK(th16->met == false);
-  const auto* nice16 = lab::find_target(checks, "throughput threads+nice19 / baseline, 16 connections");
+  const auto* nice16 =
+      lab::find_target(checks, "throughput threads+nice19 / baseline, 16 connections");
   REQUIRE(nice16);
   CHECK_THAT(nice16->measured, Catch::Contains("connection reset"));
   CHECK(nice16->met == false);
@@ -263,8 +264,7 @@ TEST_CASE("A short bench run prints every phase and the targets, and writes its 
   for (const char* section :
        {"\nmachine: ", "\nthroughput: small requests (n=1)", "\nlong request: naive n=20000",
         "\nidle connections: 100 opened", "\nsieve: n=1000", "\nfast: the server",
-        "\nsystem calls per request: ",
-        "\ntargets\n"}) {
+        "\nsystem calls per request: ", "\ntargets\n"}) {
     CHECK_THAT(text, Catch::Contains(section));
   }
   CHECK_THAT(text, Catch::Contains("throughput threads / baseline, 4 connections"));
@@ -337,7 +337,8 @@ TEST_CASE("A fast race that failed says so in its table and fails its target", "
   const auto text = lab::format_fast(results.fast);
   CHECK_THAT(text, Catch::Contains("FAILED: n=1000000000000: the server answered"));
   const auto checks = lab::check_targets(results, config);
-  const auto* t = lab::find_target(checks, "fast n=1000000000000: server CPU time / primecount -t1");
+  const auto* t =
+      lab::find_target(checks, "fast n=1000000000000: server CPU time / primecount -t1");
   REQUIRE(t);
   CHECK(t->met == false);
   CHECK_THAT(t->measured, Catch::StartsWith("failed: "));

@@ -12,8 +12,10 @@
 
 namespace lab = primeloop::lab;
 
-TEST_CASE("The fairness and system-call targets: pools within 2 s, inline within a turn, calls near the baseline's",
-          "[bench]") {
+TEST_CASE(
+    "The fairness and system-call targets: pools within 2 s, inline within a turn, calls near the "
+    "baseline's",
+    "[bench]") {
   using std::chrono::milliseconds;
   lab::bench_config config;
   config.executors = {"inline", "threads", "processes"};
@@ -42,8 +44,10 @@ TEST_CASE("The fairness and system-call targets: pools within 2 s, inline within
   const auto* in = lab::find_target(checks, "fresh request behind a pipelined backlog, inline");
   REQUIRE(in);
   CHECK(in->met == true);
-  CHECK(lab::find_target(checks, "fresh request behind a pipelined backlog, threads")->met == false);
-  const auto* none = lab::find_target(checks, "fresh request behind a pipelined backlog, processes");
+  CHECK(lab::find_target(checks, "fresh request behind a pipelined backlog, threads")->met ==
+        false);
+  const auto* none =
+      lab::find_target(checks, "fresh request behind a pipelined backlog, processes");
   REQUIRE(none);
   CHECK(none->met == false);
   CHECK_THAT(none->measured, Catch::StartsWith("failed"));

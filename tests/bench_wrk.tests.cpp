@@ -52,7 +52,8 @@ TEST_CASE("wrk's Requests/sec is read from its summary, and a table puts it besi
   client.rps = 200000;
   const auto table = lab::format_wrk({ok, failed}, {client});
   INFO(table);
-  CHECK_THAT(table, Catch::Contains("inline                     150000         200000         0.75"));
+  CHECK_THAT(table,
+             Catch::Contains("inline                     150000         200000         0.75"));
   CHECK_THAT(table, Catch::Contains("threads              skipped: wrk not found"));
 }
 

@@ -153,9 +153,9 @@ TEST_CASE("A connection past its share of --queue-limit gets ERR busy and anothe
   for (const std::string ex : {"threads", "processes"}) {
     INFO(ex);
     // A share is max(1, queue_limit / 4) + workers requests held, waiting or computing: 3 here.
-    auto s = start_server(
-        {"--executor", ex, "--workers", "1", "--queue-limit", "8", "--stats-interval", "0.02",
-         "--offload-above", "0"});  // B's cheap request queues in the pool too
+    auto s =
+        start_server({"--executor", ex, "--workers", "1", "--queue-limit", "8", "--stats-interval",
+                      "0.02", "--offload-above", "0"});  // B's cheap request queues in the pool too
     line_client a(s.port);
     std::string twelve;
     for (int i = 0; i < 12; ++i) twelve += long_request;  // more than the whole queue

@@ -19,8 +19,7 @@ constexpr const char* largest_default_answer = "323780508946331";
 
 }  // namespace
 
-TEST_CASE("The fast workload answers n up to its default --max-n on every executor",
-          "[fast]") {
+TEST_CASE("The fast workload answers n up to its default --max-n on every executor", "[fast]") {
   for (const std::string ex : {"inline", "threads", "processes"}) {
     INFO(ex);
     auto s = start_server({"--executor", ex, "--workload", "fast", "--stats-interval", "0"});

@@ -1,4 +1,4 @@
-// The lab's pure parts (summary figures, the SVG chart) and one short lab run end to end:
+// The lab's pure parts (summary figures, columns, stages) and one short lab run end to end:
 // inline and threads, a few seconds each, checking the shape of what it prints and writes.
 #include <unistd.h>
 
@@ -12,23 +12,16 @@
 
 #include <catch2/catch.hpp>
 
+#include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/lab/lab.hpp"
 #include "benchmarks/lab/lab_report.hpp"
 #include "benchmarks/lab/open_loop_table.hpp"
-#include "benchmarks/harness/lab_support.hpp"
-#include "benchmarks/lab/svg_chart.hpp"
 #include "test_support.hpp"
 
 using namespace primeloop::test;
 namespace lab = primeloop::lab;
 
 namespace {
-
-std::size_t count(const std::string& text, const std::string& needle) {
-  std::size_t n = 0;
-  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
 
 /// A fake run: `per_second` answers in each second, each answered in 100 us.
 lab::executor_run fake_run(std::string name, std::vector<std::uint64_t> per_second) {
@@ -85,56 +78,6 @@ TEST_CASE("The lab's summary skips the warm-up second and computes retention", "
   CHECK(f.max_lower_bound);
   CHECK(f.max >= std::chrono::seconds{2});
   CHECK_THAT(lab::format_summary_table({s, f}, config), Catch::Contains(">= 2.00 s"));
-}
-
-TEST_CASE("The chart is an SVG document with one line per executor and the marker", "[lab]") {
-  lab::chart c;
-  c.title = "req/s <16 connections>";
-  c.series = {{"inline", {5, 5, 0}}, {"threads", {5, 4, 4}}};
-  c.marker_x = 2;
-  c.marker_label = "long request starts";
-  const auto svg = lab::render_svg(c);
-  CHECK_THAT(svg, Catch::StartsWith("<svg xmlns=\"http://www.w3.org/2000/svg\""));
-  CHECK_THAT(svg, Catch::EndsWith("</svg>\n"));
-  CHECK(count(svg, "<polyline") == 2);
-  CHECK_THAT(svg, Catch::Contains("long request starts"));
-  CHECK_THAT(svg, Catch::Contains("req/s &lt;16 connections&gt;"));
-  CHECK(lab::nice_ceiling(0) == 1);
-  CHECK(lab::nice_ceiling(130'000) == 150'000);
-  CHECK(lab::nice_ceiling(250'001) == 300'000);
-  CHECK(lab::nice_ceiling(500) == 500);
-}
-
-TEST_CASE("Every chart gives an executor one colour and its variants a dash pattern", "[lab]") {
-  const auto threads = lab::style_of("threads");
-  CHECK(threads.dash.empty());
-  CHECK(lab::style_of("threads+gil5ms").color == threads.color);
-  CHECK_FALSE(lab::style_of("threads+gil5ms").dash.empty());
-  CHECK(lab::style_of("threads+gil5ms").dash == lab::style_of("thread-per-conn+gil5ms").dash);
-  CHECK(lab::style_of("threads+gil2ms").dash != lab::style_of("threads+gil5ms").dash);
-  CHECK(lab::style_of("threads+gil1s").dash != lab::style_of("threads+gil2ms").dash);
-  CHECK(lab::style_of("inline").color != threads.color);
-  CHECK(lab::style_of("processes").color != threads.color);
-  CHECK(lab::style_of("thread-per-conn").color != threads.color);
-}
-
-TEST_CASE("A log-scale chart keeps small rates apart and draws a freeze as a cliff", "[lab]") {
-  lab::chart c;
-  c.log_y = true;
-  c.series = {{"threads+gil5ms", {1000, 10, 0}}};
-  const auto svg = lab::render_svg(c);
-  CHECK(lab::log_ceiling(0) == 10);
-  CHECK(lab::log_ceiling(1000) == 1000);
-  CHECK(lab::log_ceiling(1001) == 10000);
-  // Ticks at 0, 1, 10, 100, 1k: a rate of 10 is a third of the way up, not at the bottom.
-  CHECK_THAT(svg, Catch::Contains(">1k</text>"));
-  CHECK_THAT(svg, Catch::Contains(">10</text>"));
-  // Steps: every second has two points at one height, so the drop to 0 is vertical.
-  const auto pts_at = svg.find("points=\"");
-  REQUIRE(pts_at != std::string::npos);
-  const auto pts = svg.substr(pts_at + 8, svg.find('"', pts_at + 8) - pts_at - 8);
-  CHECK(count(pts, ",") == 6);
-  CHECK_THAT(svg, Catch::Contains("stroke-dasharray"));
 }
 
 TEST_CASE("A short lab run of inline and threads prints and writes its summary", "[lab]") {
@@ -222,8 +165,7 @@ TEST_CASE("The lab with --rate shows inline's freeze during the long request in 
   REQUIRE(p.wait() == 0);
   const auto table = text.find("open loop: 500 small requests a second");
   REQUIRE(table != std::string::npos);
-  CHECK(text.find("p99.9  > 10.00 ms uncorr p99  schedule", table) !=
-        std::string::npos);
+  CHECK(text.find("p99.9  > 10.00 ms uncorr p99  schedule", table) != std::string::npos);
   std::smatch m;
   const std::string rest = text.substr(table);
   REQUIRE(std::regex_search(rest, m, std::regex(R"(\ninline +\d+ +(>= )?(\d+\.\d+) s )")));
@@ -347,16 +289,6 @@ TEST_CASE("The story's live table and summary fit a 100-column terminal", "[lab]
   CHECK_THAT(text, Catch::Contains("<- long n="));
 }
 
-TEST_CASE("The command a chart names leaves out the temporary output directory", "[lab]") {
-  std::vector<std::string> args{
-      "/tmp/x/primeloop-lab", "--story",  "--out",    "/tmp/a b", "-o", "/tmp/c",
-      "--out=/tmp/d",         "-o/tmp/e", "--before", "2"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  CHECK(lab::quote_command_without_out(static_cast<int>(argv.size()), argv.data()) ==
-        "primeloop-lab --story --before 2");
-}
-
 TEST_CASE("The stand-in runs at the long computation's niceness: the pool's, or 0 on the loop",
           "[lab]") {
   lab::lab_config config;
@@ -376,9 +308,21 @@ TEST_CASE("The lab says what ran beside the server before the long request: stan
   const auto out = std::filesystem::temp_directory_path() /
                    ("primeloop-lab-standin-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(out);
-  std::vector<std::string> argv{bin("primeloop-lab"), "--executors", "threads", "--before", "2",
-                                "--during", "1", "--long-n", "20000", "--connections", "2",
-                                "--stop-grace", "2", "--out", out.string()};
+  std::vector<std::string> argv{bin("primeloop-lab"),
+                                "--executors",
+                                "threads",
+                                "--before",
+                                "2",
+                                "--during",
+                                "1",
+                                "--long-n",
+                                "20000",
+                                "--connections",
+                                "2",
+                                "--stop-grace",
+                                "2",
+                                "--out",
+                                out.string()};
   if (!standin) argv.emplace_back("--no-standin");
   child_process p(argv);
   const auto text = p.read_all(std::chrono::seconds{60});

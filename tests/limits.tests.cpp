@@ -167,9 +167,9 @@ TEST_CASE("Pipelined requests per connection are bounded by --max-pipeline", "[l
 TEST_CASE("Past --queue-limit requests get ERR busy at once", "[limits][overload]") {
   for (const std::string ex : {"threads", "processes"}) {
     INFO(ex);
-    auto s = start_server(
-        {"--executor", ex, "--workers", "1", "--queue-limit", "1", "--stats-interval", "0.02",
-         "--offload-above", "0"});  // every request, however cheap, through the queue
+    auto s = start_server({"--executor", ex, "--workers", "1", "--queue-limit", "1",
+                           "--stats-interval", "0.02", "--offload-above",
+                           "0"});  // every request, however cheap, through the queue
     line_client running(s.port);
     running.send("20000\n");  // naive: seconds of CPU
     REQUIRE(s.proc.wait_for_line("busy 1/1"));

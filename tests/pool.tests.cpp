@@ -157,9 +157,9 @@ TEST_CASE("SIGTERM answers ERR shutting down to work still computing after the g
           "[pool][shutdown]") {
   for (const std::string ex : {"processes", "threads"}) {
     INFO(ex);
-    auto s = start_server(
-        {"--executor", ex, "--workers", "1", "--stats-interval", "0.05", "--grace", "0.3",
-         "--offload-above", "0"});  // the 10 waits in the pool's queue
+    auto s =
+        start_server({"--executor", ex, "--workers", "1", "--stats-interval", "0.05", "--grace",
+                      "0.3", "--offload-above", "0"});  // the 10 waits in the pool's queue
     const auto workers = ex == "processes" ? wait_workers(s, 1) : std::vector<pid_t>{};
     line_client a(s.port);
     a.send(long_request + "10\n");

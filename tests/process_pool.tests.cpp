@@ -215,7 +215,7 @@ TEST_CASE("A cheap request joins the worker already computing rather than wake a
   CHECK(pool.stats().busy == 1);
   io.poll();  // a later pass of the loop: the first one is written to its worker
   REQUIRE(pool.submit(1, sink, 2));
-  CHECK(pool.stats().busy == 1);  // it joined the busy worker; the idle one was not woken
+  CHECK(pool.stats().busy == 1);        // it joined the busy worker; the idle one was not woken
   REQUIRE(pool.submit(3000, sink, 3));  // costly: it goes to an idle worker only
   CHECK(pool.stats().busy == 2);
 

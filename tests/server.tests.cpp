@@ -215,9 +215,9 @@ TEST_CASE("A client that closes during a long request frees the worker", "[serve
 TEST_CASE("A request that waited in the queue past the timeout gets ERR timeout", "[server]") {
   for (const std::string ex : {"threads", "processes"}) {
     INFO(ex);
-    auto s = start_server(
-        {"--executor", ex, "--stats-interval", "0", "--workers", "1", "--request-timeout", "0.3",
-         "--offload-above", "0"});  // the 1 goes through the pool's queue too
+    auto s = start_server({"--executor", ex, "--stats-interval", "0", "--workers", "1",
+                           "--request-timeout", "0.3", "--offload-above",
+                           "0"});  // the 1 goes through the pool's queue too
     line_client c(s.port);
     c.send("100000\n1\n");  // the 1 waits behind the long one for the whole timeout
     for (int i = 0; i < 2; ++i) {

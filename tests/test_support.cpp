@@ -260,4 +260,10 @@ std::string refusal(line_client& c) {
   return c.wait_closed() ? *line : "(left open) " + *line;
 }
 
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
 }  // namespace primeloop::test

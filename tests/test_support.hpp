@@ -104,6 +104,9 @@ void reset(line_client& c);
 /// when it is > 0. Throws std::system_error.
 [[nodiscard]] int connect_loopback(std::uint16_t port, int receive_buffer = 0);
 
+/// How many times needle occurs in text (overlapping occurrences too).
+[[nodiscard]] std::size_t count(const std::string& text, const std::string& needle);
+
 /// Sends one line and returns the reply line.
 [[nodiscard]] std::optional<std::string> ask(std::uint16_t port, std::string_view line);
 

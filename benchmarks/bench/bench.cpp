@@ -81,8 +81,7 @@ net::awaitable<bench_results> run_bench(const bench_config& config,
     co_await baseline->wait_listening(detail::start_deadline);
   }
   if (config.runs(bench_phase::throughput) || config.runs(bench_phase::wrk) ||
-      config.runs(bench_phase::long_request) ||
-      config.runs(bench_phase::fair) ||
+      config.runs(bench_phase::long_request) || config.runs(bench_phase::fair) ||
       (config.runs(bench_phase::idle) && config.idle_connections > 0)) {
     for (const auto& column : config.executors) {
       const auto log = config.out_dir / fmt::format("bench-server-{}.log", column);

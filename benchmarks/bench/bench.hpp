@@ -34,8 +34,8 @@
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/harness/process_probe.hpp"
 #include "benchmarks/lab/lab.hpp"
-#include "core/names.hpp"
 #include "core/executor_kind.hpp"
+#include "core/names.hpp"
 
 namespace primeloop::lab {
 
@@ -157,11 +157,11 @@ struct fast_race {
 
 /// wrk against one column's HTTP face: the best of the rounds.
 struct wrk_cell {
-  std::string target;     ///< a column
+  std::string target;  ///< a column
   unsigned connections = 0;
-  double rps = 0;         ///< wrk's "Requests/sec", best round
-  double worst_rps = 0;   ///< the worst round's
-  std::string error;      ///< non-empty when it failed (or was skipped: "skipped: ...")
+  double rps = 0;        ///< wrk's "Requests/sec", best round
+  double worst_rps = 0;  ///< the worst round's
+  std::string error;     ///< non-empty when it failed (or was skipped: "skipped: ...")
 };
 
 /// A fresh connection's wait behind another connection's pipelined backlog.

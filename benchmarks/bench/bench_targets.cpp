@@ -161,8 +161,7 @@ std::vector<target_check> check_targets(const bench_results& results, const benc
   return out;
 }
 
-const target_check* find_target(const std::vector<target_check>& checks,
-                                std::string_view figure) {
+const target_check* find_target(const std::vector<target_check>& checks, std::string_view figure) {
   for (const auto& c : checks) {
     if (c.figure == figure) return &c;
   }

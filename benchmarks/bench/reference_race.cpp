@@ -16,9 +16,8 @@ asio::awaitable<timed_answer> time_server_answer(clients::one_shot_config ask, p
   const auto cpu_before = process_cpu_time(pid);
   const auto start = clock::now();
   const auto replies = co_await clients::ask(ask, std::vector<std::string>(1, n));
-  const timing t{clock::now() - start,
-                 process_cpu_time(pid).value_or(std::chrono::nanoseconds{0}) -
-                     cpu_before.value_or(std::chrono::nanoseconds{0})};
+  const timing t{clock::now() - start, process_cpu_time(pid).value_or(std::chrono::nanoseconds{0}) -
+                                           cpu_before.value_or(std::chrono::nanoseconds{0})};
   co_return timed_answer{replies.at(0), t};
 }
 
@@ -31,8 +30,8 @@ timing run_reference(const std::vector<std::string>& cmd, const std::string& ser
   }
   const auto answer = run.output.substr(0, run.output.find_first_of("\r\n"));
   if (answer != server_answer) {
-    throw std::runtime_error(fmt::format("{}the server answered {} and {} {}", context,
-                                         server_answer, name, answer));
+    throw std::runtime_error(
+        fmt::format("{}the server answered {} and {} {}", context, server_answer, name, answer));
   }
   return run.time;
 }

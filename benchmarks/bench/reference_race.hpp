@@ -2,11 +2,11 @@
 /// One round of a race between the server and a reference command (primesieve, primecount):
 /// the server's answer timed on the client and on its process's CPU clock, the command's
 /// checked against it and timed by its rusage. The sieve and the fast phases share it.
+#include <sys/types.h>
 #include <asio/awaitable.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 #include <vector>
 
 #include "benchmarks/harness/process_probe.hpp"

@@ -14,8 +14,8 @@
 
 #include "benchmarks/harness/server_child.hpp"
 #include "clients/load_generator.hpp"
-#include "core/names.hpp"
 #include "core/executor_kind.hpp"
+#include "core/names.hpp"
 
 namespace primeloop::lab {
 

@@ -14,15 +14,15 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "benchmarks/harness/lab_support.hpp"
+#include "benchmarks/harness/run_flags.hpp"
 #include "benchmarks/lab/lab.hpp"
 #include "benchmarks/lab/lab_report.hpp"
 #include "benchmarks/lab/open_loop_table.hpp"
-#include "benchmarks/harness/lab_support.hpp"
-#include "benchmarks/harness/run_flags.hpp"
 #include "cli/cli.hpp"
 #include "cli/validators.hpp"
-#include "core/workloads.hpp"
 #include "core/executor_kind.hpp"
+#include "core/workloads.hpp"
 
 namespace primeloop::lab {
 namespace {

@@ -230,10 +230,10 @@ lab_files write_lab_results(const std::vector<executor_run>& runs,
   write_file(files.chart_svg, lab_svg(runs, config));
   // Other processes on the machine change every figure: the load average says if there were.
   const auto machine = read_machine();
-  std::string run_txt =
-      fmt::format("command: {}\nscenario: {}\nbuild: {}\nmachine: {}; load average after the run: {}\n",
-                  config.command, describe_scenario(config), describe_build(),
-                  describe_cpus(machine), machine.loadavg);
+  std::string run_txt = fmt::format(
+      "command: {}\nscenario: {}\nbuild: {}\nmachine: {}; load average after the run: {}\n",
+      config.command, describe_scenario(config), describe_build(), describe_cpus(machine),
+      machine.loadavg);
   for (const auto& r : runs) run_txt += fmt::format("{}: {}\n", r.executor, r.listening_line);
   run_txt += '\n';
   run_txt += format_summary_table(rows, config);
