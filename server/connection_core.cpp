@@ -8,8 +8,6 @@
 namespace primeloop {
 namespace {
 
-constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
-
 watch_limits limits_of(const server_options& o) {
   return {o.idle_timeout, o.line_timeout};
 }
@@ -142,7 +140,10 @@ net::awaitable<connection_core::read_result> session_base::read_more(std::span<c
 
 net::awaitable<void> session_base::reader() {
   co_await net::this_coro::throw_if_cancelled(false);
-  co_await read_requests();
+  // A connection that has sent nothing yet gets no read buffer: thousands of idle connections
+  // cost no buffer memory.
+  const bool readable = co_await core_.wait_readable();
+  if (readable) co_await read_requests();
   core_.reading_ended();
 }
 

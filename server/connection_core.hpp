@@ -4,8 +4,9 @@
 /// wake-ups, the drain budget, the computations in flight, the writer loop and closing. Each
 /// session owns one and adds its framing, its replies and its own reasons to stop reading.
 ///
-/// The per-read steps are plain functions, not coroutines: a coroutine called once per read
-/// would allocate a frame per read. Loop thread only.
+/// A read is one small coroutine (read_some, inside session_base::read_more); Asio takes its
+/// frame from the thread's cache of recycled blocks, so a read rarely reaches malloc. Loop thread
+/// only.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +37,9 @@ namespace primeloop {
 namespace net = asio;
 using tcp = net::ip::tcp;
 
+/// Completion token of every operation here: the error comes back as a value, not an exception.
+inline constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
+
 /// What every session of one server shares. Owned by the server; outlives every session.
 struct session_context {
   dispatcher& work;
@@ -63,7 +67,6 @@ class connection_core {
   connection_core& operator=(const connection_core&) = delete;
 
   tcp::socket& socket() noexcept { return socket_; }
-  session_context& ctx() noexcept { return ctx_; }
   connection_activity& activity() noexcept { return activity_; }
   watchdog& dog() noexcept { return watchdog_; }
   wake_signal& writer_wake() noexcept { return writer_wake_; }
@@ -169,7 +172,8 @@ class session_base : public executors::result_sink, public connection {
   template <class Replies>
   net::awaitable<void> serve(Replies& replies);
 
-  /// Reads and dispatches requests until the connection reads no more.
+  /// Reads and dispatches requests until the connection reads no more. Runs once the client
+  /// has sent its first bytes: a connection that has sent nothing has no read buffer.
   virtual net::awaitable<void> read_requests() = 0;
   /// Runs core_.watch() and says why to the client, in the protocol's words, before closing.
   virtual net::awaitable<void> watch() = 0;
@@ -208,9 +212,8 @@ net::awaitable<void> connection_core::write_replies(Replies& replies) {
     // Piece by piece rather than async_write, so that activity_.bytes_written is exact at every
     // moment (the watchdog's delivered count relies on it).
     for (std::size_t sent = 0; sent < out_.size();) {
-      auto [ec, n] =
-          co_await socket_.async_write_some(net::buffer(out_.data() + sent, out_.size() - sent),
-                                            net::experimental::as_tuple(net::use_awaitable));
+      auto [ec, n] = co_await socket_.async_write_some(
+          net::buffer(out_.data() + sent, out_.size() - sent), use_tuple);
       if (ec) {
         writing_ = false;
         self_.close();

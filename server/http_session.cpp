@@ -4,10 +4,8 @@
 #include <utility>
 
 #include <fmt/format.h>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
 
 #include "core/protocol.hpp"
 #include "server/socket_probes.hpp"
@@ -15,7 +13,6 @@
 namespace primeloop {
 namespace {
 
-constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
 constexpr std::string_view not_found_text =
     "not found: the paths are /prime/N, /healthz, /readyz and /metrics\n";
 
@@ -72,10 +69,6 @@ void http_session::on_result(std::uint64_t tag, executors::outcome result) {
 // ---- the reader ----
 
 net::awaitable<void> http_session::read_requests() {
-  // No buffer until the client has something to say, as for a line session.
-  if (stop_reading_) co_return;
-  const bool readable = co_await core_.wait_readable();
-  if (!readable) co_return;
   for (;;) {
     if (core_.closed() || !take_requests() || stop_reading_) co_return;
     if (replies_.size() >= base_.options.max_pipeline) {

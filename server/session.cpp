@@ -37,11 +37,6 @@ void session::on_result(std::uint64_t tag, executors::outcome result) {
 // ---- the reader ----
 
 net::awaitable<void> session::read_requests() {
-  // A connection that has sent nothing yet gets no read buffer: wait until it has something to
-  // say. Thousands of idle connections then cost no buffer memory.
-  if (stop_reading_) co_return;
-  const bool readable = co_await core_.wait_readable();
-  if (!readable) co_return;
   for (;;) {
     if (core_.closed()) co_return;
     // Frame what is buffered first: a read may have brought more requests than the pipeline
