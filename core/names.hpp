@@ -49,4 +49,13 @@ template <class E, std::size_t N>
   return out;
 }
 
+/// Every value of table, in order.
+template <class E, std::size_t N>
+[[nodiscard]] std::vector<E> values_of(const names_table<E, N>& table) {
+  std::vector<E> out;
+  out.reserve(N);
+  for (const auto& row : table) out.push_back(row.value);
+  return out;
+}
+
 }  // namespace primeloop

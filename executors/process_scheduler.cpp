@@ -65,6 +65,12 @@ bool process_scheduler::may_take(const slot& s, const job& j) {
   return s.in_flight.empty() || s.in_flight.front().cheap;
 }
 
+double process_scheduler::queued_cost(const slot& s) {
+  double sum = 0;
+  for (const auto& j : s.in_flight) sum += j.cost;
+  return sum;
+}
+
 process_scheduler::slot* process_scheduler::pick(const job& j) {
   // A cheap request joins a worker that already gets requests in this pass while that batch is
   // small: one write and one wake-up carry several requests. Then a worker that is already
@@ -76,7 +82,7 @@ process_scheduler::slot* process_scheduler::pick(const job& j) {
     if (!may_take(s, j)) continue;
     if (j.cheap && s.proc->has_unsent() && s.in_flight.size() < cheap_batch) return &s;
     if (j.cheap && running == nullptr && !s.in_flight.empty() &&
-        s.queued_cost + j.cost <= pack_cost) {
+        queued_cost(s) + j.cost <= pack_cost) {
       running = &s;
     }
     if (best == nullptr || s.in_flight.size() < best->in_flight.size()) best = &s;
@@ -101,7 +107,6 @@ void process_scheduler::dispatch() {
     if (!j) break;
     to->proc->send(j->n);
     to->in_flight.push_back(*j);
-    to->queued_cost += j->cost;
     sent = true;
   }
   if (sent) schedule_flush();
@@ -139,7 +144,6 @@ void process_scheduler::detach(worker_process& w) {
     if (!it->dropped) queue_.push_front(*it);
   }
   s.in_flight.clear();
-  s.queued_cost = 0;
   if (!head.dropped) {
     const bool late = w.killed_for() == worker_process::kill_reason::timeout;
     answer(head, {0, late ? errc::timeout : errc::worker_died});
@@ -155,7 +159,6 @@ void process_scheduler::on_replies(worker_process& w,
     if (s.in_flight.empty()) break;
     const job j = s.in_flight.front();
     s.in_flight.pop_front();
-    s.queued_cost = s.in_flight.empty() ? 0 : s.queued_cost - j.cost;
     if (!j.dropped) {
       answer(j, reply.ok != 0 ? outcome{reply.value, errc{}} : outcome{0, errc::internal});
     }

@@ -65,13 +65,15 @@ class process_scheduler {
   struct slot {
     worker_process* proc = nullptr;  // null while the pool replaces it
     std::deque<job> in_flight;       // sent, in order; the front is computing
-    double queued_cost = 0;          // the sum of their cost
   };
 
   void dispatch();
   /// The worker that should take j now, if any.
   [[nodiscard]] slot* pick(const job& j);
   [[nodiscard]] static bool may_take(const slot& s, const job& j);
+  /// The estimated work sent to s and not answered yet (at most max_cheap_in_worker requests
+  /// when it takes a cheap one).
+  [[nodiscard]] static double queued_cost(const slot& s);
   void schedule_flush();
   void answer(const job& j, outcome result);
   void arm_deadline_timer();

@@ -125,8 +125,8 @@ struct one_busy_worker {
  private:
   static std::vector<std::string> with_one_worker(const std::string& executor,
                                                   const std::vector<std::string>& flags) {
-    std::vector<std::string> all{"--executor", executor, "--workers", "1"};
-    all.insert(all.end(), {"--stats-interval", "0.02"});
+    std::vector<std::string> all{"--executor", executor,           "--workers",
+                                 "1",          "--stats-interval", "0.02"};
     all.insert(all.end(), flags.begin(), flags.end());
     return all;
   }

@@ -33,12 +33,6 @@ std::optional<bench_phase> parse_phase(std::string_view name) noexcept {
   return value_named(phase_names, name);
 }
 
-std::vector<bench_phase> all_phases() {
-  std::vector<bench_phase> out;
-  for (const auto& row : phase_names) out.push_back(row.value);
-  return out;
-}
-
 bool bench_config::runs(bench_phase p) const {
   return std::find(phases.begin(), phases.end(), p) != phases.end();
 }

@@ -59,8 +59,6 @@ inline constexpr names_table<bench_phase, 8> phase_names{{
 [[nodiscard]] std::string_view to_string(bench_phase p) noexcept;
 /// The phase a name asks for, or nullopt.
 [[nodiscard]] std::optional<bench_phase> parse_phase(std::string_view name) noexcept;
-/// Every phase, in the order they run: what a bench runs by default.
-[[nodiscard]] std::vector<bench_phase> all_phases();
 
 /// What the benchmark runs. The defaults take about two minutes.
 struct bench_config {
@@ -72,7 +70,7 @@ struct bench_config {
   /// Another primeloop-server binary for one column (--column-server NAME=PATH): a change's
   /// before and after side by side in one run, e.g. columns threads and threads+nice0.
   std::map<std::string, std::filesystem::path> column_servers;
-  std::vector<bench_phase> phases = all_phases();  ///< what runs
+  std::vector<bench_phase> phases = values_of(phase_names);  ///< what runs: by default all
 
   // Throughput.
   std::vector<unsigned> connection_counts{1, 16, 64};  ///< one measurement per count and target
