@@ -19,13 +19,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-/// A pause between two looks at a state no descriptor announces (HAProxy's view of a server,
-/// another process's exit); every such wait has a deadline.
-void pause_briefly() {
-  pollfd none{};
-  ::poll(&none, 0, 20);
-}
-
 std::vector<std::string> split(const std::string& line, char sep) {
   std::vector<std::string> out;
   std::string field;
@@ -177,14 +170,15 @@ std::map<std::string, server_stat> local_cluster::stats() const {
 }
 
 bool local_cluster::wait_status(int k, std::string_view status, milliseconds deadline) const {
-  const auto until = clock::now() + deadline;
+  // No descriptor announces HAProxy's view of a server: look until the deadline.
   const std::string name = instance_name(k);
-  for (;;) {
-    const auto all = stats();
-    if (const auto it = all.find(name); it != all.end() && it->second.status == status) return true;
-    if (clock::now() >= until) return false;
-    pause_briefly();
-  }
+  return eventually(
+      [&] {
+        const auto all = stats();
+        const auto it = all.find(name);
+        return it != all.end() && it->second.status == status;
+      },
+      deadline);
 }
 
 bool local_cluster::wait_exited(int k, milliseconds deadline) {
@@ -194,12 +188,7 @@ bool local_cluster::wait_exited(int k, milliseconds deadline) {
   for (auto& r : replacements_) {
     if (r.pid() == pid) return r.wait(deadline).has_value();
   }
-  const auto until = clock::now() + deadline;
-  while (::kill(pid, 0) == 0) {
-    if (clock::now() >= until) return false;
-    pause_briefly();
-  }
-  return true;
+  return eventually([&] { return ::kill(pid, 0) != 0; }, deadline);
 }
 
 void local_cluster::replace(int k) {
@@ -207,22 +196,25 @@ void local_cluster::replace(int k) {
   std::vector<std::string> argv{bin("primeloop-server"), "--bind", "127.0.0.1", "--port",
                                 std::to_string(port)};
   argv.insert(argv.end(), flags_.begin(), flags_.end());
-  const auto until = clock::now() + default_deadline;
-  for (;;) {
+  // The port came from the kernel's ephemeral range: for a moment, a connection some program
+  // made may hold it as its local port ("address in use"). It is free once that one closes, so
+  // a replacement that exits at once is tried again, until the deadline.
+  std::string last = "(nothing)";
+  bool stuck = false;
+  const bool started = eventually([&] {
     child_process p(argv);
     const auto line = p.read_line();
     if (line && line->rfind("listening on ", 0) == 0) {
       std::ofstream(run_dir_ + "/" + instance_name(k) + ".pid") << p.pid() << "\n";
       replacements_.push_back(std::move(p));
-      return;
+      return true;
     }
-    // The port came from the kernel's ephemeral range: for a moment, a connection some program
-    // made may hold it as its local port ("address in use"). It is free once that one closes.
-    if (!p.wait(milliseconds{1000}) || clock::now() >= until) {
-      throw std::runtime_error("replacement " + instance_name(k) +
-                               " did not start: " + line.value_or("(nothing)"));
-    }
-    pause_briefly();
+    last = line.value_or("(nothing)");
+    stuck = !p.wait(milliseconds{1000});  // neither listening nor gone: not a busy port
+    return stuck;
+  });
+  if (!started || stuck) {
+    throw std::runtime_error("replacement " + instance_name(k) + " did not start: " + last);
   }
 }
 
@@ -274,12 +266,7 @@ void request_stream::run() {
 
 bool request_stream::wait_requests(std::uint64_t more, milliseconds deadline) {
   const auto target = answered() + failed() + more;
-  const auto until = clock::now() + deadline;
-  while (answered() + failed() < target) {
-    if (clock::now() >= until) return false;
-    pause_briefly();
-  }
-  return true;
+  return eventually([&] { return answered() + failed() >= target; }, deadline);
 }
 
 std::uint64_t request_stream::failed_since(clock::time_point since) const {

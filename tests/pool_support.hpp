@@ -1,8 +1,7 @@
 #pragma once
-// What the pool's end-to-end tests share: waiting for a state with a deadline, the server's
-// worker processes found in /proc, clients that reset, and the replies the pools give.
+// What the pool's end-to-end tests share: the server's worker processes found in /proc,
+// clients that reset, and the replies the pools give.
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,19 +22,6 @@
 #include "test_support.hpp"
 
 namespace primeloop::test {
-
-/// Calls pred until it returns true or the deadline passes. For states that no descriptor
-/// announces (a process gone, a CPU counter at rest) polling with a short back-off is the only
-/// way to wait; the deadline bounds it.
-template <class Pred>
-inline bool eventually(Pred pred, milliseconds deadline = default_deadline) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  for (auto pause = 1ms;; pause = std::min(pause * 2, milliseconds{20})) {
-    if (pred()) return true;
-    if (std::chrono::steady_clock::now() >= until) return false;
-    ::poll(nullptr, 0, static_cast<int>(pause.count()));
-  }
-}
 
 using harness::children_of;
 using harness::proc_stat;

@@ -70,25 +70,15 @@ struct recording_sink final : ex::result_sink {
   void on_result(std::uint64_t, ex::outcome result) override { got.push_back(result); }
 };
 
-/// Runs the loop until pred() holds or the deadline passes.
-template <class Pred>
-bool run_until(asio::io_context& io, Pred pred, milliseconds deadline = default_deadline) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= until) return false;
-    if (io.stopped()) io.restart();
-    io.run_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
-
 /// Runs the loop until the pool's only worker is a new process and the old one, `gone`, is
 /// reaped (its /proc entry is gone, zombie included).
 bool worker_replaced(asio::io_context& io, ex::process_pool_executor& pool, pid_t gone) {
-  return run_until(io, [&] {
-    const pid_t now = pool.worker_pids().at(0);
-    return now != 0 && now != gone && !read_stat(gone);
-  });
+  return eventually(
+      [&] {
+        const pid_t now = pool.worker_pids().at(0);
+        return now != 0 && now != gone && !read_stat(gone);
+      },
+      default_deadline, running(io));
 }
 
 /// A configuration with `workers` workers and every other setting at its default.
@@ -119,7 +109,8 @@ TEST_CASE("A worker that keeps dying at start-up is restarted after doubling wai
 
   // The first death is respawned at once; then 100, 200, 400, 800 ms. Never sooner: a fork
   // storm (or a back-off that only prints its delays) fails here.
-  REQUIRE(run_until(io, [&] { return stamps.poll().size() >= 5 && pool.stats().crashes >= 5; }));
+  REQUIRE(eventually([&] { return stamps.poll().size() >= 5 && pool.stats().crashes >= 5; },
+                     default_deadline, running(io)));
   const auto& t = stamps.poll();
   const std::chrono::milliseconds promised[] = {0ms, 0ms, 100ms, 200ms, 400ms};
   for (std::size_t i = 1; i < 5; ++i) {
@@ -132,13 +123,13 @@ TEST_CASE("A worker that keeps dying at start-up is restarted after doubling wai
   // its 500 ms deadline, which comes first.
   recording_sink sink;
   REQUIRE(pool.submit(10, sink, 1));
-  REQUIRE(run_until(io, [&] { return !sink.got.empty(); }));
+  REQUIRE(eventually([&] { return !sink.got.empty(); }, default_deadline, running(io)));
   CHECK(sink.got[0].error == primeloop::errc::timeout);
 
   // A worker that can start serves, and the pool stops trying.
   fail_at_start = false;
   REQUIRE(pool.submit(10, sink, 2));
-  REQUIRE(run_until(io, [&] { return sink.got.size() == 2; }));
+  REQUIRE(eventually([&] { return sink.got.size() == 2; }, default_deadline, running(io)));
   CHECK(sink.got[1].error == primeloop::errc{});
   CHECK(sink.got[1].value == 29);
   CHECK(stamps.poll().size() == 6);  // 800 ms after the fifth
@@ -181,7 +172,7 @@ TEST_CASE("A worker killed to cancel a request counts as a cancel kill, not as a
 
   recording_sink sink;
   REQUIRE(pool.submit(50000, sink, 1));  // naive: seconds of CPU
-  REQUIRE(run_until(io, [&] { return pool.stats().busy == 1; }));
+  REQUIRE(eventually([&] { return pool.stats().busy == 1; }, default_deadline, running(io)));
   pool.cancel_all(sink);
   REQUIRE(worker_replaced(io, pool, first));
   CHECK(pool.stats().cancel_kills == 1);
@@ -220,7 +211,7 @@ TEST_CASE("A cheap request joins the worker already computing rather than wake a
   CHECK(pool.stats().busy == 2);
 
   REQUIRE(::kill(pids[0], SIGCONT) == 0);
-  REQUIRE(run_until(io, [&] { return sink.tags.size() == 3; }));
+  REQUIRE(eventually([&] { return sink.tags.size() == 3; }, default_deadline, running(io)));
   // The two cheap ones came back from the first worker, in the order they were sent.
   const auto first = std::find(sink.tags.begin(), sink.tags.end(), 1);
   const auto second = std::find(sink.tags.begin(), sink.tags.end(), 2);

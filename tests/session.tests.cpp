@@ -28,14 +28,9 @@ char loop_state(pid_t pid) {
   return primeloop::harness::read_proc_stat(pid).value_or(primeloop::harness::proc_stat{}).state;
 }
 
-/// Waits until the loop thread sleeps, checked every 20 ms until the deadline.
+/// Waits until the loop thread sleeps.
 bool wait_loop_idle(pid_t pid, milliseconds deadline = default_deadline) {
-  for (const auto until = clock::now() + deadline; clock::now() < until;) {
-    if (loop_state(pid) == 'S') return true;
-    pollfd none{};
-    ::poll(&none, 0, 20);
-  }
-  return false;
+  return eventually([&] { return loop_state(pid) == 'S'; }, deadline);
 }
 
 /// Closes with a reset (SO_LINGER 0), as a killed client does.

@@ -1,8 +1,10 @@
 #pragma once
 /// What end-to-end tests share: child processes with captured output, and a blocking loopback
 /// client. Every wait has a deadline; nothing sleeps for a fixed time.
+#include <poll.h>
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -17,6 +19,44 @@ using std::chrono::milliseconds;
 
 /// A deadline generous enough for a loaded 2-core machine under sanitizers.
 inline constexpr milliseconds default_deadline{20'000};
+
+/// Sleeps between two looks at a state, 1 ms at first, doubling up to 20 ms: a state that
+/// holds at once costs little, one that takes seconds costs few looks.
+class back_off {
+ public:
+  void operator()() {
+    ::poll(nullptr, 0, static_cast<int>(pause_.count()));
+    pause_ = std::min(pause_ * 2, milliseconds{20});
+  }
+
+ private:
+  milliseconds pause_{1};
+};
+
+/// Calls pred until it returns true or the deadline passes; between two calls, between().
+/// The one way tests wait by looking: for states that no descriptor announces (a process gone,
+/// a CPU counter at rest, a pool's result) there is nothing else to wait on, and the deadline
+/// bounds it. between defaults to back_off; running(io) drives a loop instead.
+template <class Pred, class Between = back_off>
+bool eventually(Pred pred, milliseconds deadline = default_deadline, Between between = {}) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  for (;;) {
+    if (pred()) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    between();
+  }
+}
+
+/// eventually()'s `between` for a test that owns an io_context (or any loop with stopped(),
+/// restart() and run_for()): runs the loop for up to 5 ms, and backs off when it had nothing
+/// to run, so that results posted to the loop are handled between two looks.
+template <class Loop>
+auto running(Loop& io) {
+  return [&io, pause = back_off{}]() mutable {
+    if (io.stopped()) io.restart();
+    if (io.run_for(milliseconds{5}) == 0) pause();
+  };
+}
 
 /// Path of a built executable (build/bin/<name>).
 [[nodiscard]] std::string bin(std::string_view name);
