@@ -6,23 +6,6 @@
 
 namespace primeloop::executors {
 
-namespace {
-
-/// Cheap requests of one pass of the loop that go to the same worker before the next worker is
-/// used: a handful of microseconds of work, worth less than a second wake-up.
-constexpr std::size_t cheap_batch = 8;
-
-/// Requests a worker may hold at once when all of them are cheap.
-constexpr std::size_t max_cheap_in_worker = 32;
-
-/// Estimated steps of work (10^6: about a millisecond) a worker that is already computing may
-/// have queued and still take one more cheap request ahead of an idle worker: about 20 us, a few
-/// wake-ups' worth. Waking a second process costs more than such a wait, and it would leave one
-/// more process taking turns on the cores (docs/lessons.md).
-constexpr double pack_cost = 20000;
-
-}  // namespace
-
 process_scheduler::process_scheduler(asio::any_io_executor loop, const executor_config& config,
                                      std::size_t slots)
     : loop_(std::move(loop)),
@@ -33,6 +16,7 @@ process_scheduler::process_scheduler(asio::any_io_executor loop, const executor_
       cheap_below_n_(first_costly_n(config.work)),
       shares_(connection_share_of(config, slots)),
       slots_(slots),
+      loads_(slots),
       deadline_timer_(loop_) {}
 
 bool process_scheduler::submit(std::uint64_t n, result_sink& sink, std::uint64_t tag) {
@@ -54,40 +38,23 @@ void process_scheduler::answer(const job& j, outcome result) {
   j.sink->on_result(j.tag, result);
 }
 
-bool process_scheduler::may_take(const slot& s, const job& j) {
-  if (s.proc == nullptr || s.proc->dead() ||
-      s.proc->killed_for() != worker_process::kill_reason::none) {
-    return false;
-  }
-  if (!j.cheap) return s.in_flight.empty();
-  if (s.in_flight.size() >= max_cheap_in_worker) return false;
-  // A costly request only ever goes to an idle worker, so one can only be at the front.
-  return s.in_flight.empty() || s.in_flight.front().cheap;
-}
-
-double process_scheduler::queued_cost(const slot& s) {
-  double sum = 0;
-  for (const auto& j : s.in_flight) sum += j.cost;
-  return sum;
-}
-
 process_scheduler::slot* process_scheduler::pick(const job& j) {
-  // A cheap request joins a worker that already gets requests in this pass while that batch is
-  // small: one write and one wake-up carry several requests. Then a worker that is already
-  // computing while little work is queued in it: it is awake, an idle one would have to be
-  // woken. Otherwise the least loaded worker that may take it, idle ones first.
-  slot* best = nullptr;
-  slot* running = nullptr;
-  for (auto& s : slots_) {
-    if (!may_take(s, j)) continue;
-    if (j.cheap && s.proc->has_unsent() && s.in_flight.size() < cheap_batch) return &s;
-    if (j.cheap && running == nullptr && !s.in_flight.empty() &&
-        queued_cost(s) + j.cost <= pack_cost) {
-      running = &s;
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    const slot& s = slots_[i];
+    worker_load& w = loads_[i];
+    w.usable = s.proc != nullptr && !s.proc->dead() &&
+               s.proc->killed_for() == worker_process::kill_reason::none;
+    w.in_flight = s.in_flight.size();
+    w.computing_costly = !s.in_flight.empty() && !s.in_flight.front().cheap;
+    w.unsent = w.usable && s.proc->has_unsent();
+    // Summed, not kept: at most max_cheap_in_worker requests, and only a cheap request asks.
+    w.queued_cost = 0;
+    if (j.cheap && w.usable) {
+      for (const auto& queued : s.in_flight) w.queued_cost += queued.cost;
     }
-    if (best == nullptr || s.in_flight.size() < best->in_flight.size()) best = &s;
   }
-  return running != nullptr ? running : best;
+  const auto to = place(loads_, {j.cheap, j.cost});
+  return to ? &slots_[*to] : nullptr;
 }
 
 void process_scheduler::dispatch() {

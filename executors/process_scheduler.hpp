@@ -1,10 +1,9 @@
 #pragma once
 /// The process pool's scheduler: which worker computes which request, and when. Requests wait in
-/// one lane per connection and connections take turns (fair_queue.hpp). A costly request goes
-/// only to an idle worker; cheap ones (about a millisecond, by estimated_cost) may queue inside
-/// a worker, up to 32, and those dispatched during one pass of the loop reach each worker in one
-/// write. It also keeps the deadlines of --request-timeout. It starts and kills no process
-/// itself but to stop a request: the pool attaches and detaches workers.
+/// one lane per connection and connections take turns (fair_queue.hpp); the worker a request
+/// goes to is process_placement.hpp's rule, and those dispatched during one pass of the loop
+/// reach each worker in one write. It also keeps the deadlines of --request-timeout. It starts
+/// and kills no process itself but to stop a request: the pool attaches and detaches workers.
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -16,6 +15,7 @@
 #include "executors/connection_share.hpp"
 #include "executors/executor_policy.hpp"
 #include "executors/fair_queue.hpp"
+#include "executors/process_placement.hpp"
 #include "executors/worker_process.hpp"
 
 namespace primeloop::executors {
@@ -53,11 +53,7 @@ class process_scheduler {
   [[nodiscard]] std::size_t busy() const noexcept;
 
  private:
-  struct job {
-    std::uint64_t n = 0;
-    result_sink* sink = nullptr;
-    std::uint64_t tag = 0;
-    clock::time_point deadline = clock::time_point::max();
+  struct job : submission {
     bool cheap = true;
     double cost = 0;       // estimated_cost(work, n)
     bool dropped = false;  // nobody wants the reply; it is discarded
@@ -68,12 +64,8 @@ class process_scheduler {
   };
 
   void dispatch();
-  /// The worker that should take j now, if any.
+  /// The worker that should take j now, if any (place()).
   [[nodiscard]] slot* pick(const job& j);
-  [[nodiscard]] static bool may_take(const slot& s, const job& j);
-  /// The estimated work sent to s and not answered yet (at most max_cheap_in_worker requests
-  /// when it takes a cheap one).
-  [[nodiscard]] static double queued_cost(const slot& s);
   void schedule_flush();
   void answer(const job& j, outcome result);
   void arm_deadline_timer();
@@ -88,6 +80,7 @@ class process_scheduler {
   fair_queue<job> queue_;
   connection_share shares_;
   std::vector<slot> slots_;
+  std::vector<worker_load> loads_;  // pick(): slots_ as the placement rule sees them
   asio::steady_timer deadline_timer_;
   bool flush_posted_ = false;
   bool deadline_armed_ = false;
