@@ -44,7 +44,8 @@ class adaptive_executor {
         local_(loop, config),
         pool_(loop, config) {}
 
-  /// On the loop (result delivered before returning) when n is cheap; else the pool's submit.
+  /// Cheap n: queued for its connection's turn on the loop, answered from a later loop event
+  /// (inline_executor); else the pool's submit.
   bool submit(std::uint64_t n, result_sink& sink, std::uint64_t tag) {
     if (n < local_below_n_) return local_.submit(n, sink, tag);
     return pool_.submit(n, sink, tag);

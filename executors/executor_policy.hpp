@@ -28,8 +28,9 @@ struct outcome {
 class result_sink {
  public:
   /// The computation submitted with this tag finished (or failed). Called once per accepted
-  /// submission unless cancel_all(*this) came first. May be called before submit() returns
-  /// (a policy may answer on the spot); the policies here answer from a later loop event.
+  /// submission unless cancel_all(*this) came first. May be called before submit() returns:
+  /// the process pool answers ERR timeout to queued requests past their deadline whenever it
+  /// dispatches, inside submit() too; computed answers come from a later loop event.
   virtual void on_result(std::uint64_t tag, outcome result) = 0;
 
  protected:

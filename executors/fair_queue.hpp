@@ -1,13 +1,10 @@
 #pragma once
-/// Requests waiting for a worker, scheduled across connections rather than across requests.
-/// Each connection (result_sink) has its own first-in, first-out lane; the lanes that hold work
-/// take turns, one request per turn, in rounds: in a round every lane with work is served once.
-/// A lane that was served goes to the next round. A connection that had nothing waiting and has
-/// not been served in this round joins the current one, so a newcomer is served at the next
-/// turn that is not already promised to a lane of this round: it does not wait behind the
-/// lane just served. No lane waits more than one round: every connection is served at most once
-/// in it, newcomers included. So a newcomer waits for at most one turn of every other busy
-/// connection, never for another client's whole backlog. Not thread-safe: the owner guards it
+/// Requests waiting for a worker, scheduled across connections rather than across requests, so
+/// that a newcomer waits for one turn of every other busy connection, never for another client's
+/// whole backlog. Each connection (result_sink) has its own first-in, first-out lane; the lanes
+/// that hold work take turns, one request per turn, in rounds in which each lane is served at
+/// most once. A served lane goes to the next round; a connection that had nothing waiting joins
+/// the current round unless it was served in it already. Not thread-safe: the owner guards it
 /// (the loop thread alone, or the thread pool's mutex).
 #include <cstddef>
 #include <deque>
