@@ -41,12 +41,24 @@ TEST_CASE("A fast computation whose client leaves: the process pool kills it, a 
   for (const std::string ex : {"processes", "threads"}) {
     INFO(ex);
     one_busy_worker w(ex, {"--workload", "fast", "--offload-above", "0"}, largest_default);
-    reset(w.holder);
     if (ex == "processes") {
+      reset(w.holder);
       // Cancelled by killing the worker: the stats line counts the kill, a fresh worker answers.
       CHECK(w.server.proc.wait_for_line("kills 1"));
+      CHECK(ask(w.server.port, "10\n") == "29");
+      continue;
     }
-    // Either way the only worker is free again within the bound of one computation.
+    // Another client's request waits for the only thread, which cannot stop a library call.
+    line_client next(w.server.port);
+    next.send(largest_default);
+    reset(w.holder);
+    // The loop serves meanwhile: a request it answers without the pool.
+    const auto refused = ask(w.server.port, "10000000000001\n");
+    REQUIRE(refused);
+    CHECK(refused->starts_with("ERR n is too large"));
+    // The thread finishes the abandoned call (its answer goes nowhere), then computes the
+    // waiting one and answers it correctly.
+    CHECK(next.read_line() == largest_default_answer);
     CHECK(ask(w.server.port, "10\n") == "29");
   }
 }

@@ -72,6 +72,9 @@ TEST_CASE("A load run that cannot connect fails with the reason, closed or open 
                    [&](std::exception_ptr e, primeloop::clients::load_result) { failure = e; });
     io.run();
     INFO("rate " << rate);
-    CHECK(failure);
+    REQUIRE(failure);
+    CHECK_THROWS_WITH(
+        std::rethrow_exception(failure),
+        "cannot connect to 127.0.0.1:" + std::to_string(port) + ": Connection refused");
   }
 }
