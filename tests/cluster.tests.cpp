@@ -207,8 +207,8 @@ TEST_CASE("An inline instance frozen by a long request fails its check, and the 
 // replacement started by --restart), and looks for the mark in /proc: a process that lost its
 // parent is still found.
 TEST_CASE(
-    "local-cluster killed with SIGKILL after a --restart leaves no process and no run "
-    "directory",
+    "local-cluster killed with SIGKILL to its process group after a --restart leaves no "
+    "process and no run directory",
     "[cluster][lifetime]") {
   SKIP_WITHOUT_HAPROXY();
   const auto mark = unique_mark();
@@ -226,7 +226,9 @@ TEST_CASE(
   // The script, the helper that removes the run directory, 2 instances with 2 workers each,
   // HAProxy.
   CHECK(before.size() >= 8);
-  cluster.signal_script(SIGKILL);
+  // To the whole process group, which holds the script and whatever it runs in the
+  // foreground: the processes it started are in sessions of their own.
+  cluster.signal_script(SIGKILL, true);
   REQUIRE(cluster.wait_script() == 128 + SIGKILL);
   const auto left = wait_unmarked(mark);
   INFO("left after the kill:\n" << describe(left));
@@ -246,8 +248,8 @@ TEST_CASE(
   const std::string run_dir = cluster.run_dir();
   const auto port = cluster.port();
   REQUIRE(ask(port, "10\n") == "29");
-  // The instances and HAProxy run in sessions of their own: the signal reaches the script (and
-  // the helper, which ignores it), and the script drains and stops them.
+  // The instances, HAProxy and the run directory's helper run in sessions of their own: the
+  // signal reaches the script alone, which drains and stops them.
   cluster.signal_script(SIGHUP, true);
   CHECK(cluster.wait_script() == 0);
   const auto left = wait_unmarked(mark);
