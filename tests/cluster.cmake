@@ -1,7 +1,9 @@
 # deploy/ end to end: primeloop-server instances behind HAProxy, started by deploy/local-cluster;
-# included from tests/CMakeLists.txt. Without haproxy installed, its tests pass with a warning.
+# and its Prometheus files, checked by promtool and run live beside a cluster
+# (prometheus.tests.cpp). Included from tests/CMakeLists.txt. Without haproxy, or promtool and
+# prometheus, the tests that need them pass with a warning.
 primeloop_test(primeloop_cluster_tests
-  SOURCES cluster.tests.cpp cluster_support.cpp
+  SOURCES cluster.tests.cpp prometheus.tests.cpp cluster_support.cpp prometheus_support.cpp
   LIBS Threads::Threads)
 target_compile_definitions(primeloop_cluster_tests PRIVATE
   PRIMELOOP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

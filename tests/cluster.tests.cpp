@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -200,4 +202,117 @@ TEST_CASE("An inline instance frozen by a long request fails its check, and the 
   CHECK(stats.at("s1").status == "DOWN");
   CHECK(stats.at("s2").status == "UP");
   CHECK(stats.at("s3").status == "UP");
+}
+
+// Nothing the script starts outlives it, however it ends. The test marks the script's
+// environment, which every process it starts inherits (instances, their workers, HAProxy, a
+// replacement started by --restart), and looks for the mark in /proc: a process that lost its
+// parent is still found.
+TEST_CASE(
+    "local-cluster killed with SIGKILL to its process group after a --restart leaves no "
+    "process and no run directory",
+    "[cluster][lifetime]") {
+  SKIP_WITHOUT_HAPROXY();
+  const auto mark = unique_mark();
+  cluster_launch launch;
+  launch.mark = mark;
+  local_cluster cluster(2, flags({"--executor", "processes", "--workers", "2"}), {}, launch);
+  const std::string run_dir = cluster.run_dir();
+  // The replacement is started by the cluster, not by the --restart command, which exits.
+  const auto [status, output] = cluster.restart(2);
+  INFO("local-cluster --restart printed:\n" << output);
+  REQUIRE(status == 0);
+  CHECK(ask(cluster.port(), "10\n") == "29");
+  const auto before = marked_processes(mark);
+  INFO("before the kill:\n" << describe(before));
+  // The script, the helper that removes the run directory, 2 instances with 2 workers each,
+  // HAProxy.
+  CHECK(before.size() >= 8);
+  // To the whole process group, which holds the script and whatever it runs in the
+  // foreground: the processes it started are in sessions of their own.
+  cluster.signal_script(SIGKILL, true);
+  REQUIRE(cluster.wait_script() == 128 + SIGKILL);
+  const auto left = wait_unmarked(mark);
+  INFO("left after the kill:\n" << describe(left));
+  CHECK(left.empty());
+  CHECK(wait_removed(run_dir));
+}
+
+TEST_CASE(
+    "SIGHUP to local-cluster's process group, as a closing terminal sends, stops every "
+    "instance and HAProxy and exits 0",
+    "[cluster][lifetime]") {
+  SKIP_WITHOUT_HAPROXY();
+  const auto mark = unique_mark();
+  cluster_launch launch;
+  launch.mark = mark;
+  local_cluster cluster(2, flags({"--executor", "threads"}), {"--http"}, launch);
+  const std::string run_dir = cluster.run_dir();
+  const auto port = cluster.port();
+  REQUIRE(ask(port, "10\n") == "29");
+  // The instances, HAProxy and the run directory's helper run in sessions of their own: the
+  // signal reaches the script alone, which drains and stops them.
+  cluster.signal_script(SIGHUP, true);
+  CHECK(cluster.wait_script() == 0);
+  const auto left = wait_unmarked(mark);
+  INFO("left after SIGHUP:\n" << describe(left));
+  CHECK(left.empty());
+  CHECK(::access(run_dir.c_str(), F_OK) != 0);
+  // HAProxy let go of its port.
+  CHECK_THROWS(connect_loopback(port));
+}
+
+TEST_CASE(
+    "local-cluster --restart run from elsewhere starts the server binary and flags the "
+    "cluster was started with",
+    "[cluster]") {
+  SKIP_WITHOUT_HAPROXY();
+  // A copy of deploy/ with no build/bin beside it, a server binary under another name given
+  // as a relative path, and --restart run from / with no primeloop-server on PATH: only the
+  // run directory knows what to start.
+  namespace fs = std::filesystem;
+  const fs::path top = fs::temp_directory_path() / ("primeloop-restart-" + unique_mark());
+  // Removed however the test ends (a failed REQUIRE throws).
+  struct remove_at_end {
+    fs::path path;
+    ~remove_at_end() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  } cleanup{top};
+  fs::create_directories(top / "deploy");
+  fs::create_directories(top / "other");
+  const fs::path source(PRIMELOOP_SOURCE_DIR);
+  fs::copy_file(source / "deploy/local-cluster", top / "deploy/local-cluster");
+  fs::copy_file(source / "deploy/haproxy.cfg", top / "deploy/haproxy.cfg");
+  fs::copy_file(bin("primeloop-server"), top / "other/server-copy");
+  fs::permissions(top / "deploy/local-cluster", fs::perms::owner_all, fs::perm_options::add);
+  fs::permissions(top / "other/server-copy", fs::perms::owner_all, fs::perm_options::add);
+  const auto cmdline = [](pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  {
+    cluster_launch launch;
+    launch.script = (top / "deploy/local-cluster").string();
+    launch.server = "other/server-copy";
+    launch.cwd = top.string();
+    launch.restart_from_elsewhere = true;
+    local_cluster cluster(2, flags({"--executor", "threads"}), {}, launch);
+    // What the run directory remembers: the server's absolute path and every flag.
+    std::ifstream in(cluster.run_dir() + "/command");
+    const std::string command(std::istreambuf_iterator<char>(in), {});
+    CHECK(command.rfind((top / "other/server-copy").string() + '\0', 0) == 0);
+    CHECK(cmdline(cluster.instance_pid(1)) == command + "--port" + '\0' + "0" + '\0');
+    const auto [status, output] = cluster.restart(1);
+    INFO("local-cluster --restart printed:\n" << output);
+    REQUIRE(status == 0);
+    const pid_t pid = cluster.instance_pid(1);
+    CHECK(fs::read_symlink("/proc/" + std::to_string(pid) + "/exe") == top / "other/server-copy");
+    // The same flags, on its port.
+    CHECK(cmdline(pid) ==
+          command + "--port" + '\0' + std::to_string(cluster.instance_port(1)) + '\0');
+    CHECK(ask(cluster.instance_port(1), "10\n") == "29");
+    CHECK(cluster.stop() == 0);
+  }
 }

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -27,8 +28,23 @@ std::vector<std::string> split(const std::string& line, char sep) {
   return out;
 }
 
-std::string script() {
+std::string default_script() {
   return std::string(PRIMELOOP_SOURCE_DIR) + "/deploy/local-cluster";
+}
+
+/// The name of the environment variable a cluster_launch's mark goes in.
+constexpr std::string_view mark_variable = "PRIMELOOP_TEST_MARK=";
+
+/// argv run through env(1), which sets the mark and the directory, and setsid(1), which makes
+/// the script the leader of its own session (a spawned child is not a group leader, so setsid
+/// does not fork: the pid stays the script's).
+std::vector<std::string> in_session(const cluster_launch& launch, std::vector<std::string> argv) {
+  std::vector<std::string> out{"/usr/bin/env"};
+  if (!launch.cwd.empty()) out.insert(out.end(), {"-C", launch.cwd});
+  if (!launch.mark.empty()) out.push_back(std::string(mark_variable) + launch.mark);
+  out.push_back("/usr/bin/setsid");
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
 }
 
 std::string read_file(const std::string& path) {
@@ -55,15 +71,68 @@ bool haproxy_installed() {
   return false;
 }
 
+std::vector<marked_process> marked_processes(std::string_view mark) {
+  const std::string needle = std::string(mark_variable) + std::string(mark);
+  std::vector<marked_process> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    // A zombie's environment reads empty, and so does a kernel thread's: both are left out.
+    std::ifstream env(entry.path() / "environ");
+    bool found = false;
+    for (std::string var; !found && std::getline(env, var, '\0');) found = var == needle;
+    if (!found) continue;
+    std::ifstream comm(entry.path() / "comm");
+    marked_process p{static_cast<pid_t>(std::stol(name)), {}};
+    std::getline(comm, p.command);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<marked_process> wait_unmarked(std::string_view mark, milliseconds deadline) {
+  const auto until = clock::now() + deadline;
+  for (;;) {
+    auto left = marked_processes(mark);
+    if (left.empty() || clock::now() >= until) return left;
+    pause_briefly();
+  }
+}
+
+std::string describe(const std::vector<marked_process>& processes) {
+  std::string out;
+  for (const auto& p : processes) out += std::to_string(p.pid) + " (" + p.command + ")\n";
+  return out;
+}
+
+std::string unique_mark() {
+  static int n = 0;
+  return std::to_string(::getpid()) + "-" + std::to_string(++n);
+}
+
+bool wait_removed(const std::string& path, milliseconds deadline) {
+  const auto until = clock::now() + deadline;
+  while (::access(path.c_str(), F_OK) == 0) {
+    if (clock::now() >= until) return false;
+    pause_briefly();
+  }
+  return true;
+}
+
 local_cluster::local_cluster(int instances, std::vector<std::string> flags,
-                             std::vector<std::string> options)
-    : script_([&] {
-        std::vector<std::string> argv{script(), "--instances", std::to_string(instances), "--port",
-                                      "0",      "--server",    bin("primeloop-server")};
+                             std::vector<std::string> options, cluster_launch launch)
+    : launch_(std::move(launch)),
+      script_([&] {
+        if (launch_.script.empty()) launch_.script = default_script();
+        if (launch_.server.empty()) launch_.server = bin("primeloop-server");
+        std::vector<std::string> argv{launch_.script, "--instances", std::to_string(instances),
+                                      "--port",       "0",           "--server",
+                                      launch_.server};
         argv.insert(argv.end(), options.begin(), options.end());
         argv.push_back("--");
         argv.insert(argv.end(), flags.begin(), flags.end());
-        return argv;
+        return in_session(launch_, std::move(argv));
       }()),
       flags_(std::move(flags)) {
   const auto until = clock::now() + default_deadline;
@@ -108,6 +177,18 @@ local_cluster::~local_cluster() {
 std::optional<int> local_cluster::stop() {
   script_.signal(SIGTERM);
   return script_.wait();
+}
+
+void local_cluster::signal_script(int sig, bool group) const {
+  if (group) {
+    ::kill(-script_.pid(), sig);
+  } else {
+    script_.signal(sig);
+  }
+}
+
+std::optional<int> local_cluster::wait_script(milliseconds deadline) {
+  return script_.wait(deadline);
 }
 
 pid_t local_cluster::haproxy_pid() const {
@@ -219,8 +300,12 @@ void local_cluster::replace(int k) {
 }
 
 std::pair<std::optional<int>, std::string> local_cluster::restart(int k, bool bare) const {
-  child_process p(
-      {script(), "--run-dir", run_dir_, bare ? "--restart-bare" : "--restart", instance_name(k)});
+  std::vector<std::string> argv{launch_.script, "--run-dir", run_dir_,
+                                bare ? "--restart-bare" : "--restart", instance_name(k)};
+  if (launch_.restart_from_elsewhere) {
+    argv.insert(argv.begin(), {"/usr/bin/env", "-C", "/", "PATH=/usr/bin:/bin"});
+  }
+  child_process p(std::move(argv));
   auto out = p.read_all();
   return {p.wait(), std::move(out)};
 }

@@ -27,12 +27,43 @@ struct server_stat {
   std::uint64_t total = 0;    ///< connections ever sent to it (stot)
 };
 
+/// How a test starts deploy/local-cluster. The script always runs as the leader of a session
+/// of its own (setsid), as in a terminal: a signal to its process group reaches it and its
+/// foreground commands, nothing of the test.
+struct cluster_launch {
+  std::string script;  ///< the script's path; empty: the checkout's deploy/local-cluster
+  std::string server;  ///< --server; empty: build/bin/primeloop-server
+  std::string cwd;     ///< the directory it runs in; empty: the test's
+  /// When not empty: PRIMELOOP_TEST_MARK=<mark> in the script's environment, which everything
+  /// it starts inherits, so that marked_processes() finds them all, orphans included.
+  std::string mark;
+  /// --restart run from / with PATH=/usr/bin:/bin, where no primeloop-server can be found.
+  bool restart_from_elsewhere = false;
+};
+
+/// A process that carries a mark, for a test's message.
+struct marked_process {
+  pid_t pid = 0;
+  std::string command;  ///< /proc/<pid>/comm
+};
+/// Every live process (zombies excepted) whose environment holds PRIMELOOP_TEST_MARK=<mark>.
+[[nodiscard]] std::vector<marked_process> marked_processes(std::string_view mark);
+/// Waits until no live process carries the mark; what is left at the deadline (empty: none).
+[[nodiscard]] std::vector<marked_process> wait_unmarked(std::string_view mark,
+                                                        milliseconds deadline = default_deadline);
+/// "pid (comm)" for each, one a line.
+[[nodiscard]] std::string describe(const std::vector<marked_process>& processes);
+/// A mark no other test of any process on this machine uses.
+[[nodiscard]] std::string unique_mark();
+/// Waits until path no longer exists.
+[[nodiscard]] bool wait_removed(const std::string& path, milliseconds deadline = default_deadline);
+
 /// deploy/local-cluster with `instances` instances running primeloop-server with `flags`;
 /// `options` go to the script itself (e.g. --http).
 class local_cluster {
  public:
   local_cluster(int instances, std::vector<std::string> flags,
-                std::vector<std::string> options = {});
+                std::vector<std::string> options = {}, cluster_launch launch = {});
   ~local_cluster();
   local_cluster(const local_cluster&) = delete;
   local_cluster& operator=(const local_cluster&) = delete;
@@ -40,6 +71,14 @@ class local_cluster {
   /// SIGTERM to the script, which stops every instance and HAProxy; its exit status, or
   /// nullopt when it did not exit before the deadline.
   std::optional<int> stop();
+  /// Sends sig to the script alone, or to its whole process group (what a terminal does).
+  void signal_script(int sig, bool group = false) const;
+  /// The script's exit status (128 + signal when a signal ended it), or nullopt at the deadline.
+  [[nodiscard]] std::optional<int> wait_script(milliseconds deadline = default_deadline);
+  /// The script's pid.
+  [[nodiscard]] pid_t script_pid() const { return script_.pid(); }
+  /// What the script printed up to "cluster ready on", one line each.
+  [[nodiscard]] const std::vector<std::string>& lines() const { return script_.lines(); }
   /// The run directory (instances' pid and port files, HAProxy's config and socket).
   [[nodiscard]] const std::string& run_dir() const { return run_dir_; }
   /// HAProxy's pid.
@@ -72,6 +111,7 @@ class local_cluster {
   [[nodiscard]] std::pair<std::optional<int>, std::string> restart(int k, bool bare = false) const;
 
  private:
+  cluster_launch launch_;
   child_process script_;
   std::string run_dir_;
   std::uint16_t port_ = 0;
