@@ -7,6 +7,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/validators.hpp"
+#include "clients/settled.hpp"
 #include "clients/spinner.hpp"
 #include "core/protocol.hpp"
 
@@ -29,8 +30,9 @@ net::awaitable<int> run_one_shot(one_shot_config config, std::vector<std::string
   using namespace net::experimental::awaitable_operators;
   std::vector<std::string> replies;
   if (spinner && spinner_allowed()) {
-    // The spinner is cancelled the moment the answers are in; it clears its own line.
-    replies = std::get<0>(co_await (ask(config, requests) || spin()));
+    // The spinner is cancelled the moment the answers are in, or the moment asking fails (the
+    // server closed the connection, say); it clears its own line.
+    replies = value_of(std::get<0>(co_await (settled(ask(config, requests)) || spin())));
   } else {
     replies = co_await ask(config, requests);
   }

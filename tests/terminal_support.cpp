@@ -1,0 +1,91 @@
+#include "terminal_support.hpp"
+
+#include <poll.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <stdexcept>
+
+namespace primeloop::test {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+milliseconds left_until(clock::time_point end) {
+  return std::max(milliseconds{0}, std::chrono::duration_cast<milliseconds>(end - clock::now()));
+}
+
+}  // namespace
+
+terminal_process::terminal_process(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_ = ::forkpty(&master_, nullptr, nullptr, nullptr);
+  if (pid_ < 0) throw std::runtime_error("forkpty failed");
+  if (pid_ == 0) {
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+}
+
+terminal_process::~terminal_process() {
+  if (!status_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  if (master_ >= 0) ::close(master_);
+}
+
+bool terminal_process::read_some(milliseconds left) {
+  if (ended_) return false;
+  pollfd p{master_, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+  char buf[4096];
+  const auto n = ::read(master_, buf, sizeof buf);
+  if (n <= 0) {  // EIO once the child closed the terminal
+    ended_ = true;
+    return false;
+  }
+  out_.append(buf, static_cast<std::size_t>(n));
+  return true;
+}
+
+bool terminal_process::wait_for(std::string_view needle, milliseconds deadline) {
+  const auto end = clock::now() + deadline;
+  while (out_.find(needle) == std::string::npos) {
+    if (!read_some(left_until(end))) return false;
+  }
+  return true;
+}
+
+const std::string& terminal_process::read_all(milliseconds deadline) {
+  const auto end = clock::now() + deadline;
+  while (read_some(left_until(end))) {
+  }
+  return out_;
+}
+
+std::optional<int> terminal_process::wait(milliseconds deadline) {
+  const auto end = clock::now() + deadline;
+  while (!status_) {
+    int st = 0;
+    const pid_t r = ::waitpid(pid_, &st, WNOHANG);
+    if (r == pid_) {
+      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      break;
+    }
+    if (clock::now() >= end) return std::nullopt;
+    // The child's exit closes the terminal: wait on that event, then reap.
+    if (!read_some(left_until(end)) && ended_) {
+      ::waitpid(pid_, &st, 0);
+      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+  }
+  return status_;
+}
+
+}  // namespace primeloop::test
