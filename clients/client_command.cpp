@@ -121,7 +121,7 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
                      "Open loop: this many requests a second over all connections, each sent "
                      "at its due time even when earlier ones are unanswered (pipelined); "
                      "latency is timed from the due time and from the send")
-          ->check(cli::seconds(0.001, 10'000'000, "requests a second")),
+          ->check(cli::decimal(0.001, 10'000'000, "requests a second")),
       app.add_option("--warmup", warmup_s,
                      "Seconds of load before the measured ones, left out of every figure")
           ->default_val(warmup_s)
@@ -141,6 +141,8 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
     if (app.count("--rate") > 0 && app.count("--depth") > 0) {
       throw cli::usage_error("--rate and --depth: an open-loop connection pipelines as needed");
     }
+    cli::only_with(app, "--long-after", "--long-n", "when the long request starts");
+    cli::only_with(app, "--slo", "--rate", "the open loop's latency target");
     const bool load_mode = std::any_of(load_options.begin(), load_options.end(),
                                        [](const CLI::Option* o) { return o->count() > 0; });
     if (load_mode && !requests.empty()) {

@@ -151,7 +151,7 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
                  "threads/processes: requests whose estimated cost is below this many steps "
                  "(10^6 steps: about a millisecond) are computed on the loop, the rest by the "
                  "pool (0: every request goes to the pool)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(cli::decimal(0, 1e12, "steps", "0: all to the pool"))
       ->capture_default_str();
   app.add_flag("--gil", o.gil,
                "Model CPython's interpreter lock: the loop and the workers share one lock "
@@ -163,6 +163,7 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
 
   const auto check = [&] {
     check_workers(o.executor, o.pool.workers);
+    cli::only_with(app, "--switch-interval", "--gil", "the lock's switch interval");
     if (max_n->count() > 0 && o.max_n > largest_n(o.pool.work)) {
       throw cli::usage_error("--max-n", std::to_string(o.max_n),
                              fmt::format("past the largest n the {} workload answers ({})",
