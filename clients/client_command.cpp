@@ -7,9 +7,11 @@
 
 #include "cli/cli.hpp"
 #include "cli/validators.hpp"
+#include "clients/cost_hint.hpp"
 #include "clients/settled.hpp"
 #include "clients/spinner.hpp"
 #include "core/protocol.hpp"
+#include "core/workloads.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -30,6 +32,8 @@ net::awaitable<int> run_one_shot(one_shot_config config, std::vector<std::string
   using namespace net::experimental::awaitable_operators;
   std::vector<std::string> replies;
   if (spinner && spinner_allowed()) {
+    // Said before the wait starts, so that a wait longer than a life is not taken on trust.
+    for (const auto& line : cost_hint(requests)) fmt::print(stderr, "primeloop-client: {}\n", line);
     // The spinner is cancelled the moment the answers are in, or the moment asking fails (the
     // server closed the connection, say); it clears its own line.
     replies = value_of(std::get<0>(co_await (settled(ask(config, requests)) || spin())));
@@ -104,7 +108,7 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
           ->check(cli::range(1, 100'000)),
       app.add_option("--n", load.n, "What each small request asks for")
           ->default_val(load.n)
-          ->check(cli::range_u64(1, protocol::largest_max_n)),
+          ->check(cli::range_u64(1, largest_n(workload::fast))),
       app.add_option("--depth", load.depth, "Requests outstanding per connection (pipelining)")
           ->default_val(load.depth)
           ->check(cli::range(1, 4096)),
@@ -113,7 +117,7 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
           ->check(cli::range(1, 86'400)),
       app.add_option("--long-n", long_n,
                      "Also ask for this n again and again on one more connection")
-          ->check(cli::range_u64(1, protocol::largest_max_n)),
+          ->check(cli::range_u64(1, largest_n(workload::fast))),
       app.add_option("--long-after", long_after_s, "Seconds before the long request starts")
           ->default_val(long_after_s)
           ->check(cli::seconds()),

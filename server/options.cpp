@@ -93,8 +93,9 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
       ->check(cli::seconds(0, cli::max_seconds, "0: no stats lines"))
       ->capture_default_str();
   auto* max_n = app.add_option("--max-n", o.max_n,
-                               "Largest n accepted (fast: 10000000000000 by default, up to "
-                               "216289611853439384; the others: up to 1000000000000)")
+                               "Largest n accepted: up to 1000000000000; with --workload fast "
+                               "10000000000000 by default, up to 216289611853439384 "
+                               "(docs/protocol.md, \"Which workload for large n\")")
                     ->check(cli::range_u64(1, 216'289'611'853'439'384))
                     ->capture_default_str();
   app.add_option("--max-line", o.max_line, "Longest request line in bytes")

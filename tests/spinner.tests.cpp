@@ -55,7 +55,9 @@ TEST_CASE("The spinning one-shot client ends at once when the server dies", "[sp
   // naive n = 10^7 would take hours: only the server's death can end this wait.
   auto s = start_server({"--stats-interval", "0", "--executor", "threads"});
   terminal_process client({bin("primeloop-client"), "--port", std::to_string(s.port), "10000000"});
+  // Before it spins, it says the wait is long.
   REQUIRE(client.wait_for("waiting"));
+  CHECK(client.output().find("days on the naive workload") != std::string::npos);
   s.proc.signal(SIGKILL);
   REQUIRE(s.proc.wait());
   const auto& out = client.read_all();
