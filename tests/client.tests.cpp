@@ -338,3 +338,17 @@ TEST_CASE("The one-shot client's estimate of a long n names every workload withi
     }
   }
 }
+
+TEST_CASE("primeloop-client with --timeout says at once that the server closed the connection",
+          "[client]") {
+  auto s = start_server({"--stats-interval", "0.05", "--executor", "threads"});
+  // naive n = 10^7 takes days: only the server's death ends this wait.
+  child_process client(
+      {bin("primeloop-client"), "--port", std::to_string(s.port), "--timeout", "3600", "10000000"});
+  REQUIRE(s.proc.wait_for_line("in-flight 1"));
+  s.proc.signal(SIGKILL);
+  // The closed connection, not the timeout's message an hour later.
+  CHECK(client.read_all() ==
+        "primeloop-client: the server closed the connection after 0 of 1 replies\n");
+  CHECK(client.wait() == 1);
+}
