@@ -149,6 +149,12 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
     cli::only_with(app, "--slo", "--rate", "the open loop's latency target");
     const bool load_mode = std::any_of(load_options.begin(), load_options.end(),
                                        [](const CLI::Option* o) { return o->count() > 0; });
+    for (const char* one_shot_only : {"--timeout", "--no-spinner"}) {
+      if (load_mode && app.count(one_shot_only) > 0) {
+        throw cli::usage_error(fmt::format(
+            "{}: means nothing in load mode (it is for one-shot mode: n values)", one_shot_only));
+      }
+    }
     if (load_mode && !requests.empty()) {
       throw cli::usage_error(fmt::format("{}: give n values (one-shot) or load flags, not both",
                                          fmt::join(requests, " ")));

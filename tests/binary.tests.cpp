@@ -201,6 +201,10 @@ TEST_CASE("A flag that means nothing without another one is refused with the rea
        "primeloop-client: --long-after 3: means nothing without --long-n ("},
       {{bin("primeloop-client"), "--load", "--slo", "3"},
        "primeloop-client: --slo 3: means nothing without --rate ("},
+      {{bin("primeloop-client"), "--load", "--timeout", "3"},
+       "primeloop-client: --timeout: means nothing in load mode ("},
+      {{bin("primeloop-client"), "-d", "2", "--no-spinner"},
+       "primeloop-client: --no-spinner: means nothing in load mode ("},
   };
   for (const auto& [argv, want] : cases) {
     INFO(argv[1]);
