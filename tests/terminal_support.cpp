@@ -2,9 +2,11 @@
 
 #include <poll.h>
 #include <pty.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <stdexcept>
 
@@ -70,21 +72,17 @@ const std::string& terminal_process::read_all(milliseconds deadline) {
 }
 
 std::optional<int> terminal_process::wait(milliseconds deadline) {
-  const auto end = clock::now() + deadline;
-  while (!status_) {
-    int st = 0;
-    const pid_t r = ::waitpid(pid_, &st, WNOHANG);
-    if (r == pid_) {
-      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      break;
-    }
-    if (clock::now() >= end) return std::nullopt;
-    // The child's exit closes the terminal: wait on that event, then reap.
-    if (!read_some(left_until(end)) && ended_) {
-      ::waitpid(pid_, &st, 0);
-      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    }
-  }
+  if (status_) return status_;
+  // The child's exit is an event to poll with the deadline: a pidfd becomes readable then.
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+  if (pidfd < 0) throw std::runtime_error("pidfd_open failed");
+  pollfd p{pidfd, POLLIN, 0};
+  const bool exited = ::poll(&p, 1, static_cast<int>(deadline.count())) > 0;
+  ::close(pidfd);
+  if (!exited) return std::nullopt;
+  int st = 0;
+  ::waitpid(pid_, &st, 0);
+  status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   return status_;
 }
 
