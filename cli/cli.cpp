@@ -117,6 +117,17 @@ std::optional<int> parse(CLI::App& app, int argc, const char* const* argv,
   }
 }
 
+void only_with(const CLI::App& app, std::string_view flag, std::string_view needed,
+               std::string_view what) {
+  const auto* opt = app.get_option(std::string(flag));
+  if (opt->count() == 0 || app.get_option(std::string(needed))->count() > 0) return;
+  const auto& values = opt->results();
+  const std::string given = values.empty() || opt->get_expected_min() == 0
+                                ? std::string(flag)
+                                : fmt::format("{} {}", flag, values.back());
+  throw usage_error(fmt::format("{}: means nothing without {} ({})", given, needed, what));
+}
+
 int report_usage_error(const CLI::App& app, std::string_view line) {
   fmt::print(stderr, "{}: {}\n", app.get_name(), line);
   return usage_exit;

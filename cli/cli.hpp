@@ -42,6 +42,12 @@ void setup(CLI::App& app, std::string program);
 [[nodiscard]] std::optional<int> parse(CLI::App& app, int argc, const char* const* argv,
                                        const std::function<void()>& check = {});
 
+/// For parse()'s check: refuses `flag` given without `needed`, since a flag that only means
+/// something with another one would otherwise be accepted and change nothing. `what` says what
+/// it is for: "--switch-interval 0.002: means nothing without --gil (<what>)".
+void only_with(const CLI::App& app, std::string_view flag, std::string_view needed,
+               std::string_view what);
+
 /// Prints "<program>: <line>" to stderr and returns usage_exit: for usage errors found after
 /// parse() (a missing file, say).
 int report_usage_error(const CLI::App& app, std::string_view line);

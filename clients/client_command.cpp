@@ -7,8 +7,11 @@
 
 #include "cli/cli.hpp"
 #include "cli/validators.hpp"
+#include "clients/cost_hint.hpp"
+#include "clients/settled.hpp"
 #include "clients/spinner.hpp"
 #include "core/protocol.hpp"
+#include "core/workloads.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -29,8 +32,11 @@ net::awaitable<int> run_one_shot(one_shot_config config, std::vector<std::string
   using namespace net::experimental::awaitable_operators;
   std::vector<std::string> replies;
   if (spinner && spinner_allowed()) {
-    // The spinner is cancelled the moment the answers are in; it clears its own line.
-    replies = std::get<0>(co_await (ask(config, requests) || spin()));
+    // Said before the wait starts, so that a wait longer than a life is not taken on trust.
+    for (const auto& line : cost_hint(requests)) fmt::print(stderr, "primeloop-client: {}\n", line);
+    // The spinner is cancelled the moment the answers are in, or the moment asking fails (the
+    // server closed the connection, say); it clears its own line.
+    replies = value_of(std::get<0>(co_await (settled(ask(config, requests)) || spin())));
   } else {
     replies = co_await ask(config, requests);
   }
@@ -102,7 +108,7 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
           ->check(cli::range(1, 100'000)),
       app.add_option("--n", load.n, "What each small request asks for")
           ->default_val(load.n)
-          ->check(cli::range_u64(1, protocol::largest_max_n)),
+          ->check(cli::range_u64(1, largest_n(workload::fast))),
       app.add_option("--depth", load.depth, "Requests outstanding per connection (pipelining)")
           ->default_val(load.depth)
           ->check(cli::range(1, 4096)),
@@ -111,7 +117,7 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
           ->check(cli::range(1, 86'400)),
       app.add_option("--long-n", long_n,
                      "Also ask for this n again and again on one more connection")
-          ->check(cli::range_u64(1, protocol::largest_max_n)),
+          ->check(cli::range_u64(1, largest_n(workload::fast))),
       app.add_option("--long-after", long_after_s, "Seconds before the long request starts")
           ->default_val(long_after_s)
           ->check(cli::seconds()),
@@ -119,7 +125,7 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
                      "Open loop: this many requests a second over all connections, each sent "
                      "at its due time even when earlier ones are unanswered (pipelined); "
                      "latency is timed from the due time and from the send")
-          ->check(cli::seconds(0.001, 10'000'000, "requests a second")),
+          ->check(cli::decimal(0.001, 10'000'000, "requests a second")),
       app.add_option("--warmup", warmup_s,
                      "Seconds of load before the measured ones, left out of every figure")
           ->default_val(warmup_s)
@@ -139,8 +145,16 @@ std::optional<client_command> parse_client_flags(int argc, char** argv, int& exi
     if (app.count("--rate") > 0 && app.count("--depth") > 0) {
       throw cli::usage_error("--rate and --depth: an open-loop connection pipelines as needed");
     }
+    cli::only_with(app, "--long-after", "--long-n", "when the long request starts");
+    cli::only_with(app, "--slo", "--rate", "the open loop's latency target");
     const bool load_mode = std::any_of(load_options.begin(), load_options.end(),
                                        [](const CLI::Option* o) { return o->count() > 0; });
+    for (const char* one_shot_only : {"--timeout", "--no-spinner"}) {
+      if (load_mode && app.count(one_shot_only) > 0) {
+        throw cli::usage_error(fmt::format(
+            "{}: means nothing in load mode (it is for one-shot mode: n values)", one_shot_only));
+      }
+    }
     if (load_mode && !requests.empty()) {
       throw cli::usage_error(fmt::format("{}: give n values (one-shot) or load flags, not both",
                                          fmt::join(requests, " ")));

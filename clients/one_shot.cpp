@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "clients/connect.hpp"
+#include "clients/settled.hpp"
 
 namespace primeloop::clients {
 namespace {
@@ -63,8 +64,9 @@ net::awaitable<std::vector<std::string>> ask(one_shot_config config,
   if (config.timeout.count() <= 0) co_return co_await exchange(socket, out, requests.size());
 
   net::steady_timer timer(socket.get_executor(), config.timeout);
-  auto winner =
-      co_await (exchange(socket, out, requests.size()) || timer.async_wait(net::use_awaitable));
+  // settled(): a closed connection ends the wait at once, and is not reported as a timeout.
+  auto winner = co_await (settled(exchange(socket, out, requests.size())) ||
+                          timer.async_wait(net::use_awaitable));
   if (winner.index() == 1) {
     throw std::runtime_error(
         fmt::format("no answer from {}:{} within {:g} s (--timeout {:g}; 0 waits as long as the "
@@ -72,7 +74,7 @@ net::awaitable<std::vector<std::string>> ask(one_shot_config config,
                     config.host, config.port, std::chrono::duration<double>(config.timeout).count(),
                     std::chrono::duration<double>(config.timeout).count()));
   }
-  co_return std::get<0>(std::move(winner));
+  co_return value_of(std::get<0>(std::move(winner)));
 }
 
 }  // namespace primeloop::clients

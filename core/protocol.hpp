@@ -19,7 +19,8 @@ namespace primeloop::protocol {
 inline constexpr std::uint16_t default_port = 25000;
 /// The largest n the server accepts unless --max-n says otherwise.
 inline constexpr std::uint64_t default_max_n = 100'000'000;
-/// The largest --max-n a server accepts (and so the largest n any client asks for).
+/// The largest --max-n a server accepts with the naive, trial and sieve workloads (the fast one
+/// goes further: largest_n in core/workloads.hpp).
 inline constexpr std::uint64_t largest_max_n = 1'000'000'000'000;
 /// The longest request line (without its newline) unless --max-line says otherwise.
 inline constexpr std::size_t default_max_line = 1024;

@@ -126,7 +126,7 @@ std::uint64_t largest_n(workload w) noexcept {
     case workload::sieve:
       break;
   }
-  return 1'000'000'000'000;  // past it the others take days; the bound keeps the flag honest
+  return protocol::largest_max_n;  // past it the others take days; the bound keeps the flag honest
 }
 
 std::uint64_t default_max_n(workload w) noexcept {

@@ -93,8 +93,9 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
       ->check(cli::seconds(0, cli::max_seconds, "0: no stats lines"))
       ->capture_default_str();
   auto* max_n = app.add_option("--max-n", o.max_n,
-                               "Largest n accepted (fast: 10000000000000 by default, up to "
-                               "216289611853439384; the others: up to 1000000000000)")
+                               "Largest n accepted: up to 1000000000000; with --workload fast "
+                               "10000000000000 by default, up to 216289611853439384 "
+                               "(docs/protocol.md, \"Which workload for large n\")")
                     ->check(cli::range_u64(1, 216'289'611'853'439'384))
                     ->capture_default_str();
   app.add_option("--max-line", o.max_line, "Longest request line in bytes")
@@ -151,7 +152,7 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
                  "threads/processes: requests whose estimated cost is below this many steps "
                  "(10^6 steps: about a millisecond) are computed on the loop, the rest by the "
                  "pool (0: every request goes to the pool)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(cli::decimal(0, 1e12, "steps", "0: all to the pool"))
       ->capture_default_str();
   app.add_flag("--gil", o.gil,
                "Model CPython's interpreter lock: the loop and the workers share one lock "
@@ -163,6 +164,7 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
 
   const auto check = [&] {
     check_workers(o.executor, o.pool.workers);
+    cli::only_with(app, "--switch-interval", "--gil", "the lock's switch interval");
     if (max_n->count() > 0 && o.max_n > largest_n(o.pool.work)) {
       throw cli::usage_error("--max-n", std::to_string(o.max_n),
                              fmt::format("past the largest n the {} workload answers ({})",

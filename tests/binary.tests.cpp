@@ -140,3 +140,79 @@ TEST_CASE("Every program prints its version and a help that fits 100 columns", "
     }
   }
 }
+
+namespace {
+
+/// The flags a program's --help shows with a numeric type (INT, UINT, FLOAT), from its lines
+/// "  -p,--port UINT:0-65535=25000  ...".
+std::vector<std::string> numeric_flags(const std::string& program) {
+  child_process h({bin(program), "--help"});
+  const auto help = h.read_all();
+  std::vector<std::string> flags;
+  std::size_t start = 0;
+  while (start < help.size()) {
+    const auto end = std::min(help.find('\n', start), help.size());
+    const std::string line = help.substr(start, end - start);
+    start = end + 1;
+    if (!line.starts_with("  -")) continue;
+    const auto space = line.find(' ', 2);
+    if (space == std::string::npos) continue;
+    const auto names = line.substr(2, space - 2);
+    const auto type = line.substr(space + 1);
+    if (!type.starts_with("INT") && !type.starts_with("UINT") && !type.starts_with("FLOAT")) {
+      continue;
+    }
+    const auto long_name = names.find("--");
+    if (long_name != std::string::npos) flags.push_back(names.substr(long_name));
+  }
+  return flags;
+}
+
+}  // namespace
+
+TEST_CASE("Every numeric flag of every program refuses a bad value in one short line naming it",
+          "[binary][cli]") {
+  for (const auto& program : built_programs()) {
+    const auto flags = numeric_flags(program);
+    INFO(program);
+    CHECK(!flags.empty());
+    for (const auto& flag : flags) {
+      for (const std::string value : {"abc", "-1"}) {
+        INFO(flag << ' ' << value);
+        child_process p({bin(program), flag, value});
+        const auto out = p.read_all();
+        INFO(out);
+        // "primeloop-lab: --n 0: must be 1-1000000000000", never CLI11's 300-digit range.
+        CHECK(out.starts_with(program + ": " + flag + " " + value + ": must be "));
+        CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+        CHECK(out.size() <= 101);
+        CHECK(p.wait() == 2);
+      }
+    }
+  }
+}
+
+TEST_CASE("A flag that means nothing without another one is refused with the reason",
+          "[binary][cli]") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{bin("primeloop-server"), "--switch-interval", "0.002"},
+       "primeloop-server: --switch-interval 0.002: means nothing without --gil ("},
+      {{bin("primeloop-client"), "--load", "--long-after", "3"},
+       "primeloop-client: --long-after 3: means nothing without --long-n ("},
+      {{bin("primeloop-client"), "--load", "--slo", "3"},
+       "primeloop-client: --slo 3: means nothing without --rate ("},
+      {{bin("primeloop-client"), "--load", "--timeout", "3"},
+       "primeloop-client: --timeout: means nothing in load mode ("},
+      {{bin("primeloop-client"), "-d", "2", "--no-spinner"},
+       "primeloop-client: --no-spinner: means nothing in load mode ("},
+  };
+  for (const auto& [argv, want] : cases) {
+    INFO(argv[1]);
+    child_process p(argv);
+    const auto out = p.read_all();
+    CHECK(out.starts_with(want));
+    CHECK(std::count(out.begin(), out.end(), '\n') == 1);
+    CHECK(out.size() <= 101);
+    CHECK(p.wait() == 2);
+  }
+}

@@ -18,6 +18,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "clients/cost_hint.hpp"
 #include "clients/latency_histogram.hpp"
 #include "clients/load_generator.hpp"
 #include "clients/report.hpp"
@@ -311,4 +312,43 @@ TEST_CASE("A second without replies shows - for its percentiles", "[client]") {
   INFO(out);
   CHECK_THAT(out, Catch::Contains("3 s:        0 req  p50         -  p99         -"));
   CHECK_THAT(out, Catch::Contains("latency p50"));
+}
+
+TEST_CASE("The one-shot client's estimate of a long n names every workload within 100 columns",
+          "[client]") {
+  using primeloop::clients::cost_hint;
+  using primeloop::clients::rough_duration;
+  CHECK(rough_duration(0.5) == "under a second");
+  CHECK(rough_duration(90) == "about 1.5 min");
+  CHECK(rough_duration(20) == "about 20 s");
+  CHECK(rough_duration(3 * 3600) == "about 3.0 hours");
+  // naive 20000 takes about a second: nothing to warn about; text is the server's business.
+  CHECK(cost_hint({"20000"}).empty());
+  CHECK(cost_hint({"abc", "-5"}).empty());
+  const auto hint = cost_hint({"10", "100000000"});
+  REQUIRE(hint.size() == 2);
+  CHECK(hint[0].starts_with("n=100000000: about "));
+  CHECK(hint[0].find("years on the naive workload") != std::string::npos);
+  for (const auto* w : {"trial: ", "sieve: ", "fast: "})
+    CHECK(hint[1].find(w) != std::string::npos);
+  for (const auto& n : {"100000", "100000000", "1000000000000", "216289611853439384"}) {
+    for (const auto& line : cost_hint({n})) {
+      INFO(line);
+      CHECK(std::string("primeloop-client: ").size() + line.size() <= 100);
+    }
+  }
+}
+
+TEST_CASE("primeloop-client with --timeout says at once that the server closed the connection",
+          "[client]") {
+  auto s = start_server({"--stats-interval", "0.05", "--executor", "threads"});
+  // naive n = 10^7 takes days: only the server's death ends this wait.
+  child_process client(
+      {bin("primeloop-client"), "--port", std::to_string(s.port), "--timeout", "3600", "10000000"});
+  REQUIRE(s.proc.wait_for_line("in-flight 1"));
+  s.proc.signal(SIGKILL);
+  // The closed connection, not the timeout's message an hour later.
+  CHECK(client.read_all() ==
+        "primeloop-client: the server closed the connection after 0 of 1 replies\n");
+  CHECK(client.wait() == 1);
 }

@@ -1,15 +1,12 @@
 // The one-shot client's spinner: drawn on a terminal (a pseudo-terminal here), cleared when the
 // answer comes, never on a pipe, and off with --no-spinner.
-#include <poll.h>
-#include <pty.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+#include <csignal>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "terminal_support.hpp"
 #include "test_support.hpp"
 
 using namespace primeloop::test;
@@ -18,30 +15,9 @@ namespace {
 
 /// Runs argv on a pseudo-terminal and returns everything it printed there, until it exits.
 std::string run_on_terminal(const std::vector<std::string>& argv) {
-  int master = -1;
-  const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    pollfd p{master, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(default_deadline.count())) <= 0) break;
-    const auto n = ::read(master, buf, sizeof buf);
-    if (n <= 0) break;  // EIO once the child closed the terminal
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(master);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  terminal_process p(argv);
+  std::string out = p.read_all();
+  CHECK(p.wait() == 0);
   return out;
 }
 
@@ -73,4 +49,19 @@ TEST_CASE("The one-shot client prints exactly the answers on a pipe", "[spinner]
   child_process client({bin("primeloop-client"), "--port", std::to_string(s.port), "20000", "10"});
   CHECK(client.read_all() == "224737\n29\n");
   CHECK(client.wait() == 0);
+}
+
+TEST_CASE("The spinning one-shot client ends at once when the server dies", "[spinner]") {
+  // naive n = 10^7 would take hours: only the server's death can end this wait.
+  auto s = start_server({"--stats-interval", "0", "--executor", "threads"});
+  terminal_process client({bin("primeloop-client"), "--port", std::to_string(s.port), "10000000"});
+  // Before it spins, it says the wait is long.
+  REQUIRE(client.wait_for("waiting"));
+  CHECK(client.output().find("days on the naive workload") != std::string::npos);
+  s.proc.signal(SIGKILL);
+  REQUIRE(s.proc.wait());
+  const auto& out = client.read_all();
+  INFO(out);
+  CHECK(out.find("the server closed the connection after 0 of 1 replies") != std::string::npos);
+  CHECK(client.wait() == 1);
 }

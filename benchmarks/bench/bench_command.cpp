@@ -19,6 +19,7 @@
 #include "cli/cli.hpp"
 #include "cli/validators.hpp"
 #include "core/executor_kind.hpp"
+#include "core/workloads.hpp"
 
 namespace primeloop::lab {
 namespace {
@@ -72,51 +73,52 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   app.add_option("--connections,-c", config.connection_counts,
                  "Throughput: connection counts (1 measures wake-up latency)")
       ->delimiter(',')
-      ->check(CLI::Range(1u, 10000u))
+      ->check(cli::range(1, 10'000))
       ->default_str("1,16,64");
   app.add_option("--duration,-d", config.duration_s, "Throughput: measured seconds per cell")
       ->default_val(config.duration_s)
-      ->check(CLI::Range(1u, 600u));
+      ->check(cli::range(1, 600));
   app.add_option("--rounds,-r", config.rounds, "Throughput: rounds over all cells, best kept")
       ->default_val(config.rounds)
-      ->check(CLI::Range(1u, 100u));
+      ->check(cli::range(1, 100));
   app.add_option("--warmup", warmup_ms, "Milliseconds of load before each measurement")
       ->default_val(warmup_ms)
-      ->check(CLI::Range(0l, 60'000l));
+      ->check(cli::range(0, 60'000));
   app.add_option("--depth", config.depth, "Pipelining depth of the small requests")
       ->default_val(config.depth)
-      ->check(CLI::Range(1u, 4096u));
+      ->check(cli::range(1, 4096));
   app.add_option("--long-n", config.long_n, "Long request: its n (naive workload)")
       ->default_val(config.long_n)
-      ->check(CLI::PositiveNumber);
+      ->check(cli::range_u64(1, largest_n(workload::naive)));
   app.add_option("--long-connections", config.long_connections,
                  "Long request: small-request connections meanwhile")
       ->default_val(config.long_connections)
-      ->check(CLI::Range(1u, 10000u));
+      ->check(cli::range(1, 10'000));
   bool no_standin = false;
   add_long_request_flags(app, config.before_s, config.during_s, no_standin);
   app.add_option("--idle-connections", config.idle_connections,
                  "Idle connections per server (0: skip)")
       ->default_val(config.idle_connections)
-      ->check(CLI::Range(0u, 1'000'000u));
+      ->check(cli::range(0, 1'000'000));
   app.add_option("--sieve-n", config.sieve_n, "Sieve: the n asked for (0: skip)")
-      ->default_val(config.sieve_n);
+      ->default_val(config.sieve_n)
+      ->check(cli::range_u64(0, largest_n(workload::sieve), "0: skip"));
   app.add_option("--sieve-executor", config.sieve_executor,
                  "Sieve: the server's executor (its CPU time is read from its process)")
       ->default_val(config.sieve_executor)
       ->check(cli::one_of(in_process_executors(), "sieve executor"));
   app.add_option("--sieve-rounds", config.sieve_rounds, "Sieve: rounds, best kept")
       ->default_val(config.sieve_rounds)
-      ->check(CLI::Range(1u, 100u));
+      ->check(cli::range(1, 100));
   app.add_option("--primesieve", primesieve, "primesieve command (default: from PATH)");
   app.add_option("--fast-n", config.fast_ns,
                  "Fast: the n asked for, one row each (the first has the target)")
       ->delimiter(',')
-      ->check(CLI::PositiveNumber)
+      ->check(cli::range_u64(1, largest_n(workload::fast)))
       ->default_str("1000000000000,100000000");
   app.add_option("--fast-rounds", config.fast_rounds, "Fast: rounds, best kept")
       ->default_val(config.fast_rounds)
-      ->check(CLI::Range(1u, 100u));
+      ->check(cli::range(1, 100));
   app.add_option("--primecount", primecount, "primecount command (default: from PATH)");
   add_server_flags(app, config.workers, server, config.server_flags);
   app.add_option("--baseline", baseline, "primeloop-baseline (default: next to this program)");

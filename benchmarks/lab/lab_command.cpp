@@ -67,16 +67,16 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   add_long_request_flags(app, config.before_s, config.during_s, no_standin);
   app.add_option("--n", config.n, "The small request")
       ->default_val(config.n)
-      ->check(CLI::PositiveNumber);
+      ->check(cli::range_u64(1, largest_n(workload::fast)));
   app.add_option("--long-n", config.long_n, "The long request")
       ->default_val(config.long_n)
-      ->check(CLI::PositiveNumber);
+      ->check(cli::range_u64(1, largest_n(workload::fast)));
   app.add_option(cli::flag("--connections"), config.connections, "Small-request connections")
       ->default_val(config.connections)
-      ->check(CLI::Range(1u, 10000u));
+      ->check(cli::range(1, 10'000));
   app.add_option("--depth", config.depth, "Pipelining depth per connection")
       ->default_val(config.depth)
-      ->check(CLI::Range(1u, 4096u));
+      ->check(cli::range(1, 4096));
   add_server_flags(app, config.workers, server, config.server_flags);
   app.add_option("--workload", config.workload, "Server --workload")
       ->default_val(config.workload)
@@ -85,7 +85,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   app.add_option("--rate", config.rate,
                  "Open loop: the small requests at this many a second in total, each sent at its "
                  "due time and timed from it; adds a table of the tail during the long request")
-      ->check(CLI::Range(0.001, 10'000'000.0));
+      ->check(cli::decimal(0.001, 10'000'000, "requests a second"));
   app.add_option("--slo", slo_ms,
                  "With --rate: the share of small requests during the long one slower than this "
                  "many milliseconds")

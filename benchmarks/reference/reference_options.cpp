@@ -41,21 +41,21 @@ parsed_reference_options parse_reference_options(reference_kind kind, int argc,
       ->check(cli::seconds(0, cli::max_seconds, "0: no stats lines"))
       ->capture_default_str();
   app.add_option("--max-n", o.max_n, "Largest n accepted")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000'000}))
+      ->check(cli::range_u64(1, 1'000'000'000'000))
       ->capture_default_str();
   app.add_option("--max-line", o.max_line, "Longest request line in bytes")
-      ->check(CLI::Range(std::size_t{8}, std::size_t{1} << 20))
+      ->check(cli::range(8, std::int64_t{1} << 20))
       ->capture_default_str();
   app.add_option("--backlog", o.backlog,
                  threaded ? "Connections the kernel queues before they are accepted"
                           : "Connections the kernel queues while one is served; past it the "
                             "kernel refuses or drops new ones")
-      ->check(CLI::Range(1, 65535))
+      ->check(cli::range(1, 65535))
       ->capture_default_str();
   if (threaded) {
     app.add_option("--max-connections", o.max_connections,
                    "Connections (threads) at once before new ones get ERR too many connections")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 16))
+        ->check(cli::range(1, std::int64_t{1} << 16))
         ->capture_default_str();
   }
   app.add_option("--idle-timeout", idle,
