@@ -92,12 +92,14 @@ std::vector<marked_process> marked_processes(std::string_view mark) {
 }
 
 std::vector<marked_process> wait_unmarked(std::string_view mark, milliseconds deadline) {
-  const auto until = clock::now() + deadline;
-  for (;;) {
-    auto left = marked_processes(mark);
-    if (left.empty() || clock::now() >= until) return left;
-    pause_briefly();
-  }
+  std::vector<marked_process> left;
+  eventually(
+      [&] {
+        left = marked_processes(mark);
+        return left.empty();
+      },
+      deadline);
+  return left;
 }
 
 std::string describe(const std::vector<marked_process>& processes) {
@@ -112,12 +114,7 @@ std::string unique_mark() {
 }
 
 bool wait_removed(const std::string& path, milliseconds deadline) {
-  const auto until = clock::now() + deadline;
-  while (::access(path.c_str(), F_OK) == 0) {
-    if (clock::now() >= until) return false;
-    pause_briefly();
-  }
-  return true;
+  return eventually([&] { return ::access(path.c_str(), F_OK) != 0; }, deadline);
 }
 
 local_cluster::local_cluster(int instances, std::vector<std::string> flags,
