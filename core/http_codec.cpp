@@ -22,8 +22,7 @@ response status(int code, std::string_view extra_headers = {}) {
   return r;
 }
 
-}  // namespace
-
+/// The status a failed computation or a refused request is answered with.
 int status_of(errc e) noexcept {
   switch (e) {
     case errc::empty_line:
@@ -44,6 +43,8 @@ int status_of(errc e) noexcept {
       return 500;
   }
 }
+
+}  // namespace
 
 http_codec::http_codec(const protocol::error_lines& errors, std::uint64_t max_n, const site& pages,
                        std::size_t max_head)

@@ -32,9 +32,6 @@ class site {
   ~site() = default;
 };
 
-/// The status a failed computation or a refused request is answered with (400, 502, 503, ...).
-[[nodiscard]] int status_of(errc e) noexcept;
-
 class http_codec final : public protocol::codec {
  public:
   /// errors are the server's precomputed ERR lines (the same words on both faces); errors and

@@ -43,13 +43,13 @@ event line_codec::request_of(std::string_view line) {
 
 event line_codec::reply(errc e) {
   const auto tag = replies_.push();
-  replies_.fill(tag, errors_[e]);
+  replies_.fill(tag) = errors_[e];
   return {event::kind::replied, tag, 0, e};
 }
 
 void line_codec::complete(std::uint64_t tag, std::uint64_t value, errc e) {
   if (e != errc{}) {
-    replies_.fill(tag, errors_[e]);
+    replies_.fill(tag) = errors_[e];
     return;
   }
   std::array<char, max_value_reply> digits;

@@ -8,7 +8,6 @@ std::uint64_t reply_store::push(std::uint8_t meta) {
   if (size_ == slots_.size()) grow();
   slot& s = slots_[(head_ + size_) % slots_.size()];
   s.bytes.clear();  // keeps its capacity: the ring's strings are reused
-  s.fixed = {};
   s.started = {};
   s.meta = meta;
   s.ready = false;
@@ -19,15 +18,8 @@ std::uint64_t reply_store::push(std::uint8_t meta) {
 std::string& reply_store::fill(std::uint64_t tag) {
   slot& s = at(tag);
   s.ready = true;
-  s.fixed = {};
   s.bytes.clear();
   return s.bytes;
-}
-
-void reply_store::fill(std::uint64_t tag, std::string_view fixed) {
-  slot& s = at(tag);
-  s.ready = true;
-  s.fixed = fixed;
 }
 
 bool reply_store::pending(std::uint64_t tag) const noexcept {
@@ -37,8 +29,7 @@ bool reply_store::pending(std::uint64_t tag) const noexcept {
 std::size_t reply_store::take_ready(std::string& out) {
   std::size_t n = 0;
   while (head_ready()) {
-    const slot& s = slots_[head_];
-    out.append(s.fixed.empty() ? std::string_view{s.bytes} : s.fixed);
+    out.append(slots_[head_].bytes);
     head_ = (head_ + 1) % slots_.size();
     --size_;
     ++n;

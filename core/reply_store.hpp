@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace primeloop::protocol {
@@ -21,8 +20,6 @@ class reply_store {
   std::uint64_t push(std::uint8_t meta = 0);
   /// The slot's bytes, emptied, for the reply to be written into; the slot is ready then.
   [[nodiscard]] std::string& fill(std::uint64_t tag);
-  /// Fills the slot with a fixed text that outlives the store (a precomputed ERR line).
-  void fill(std::uint64_t tag, std::string_view fixed);
 
   /// True when the slot of tag exists and has no reply yet.
   [[nodiscard]] bool pending(std::uint64_t tag) const noexcept;
@@ -45,7 +42,6 @@ class reply_store {
  private:
   struct slot {
     std::string bytes;
-    std::string_view fixed;  // when set, the reply instead of bytes
     clock::time_point started{};
     std::uint8_t meta = 0;
     bool ready = false;

@@ -19,7 +19,7 @@ connection::connection(tcp::socket socket, connection_context& ctx,
     : socket_(std::move(socket)),
       ctx_(ctx),
       codec_(std::move(codec)),
-      watchdog_(socket_, activity_, {ctx.options.idle_timeout, ctx.options.line_timeout}),
+      watch_timer_(socket_.get_executor()),
       writer_wake_(socket_.get_executor()),
       reader_wake_(socket_.get_executor()) {}
 
@@ -66,7 +66,7 @@ void connection::close() {
   std::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  watchdog_.stop();
+  watch_timer_.cancel();
   writer_wake_.notify();
   reader_wake_.notify();
   ctx_.connections.leave(*this);
@@ -194,7 +194,11 @@ void connection::track_partial_request(std::uint64_t framed_before) {
   if (codec_->replies().pushed() != framed_before ||
       activity_.request_started == clock::time_point::max()) {
     activity_.request_started = activity_.last_received;
-    watchdog_.request_started();
+    // The watchdog looks again now if this deadline comes before the one it waits for.
+    const auto limit = ctx_.options.line_timeout;
+    if (limit.count() > 0 && activity_.request_started + limit < watch_armed_for_) {
+      watch_timer_.cancel();
+    }
   }
 }
 
@@ -256,7 +260,7 @@ net::awaitable<void> connection::writer() {
     replies.take_ready(out_);
     writing_ = true;
     // Piece by piece rather than async_write, so that activity_.bytes_written is exact at every
-    // moment (the watchdog's delivered count relies on it).
+    // moment (the watchdog's delivered() relies on it).
     for (std::size_t sent = 0; sent < out_.size();) {
       auto [ec, n] = co_await socket_.async_write_some(
           net::buffer(out_.data() + sent, out_.size() - sent), use_tuple);
@@ -276,8 +280,45 @@ net::awaitable<void> connection::writer() {
 // ---- the watchdog, and the end ----
 
 net::awaitable<void> connection::watch() {
-  const errc why = co_await watchdog_.run();
-  if (!closed_ && why != errc{}) expire(why);
+  const auto idle = ctx_.options.idle_timeout;
+  const auto request = ctx_.options.line_timeout;
+  // Delivery is checked when the timer fires, not per write: a connection whose replies are
+  // stuck is closed between one and two idle timeouts after the last byte moved.
+  std::uint64_t delivered_seen = delivered();
+  auto delivered_at = clock::now();
+  while (!closed_) {
+    const auto now = clock::now();
+    if (const auto taken = delivered(); taken != delivered_seen) {
+      delivered_seen = taken;
+      delivered_at = now;
+    }
+    if (activity_.computing > 0) delivered_at = now;  // waiting for us is not being idle
+    auto next = clock::time_point::max();
+    if (idle.count() > 0) {
+      const auto idle_at = std::max(activity_.last_received, delivered_at) + idle;
+      if (now >= idle_at) co_return expire(errc::idle_timeout);
+      next = idle_at;
+    }
+    if (request.count() > 0 && activity_.request_started != clock::time_point::max()) {
+      const auto late_at = activity_.request_started + request;
+      if (now >= late_at) co_return expire(errc::line_timeout);
+      next = std::min(next, late_at);
+    }
+    watch_armed_for_ = next;
+    watch_timer_.expires_at(next);
+    co_await watch_timer_.async_wait(use_tuple);
+    // Woken early by a request deadline, by close(), or cancelled: the loop looks again.
+    if (const auto state = co_await net::this_coro::cancellation_state;
+        state.cancelled() != net::cancellation_type::none) {
+      co_return;
+    }
+  }
+}
+
+std::uint64_t connection::delivered() noexcept {
+  const auto queued = unacknowledged_bytes(socket_.native_handle());
+  if (!queued || *queued > activity_.bytes_written) return activity_.bytes_written;
+  return activity_.bytes_written - *queued;
 }
 
 void connection::expire(errc why) {

@@ -1,18 +1,15 @@
 #pragma once
-/// One client connection, whatever protocol it speaks (docs/architecture.md, "The
-/// connection"): the socket, the idle watchdog, back-pressure, the partial-request deadline,
-/// draining, end of stream and closing, over a protocol codec (core/codec.hpp) that frames the
-/// requests and formats the replies. Its life is three coroutines, joined the way Asio's
-/// chat_server.cpp and timeout_watchdog.cpp join theirs:
+/// One client connection, whatever protocol it speaks (docs/architecture.md, "The connection
+/// and its codec"): the socket, back-pressure, the deadlines, draining, end of stream and
+/// closing, over a protocol codec (core/codec.hpp) that frames requests and formats replies.
+/// Until its client's first byte it is run() alone, waiting (no buffer, no timer armed: the
+/// manager sweeps such connections at --idle-timeout); then three coroutines, joined the way
+/// Asio's chat_server.cpp and timeout_watchdog.cpp join theirs:
 ///
 ///     co_await ((reader() && writer()) || watch());
 ///
-/// Until its client sends a first byte a connection is only run() waiting for it (no buffer, no
-/// timer: the manager sweeps such connections at --idle-timeout). The reader feeds the codec and
-/// hands each request to the dispatcher; the writer sends every reply ready at the head of the
-/// codec's replies in one write; the watchdog closes a connection that is idle or too slow to
-/// finish a request. Loop thread only; results come back through on_result, also on the loop thread
-/// (possibly inside submit).
+/// Loop thread only; results come back through on_result, also on the loop thread (possibly
+/// inside submit).
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +19,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include "core/codec.hpp"
@@ -31,7 +29,6 @@
 #include "server/options.hpp"
 #include "server/stats.hpp"
 #include "server/wake_signal.hpp"
-#include "server/watchdog.hpp"
 
 namespace primeloop {
 
@@ -81,6 +78,16 @@ class connection final : public executors::result_sink {
   void on_result(std::uint64_t tag, executors::outcome result) override;
 
  private:
+  /// What moved on the connection: kept by the reader and the writer, read by the watchdog,
+  /// which looks only when its timer fires, so the hot path pays nothing.
+  struct activity {
+    clock::time_point last_received{};  // when the last bytes were read
+    /// When the first byte of a request not complete yet arrived; max(): none is waiting for
+    /// the client (nothing started, or the server is not reading).
+    clock::time_point request_started = clock::time_point::max();
+    std::uint64_t bytes_written = 0;  // replies the kernel took, in total
+    std::size_t computing = 0;        // requests with the executor, no result yet
+  };
   struct read_result {
     std::size_t n = 0;
     bool filled = false;  // it filled all the room it had: more may be waiting in the kernel
@@ -92,7 +99,13 @@ class connection final : public executors::result_sink {
   net::awaitable<void> client_left();
   net::awaitable<bool> wait_for_room();
   net::awaitable<void> writer();
+  /// The watchdog, as Asio's timeout_watchdog.cpp watches an echo loop: closes the connection
+  /// when nothing was received, delivered or computed for --idle-timeout, or a started request
+  /// was not complete within --line-timeout.
   net::awaitable<void> watch();
+  /// Bytes of replies the client's side has acknowledged: written, minus what still waits in
+  /// our send queue (SIOCOUTQ). A client that does not read stops this from growing.
+  [[nodiscard]] std::uint64_t delivered() noexcept;
   net::awaitable<void> linger();
   /// Waits until done() holds, `until` passes or the connection closes; woken by results and
   /// by finished writes.
@@ -112,8 +125,9 @@ class connection final : public executors::result_sink {
   tcp::socket socket_;
   connection_context& ctx_;
   std::unique_ptr<protocol::codec> codec_;
-  connection_activity activity_;
-  watchdog watchdog_;
+  activity activity_;
+  net::steady_timer watch_timer_;
+  clock::time_point watch_armed_for_ = clock::time_point::max();
   wake_signal writer_wake_;       // a reply became ready, or the reader ended
   wake_signal reader_wake_;       // a write finished, or the last computation did
   std::string out_;               // the write in progress; reused

@@ -43,7 +43,6 @@ class connection_manager {
   void close_all();
 
   [[nodiscard]] std::size_t size() const noexcept { return open_.size(); }
-  [[nodiscard]] bool draining() const noexcept { return draining_; }
 
  private:
   struct quiet {

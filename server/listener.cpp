@@ -31,10 +31,6 @@ listener::listener(net::io_context& io, connection_context& ctx, listener_config
 }
 
 void listener::start() {
-  accept();
-}
-
-void listener::accept() {
   acceptor_.async_accept([this](std::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted) return;
     if (!acceptor_.is_open()) {
@@ -51,13 +47,13 @@ void listener::accept() {
       }
       pause_.expires_after(std::chrono::milliseconds(50));
       pause_.async_wait([this](std::error_code wait_ec) {
-        if (!wait_ec) accept();
+        if (!wait_ec) start();
       });
       return;
     }
     warned_ = false;
     serve(std::move(socket));
-    accept();
+    start();
   });
 }
 

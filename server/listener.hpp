@@ -41,7 +41,7 @@ class listener {
   listener& operator=(const listener&) = delete;
 
   [[nodiscard]] tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
-  /// Starts accepting.
+  /// Accepts, one connection after another.
   void start();
   /// Stops accepting. The connections the kernel has already completed and queued would be
   /// reset by the close, so they are accepted first and served like any other (they are drained
@@ -49,7 +49,6 @@ class listener {
   void close();
 
  private:
-  void accept();
   /// Serves one accepted connection, or refuses it past --max-connections.
   void serve(tcp::socket socket);
   /// Tells a connection past --max-connections why, without keeping any state for it.

@@ -90,7 +90,9 @@ int server::run() {
   const auto st = policy_->stats();
   fmt::print("listening on {} executor={} workers={} workload={} max-n={}{}\n",
              host_port(line_.local_endpoint()), policy_->name(), st.workers,
-             to_string(options_.pool.work), options_.max_n, gil_description());
+             to_string(options_.pool.work), options_.max_n,
+             gil_ ? fmt::format(" gil={}s", std::chrono::duration<double>(gil_->interval()).count())
+                  : std::string());
   if (http_) fmt::print("http listening on {}\n", host_port(http_->local_endpoint()));
   std::fflush(stdout);
 
@@ -103,11 +105,6 @@ int server::run() {
   printer_.reset();
   policy_->stop();
   return 0;  // a failure to start throws; a second signal exits from the watcher
-}
-
-std::string server::gil_description() const {
-  if (!gil_) return {};
-  return fmt::format(" gil={}s", std::chrono::duration<double>(gil_->interval()).count());
 }
 
 void server::on_signal(int sig, int count) {

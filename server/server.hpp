@@ -47,7 +47,6 @@ class server {
   void on_all_closed();
   /// Copies the pool's counters where the stats thread can read them, every 100 ms.
   void publish_stats();
-  [[nodiscard]] std::string gil_description() const;
 
   // Before anything that may start a thread: every thread inherits the blocked signals, and only
   // the signal watcher takes them.
