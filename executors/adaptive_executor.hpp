@@ -21,8 +21,8 @@ inline constexpr double default_offload_above = 20000;
 
 /// Pool, except that a request with estimated_cost(work, n) < config.offload_above runs on the
 /// loop thread, in its connection's turn (inline_executor). With --gil the loop already holds the
-/// lock while it handles the read that submits (server/session.hpp), so a computation on the loop
-/// runs under it and hands it over at its check points, like a pool thread.
+/// lock while it handles the read that submits (server/connection.cpp), so a computation on the
+/// loop runs under it and hands it over at its check points, like a pool thread.
 template <executor_policy Pool>
 class adaptive_executor {
   static constexpr std::string_view suffix_ = "+adaptive";

@@ -37,7 +37,7 @@ class connection_share {
     if (it == held_.end()) return;
     if (--it->second == 0) held_.erase(it);
   }
-  /// Every request of sink is gone (cancel_all): a later session may get the same address.
+  /// Every request of sink is gone (cancel_all): a later connection may get the same address.
   void forget(const result_sink* sink) { held_.erase(sink); }
   void clear() { held_.clear(); }
 

@@ -24,7 +24,7 @@ struct outcome {
   errc error{};  ///< errc{} on success
 };
 
-/// Receives results. Implemented by the session; called only on the loop thread.
+/// Receives results. Implemented by the connection; called only on the loop thread.
 class result_sink {
  public:
   /// The computation submitted with this tag finished (or failed). Called once per accepted

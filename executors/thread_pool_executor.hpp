@@ -1,6 +1,6 @@
 #pragma once
 /// The threads policy: a fixed pool of threads computes; results come back to the loop thread
-/// before any session sees them. No interpreter lock: small requests keep flowing while a long
+/// before any connection sees them. No interpreter lock: small requests keep flowing while a long
 /// one computes, as long as there is a free core.
 #include <atomic>
 #include <condition_variable>

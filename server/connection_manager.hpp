@@ -1,35 +1,39 @@
 #pragma once
-/// The open connections of one server, as in Asio's http/server example: who is connected, and
-/// the two ways to end them, draining (shutdown) and closing (past the grace).
+/// The open connections of one server, as in Asio's http/server example: who is connected, the
+/// two ways to end them, draining (shutdown) and closing (past the grace), and the idle timeout
+/// of those that have sent nothing yet. Those are swept by one timer here instead of one per
+/// connection: all wait the same --idle-timeout, so the oldest is always the first to expire.
+#include <chrono>
 #include <cstddef>
 #include <functional>
-#include <unordered_set>
+#include <list>
+#include <unordered_map>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "server/stats.hpp"
 
 namespace primeloop {
 
-/// What the manager needs of a connection, whatever protocol it speaks.
-class connection {
- public:
-  /// Reads no more requests; those already read are still answered, then it closes.
-  virtual void drain() = 0;
-  /// Closes now: what is owed is dropped and its computations are cancelled. Calls leave().
-  virtual void close() = 0;
-
- protected:
-  ~connection() = default;
-};
+class connection;
 
 /// The set of open connections; keeps the stats line's connection count. Loop thread only.
 class connection_manager {
  public:
-  explicit connection_manager(stats_counters& stats) : stats_(stats) {}
+  using clock = std::chrono::steady_clock;
+
+  /// idle_timeout: how long a connection may stay without sending its first byte; 0: forever.
+  connection_manager(const asio::any_io_executor& ex, stats_counters& stats,
+                     std::chrono::milliseconds idle_timeout);
   connection_manager(const connection_manager&) = delete;
   connection_manager& operator=(const connection_manager&) = delete;
 
-  /// A connection starts. While draining, it is drained at once.
+  /// A connection starts (server/connection.hpp) and waits for its first byte. While
+  /// draining, it is drained at once.
   void join(connection& c);
+  /// The connection's client has sent its first bytes: its own watchdog takes over.
+  void started(connection& c);
   /// A connection has closed. The last one to leave while draining calls the drain's callback.
   void leave(connection& c);
   /// Shutdown: drains every connection, and any that joins later; `all_closed` runs once no
@@ -39,13 +43,27 @@ class connection_manager {
   void close_all();
 
   [[nodiscard]] std::size_t size() const noexcept { return open_.size(); }
-  [[nodiscard]] bool draining() const noexcept { return draining_; }
 
  private:
+  struct quiet {
+    connection* c;
+    clock::time_point since;
+  };
+  using quiet_list = std::list<quiet>;
+
   void notify_if_empty();
+  /// Arms the sweep for the oldest quiet connection, unless it is armed already.
+  void arm();
+  /// Closes every quiet connection past the idle timeout, then arms for the next.
+  void sweep();
 
   stats_counters& stats_;
-  std::unordered_set<connection*> open_;
+  std::chrono::milliseconds idle_timeout_;
+  /// Every open connection, with its place in quiet_ (quiet_.end() once it has spoken).
+  std::unordered_map<connection*, quiet_list::iterator> open_;
+  quiet_list quiet_;  // oldest first
+  asio::steady_timer sweep_timer_;
+  bool armed_ = false;
   bool draining_ = false;
   std::function<void()> all_closed_;
 };

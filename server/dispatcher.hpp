@@ -1,6 +1,7 @@
 #pragma once
-/// What a session needs of the executor policy, behind one virtual call: sessions are ordinary
-/// classes (and can be tested with a fake), and only server<Policy> is a template.
+/// What a connection needs of the executor policy, behind two virtual calls: connections are
+/// ordinary classes (tests/connection.tests.cpp drives one with a fake), and the policy is bound
+/// in one place (server/bound_policy.hpp).
 #include <cstdint>
 
 #include "executors/executor_policy.hpp"
@@ -19,20 +20,6 @@ class dispatcher {
 
  protected:
   ~dispatcher() = default;
-};
-
-/// The dispatcher of one policy object.
-template <executors::executor_policy Policy>
-class policy_dispatcher final : public dispatcher {
- public:
-  explicit policy_dispatcher(Policy& policy) : policy_(policy) {}
-  bool submit(std::uint64_t n, executors::result_sink& sink, std::uint64_t tag) override {
-    return policy_.submit(n, sink, tag);
-  }
-  void cancel_all(executors::result_sink& sink) override { policy_.cancel_all(sink); }
-
- private:
-  Policy& policy_;
 };
 
 }  // namespace primeloop

@@ -22,7 +22,7 @@ static_assert(ex::process_pool_executor::name == to_string(ex::executor_kind::pr
 
 template <ex::executor_policy Policy>
 int serve(const primeloop::server_options& options) {
-  primeloop::server<Policy> s(options);
+  primeloop::server s(options, primeloop::bind_policy<Policy>);
   return s.run();
 }
 

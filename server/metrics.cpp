@@ -130,4 +130,26 @@ std::string format_metrics(const stats_counters& c, const metrics_info& info) {
   return out;
 }
 
+http::page status_pages::readyz() const {
+  http::page p;
+  if (not_ready_) {
+    p.head.status = 503;
+    p.body = "not ready: shutting down\n";
+  } else if (load(counters_.queued) >= queue_limit_) {
+    p.head.status = 503;
+    p.head.extra_headers = "Retry-After: 1\r\n";
+    p.body = "not ready: the queue is full\n";
+  } else {
+    p.body = "ready\n";
+  }
+  return p;
+}
+
+http::page status_pages::metrics() const {
+  http::page p;
+  p.head.content_type = metrics_content_type;
+  p.body = format_metrics(counters_, info_);
+  return p;
+}
+
 }  // namespace primeloop

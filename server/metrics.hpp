@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/http_codec.hpp"
 #include "server/stats.hpp"
 
 namespace primeloop {
@@ -26,5 +27,22 @@ struct metrics_info {
 /// The name of an outcome of a request as /metrics labels it: "answered", or the error's name
 /// (busy, timeout, cancelled, too_large, ...).
 [[nodiscard]] std::string_view outcome_name(errc e) noexcept;
+
+/// The HTTP face's pages that report on the server: /readyz and /metrics (core/http_codec.hpp).
+class status_pages final : public http::site {
+ public:
+  /// not_ready: shutdown has begun; queue_limit: --queue-limit, past which /readyz says 503.
+  status_pages(const stats_counters& counters, const metrics_info& info, const bool& not_ready,
+               std::size_t queue_limit)
+      : counters_(counters), info_(info), not_ready_(not_ready), queue_limit_(queue_limit) {}
+  [[nodiscard]] http::page readyz() const override;
+  [[nodiscard]] http::page metrics() const override;
+
+ private:
+  const stats_counters& counters_;
+  const metrics_info& info_;
+  const bool& not_ready_;
+  std::size_t queue_limit_;
+};
 
 }  // namespace primeloop

@@ -1,17 +1,194 @@
 #include "server/server.hpp"
 
-#include <system_error>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "core/http_codec.hpp"
+#include "core/http_response.hpp"
+#include "core/line_codec.hpp"
+#include "primeloop/version.hpp"
+#include "server/open_files.hpp"
 
 namespace primeloop {
+namespace {
 
-void log_exception(std::string_view where, std::exception_ptr e) noexcept {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    fmt::print(stderr, "primeloop-server: {} ended with an error: {}\n", where, ex.what());
-  } catch (...) {
-    fmt::print(stderr, "primeloop-server: {} ended with an unknown error\n", where);
+/// The options, with the flag the signal watcher sets and the lock model handed to the policy.
+server_options watched(server_options options, const executors::shutdown_flag& flag,
+                       executors::gil* lock) {
+  options.pool.shutdown = &flag;
+  options.pool.lock = lock;
+  return options;
+}
+
+/// The interpreter-lock model when --gil asks for it: one lock for the loop and the pool.
+std::unique_ptr<executors::gil> make_gil(const server_options& options) {
+  if (!options.gil) return nullptr;
+  return std::make_unique<executors::gil>(options.switch_interval);
+}
+
+/// What an HTTP client past --max-connections reads: 503, and the line protocol's reason.
+std::string http_refusal(std::string_view text) {
+  http::response r;
+  r.status = 503;
+  r.keep_alive = false;
+  r.extra_headers = "Retry-After: 1\r\n";
+  std::string out;
+  http::append_response(out, r, text.substr(4));  // without "ERR "
+  return out;
+}
+
+/// IPv6 addresses in brackets ("[::1]:25000"), so the port is not read as part of them.
+std::string host_port(const tcp::endpoint& ep) {
+  const auto& a = ep.address();
+  if (a.is_v6()) return fmt::format("[{}]:{}", a.to_string(), ep.port());
+  return fmt::format("{}:{}", a.to_string(), ep.port());
+}
+
+}  // namespace
+
+server::server(server_options options, policy_factory make_policy)
+    : gil_(make_gil(options)),
+      options_(watched(std::move(options), shutdown_, gil_.get())),
+      errors_(options_.max_n, options_.max_line, options_.idle_timeout, options_.line_timeout),
+      policy_(make_policy(io_.get_executor(), options_.pool)),
+      grace_timer_(io_),
+      publish_timer_(io_),
+      connections_(io_.get_executor(), counters_, options_.idle_timeout),
+      ctx_{*policy_, options_, counters_, connections_, gil_.get()},
+      info_{version, policy_->name(), to_string(options_.pool.work),
+            policy_->name() == to_string(executor_kind::inline_) ? stats_source::loop
+                                                                 : stats_source::pool},
+      pages_(counters_, info_, shutting_down_, options_.pool.queue_limit),
+      line_(io_, ctx_,
+            {"line", options_.port, std::string(errors_[errc::too_many_connections]), [this] {
+               return std::make_unique<protocol::line_codec>(errors_, options_.max_n,
+                                                             options_.max_line);
+             }}) {
+  const std::size_t files = raise_open_file_limit();
+  if (files < options_.max_connections + 64) {
+    fmt::print(stderr,
+               "primeloop-server: warning: only {} open files allowed; --max-connections {} "
+               "will be limited by it\n",
+               files, options_.max_connections);
   }
+  if (options_.http_port) {
+    http_.emplace(
+        io_, ctx_,
+        listener_config{
+            "http", *options_.http_port, http_refusal(errors_[errc::too_many_connections]),
+            [this] { return std::make_unique<http::http_codec>(errors_, options_.max_n, pages_); },
+            &counters_.http_connections});
+  }
+}
+
+int server::run() {
+  const auto st = policy_->stats();
+  fmt::print("listening on {} executor={} workers={} workload={} max-n={}{}\n",
+             host_port(line_.local_endpoint()), policy_->name(), st.workers,
+             to_string(options_.pool.work), options_.max_n,
+             gil_ ? fmt::format(" gil={}s", std::chrono::duration<double>(gil_->interval()).count())
+                  : std::string());
+  if (http_) fmt::print("http listening on {}\n", host_port(http_->local_endpoint()));
+  std::fflush(stdout);
+
+  line_.start();
+  if (http_) http_->start();
+  publish_stats();
+  printer_.emplace(counters_, options_.stats_interval, info_.source);
+  signal_watcher watcher(shutdown_, [this](int sig, int count) { on_signal(sig, count); });
+  io_.run();
+  printer_.reset();
+  policy_->stop();
+  return 0;  // a failure to start throws; a second signal exits from the watcher
+}
+
+void server::on_signal(int sig, int count) {
+  if (count > 1) {
+    // A second signal: leave now. Worker processes die with the server (PR_SET_PDEATHSIG).
+    static constexpr char msg[] = "primeloop-server: second signal, exiting now\n";
+    [[maybe_unused]] const auto w = ::write(2, msg, sizeof msg - 1);
+    ::_exit(1);
+  }
+  // The lock model would make every event of the shutdown wait a switch interval (a second,
+  // say): it is switched off first, from here, since the loop may be waiting for it.
+  if (gil_) gil_->disable();
+  asio::post(io_, [this, sig] {
+    fmt::print(stderr, "primeloop-server: signal {} received\n", sig);
+    begin_shutdown();
+  });
+}
+
+void server::begin_shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  if (options_.drain_delay.count() <= 0) {
+    close_listeners();
+    return;
+  }
+  fmt::print(stderr, "primeloop-server: not ready; listeners close in {} ms\n",
+             options_.drain_delay.count());
+  std::fflush(stderr);
+  grace_timer_.expires_after(options_.drain_delay);
+  grace_timer_.async_wait([this](std::error_code ec) {
+    if (!ec) close_listeners();
+  });
+}
+
+void server::close_listeners() {
+  listeners_closed_ = true;
+  if (printer_) printer_->stop();  // the last stats line comes before "shutting down"
+  line_.close();
+  if (http_) http_->close();
+  const auto open = connections_.size();
+  fmt::print(stderr, "primeloop-server: shutting down ({} connection{}, grace {} ms)\n", open,
+             open == 1 ? "" : "s", options_.grace.count());
+  std::fflush(stderr);
+  publish_timer_.cancel();
+  grace_timer_.expires_after(options_.grace);
+  grace_timer_.async_wait([this](std::error_code wait_ec) {
+    if (wait_ec) return;
+    // Past the grace: whatever still computes gets ERR shutting down, which the connections
+    // write before closing. A client that does not read gets a little longer, then is cut.
+    policy_->abort_all(errc::shutting_down);
+    grace_timer_.expires_after(std::chrono::milliseconds(500));
+    grace_timer_.async_wait([this](std::error_code again) {
+      if (!again) connections_.close_all();
+    });
+  });
+  connections_.drain_all([this] { on_all_closed(); });
+}
+
+void server::on_all_closed() {
+  // A connection the listener accepted just before it closed may still have its accept
+  // handler queued: the loop ends only once that one has run too.
+  asio::post(io_, [this] {
+    if (connections_.size() > 0) {
+      connections_.drain_all([this] { on_all_closed(); });
+      return;
+    }
+    grace_timer_.cancel();
+    policy_->stop();
+    io_.stop();
+  });
+}
+
+void server::publish_stats() {
+  const auto st = policy_->stats();
+  counters_.queued.store(st.queued, std::memory_order_relaxed);
+  counters_.busy.store(st.busy, std::memory_order_relaxed);
+  counters_.workers.store(st.workers, std::memory_order_relaxed);
+  counters_.crashes.store(st.crashes, std::memory_order_relaxed);
+  counters_.kills.store(st.cancel_kills, std::memory_order_relaxed);
+  if (listeners_closed_) return;
+  publish_timer_.expires_after(std::chrono::milliseconds(100));
+  publish_timer_.async_wait([this](std::error_code ec) {
+    if (!ec) publish_stats();
+  });
 }
 
 }  // namespace primeloop

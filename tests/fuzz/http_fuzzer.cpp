@@ -1,8 +1,9 @@
-// libFuzzer target for the HTTP face's request reader (core/http_request.*) and response
-// formatter (core/http_response.*). Beyond "no crash, no sanitizer report", it checks that the
-// reader gives the same requests and the same error however the stream is cut into reads, that
-// what it accepts keeps the rules of docs/protocol.md ("The HTTP face"), and that a response's
-// Content-Length is its body's. Any mismatch aborts, which libFuzzer reports as a crash.
+// libFuzzer target for the HTTP face's request reader (core/http_request.*), response
+// formatter (core/http_response.*) and codec (core/http_codec.*). Beyond "no crash, no sanitizer
+// report", it checks that the reader gives the same requests and the same error however the stream
+// is cut into reads, that what it accepts keeps the rules of docs/protocol.md ("The HTTP face"),
+// and that a response's Content-Length is its body's. Any mismatch aborts, which libFuzzer reports
+// as a crash.
 //
 // Input layout: byte 0 picks the head limit (64..575 bytes, small so that 431 is reached
 // often), byte 1 the read size (1..64 bytes); the rest is the byte stream a client sends.
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/http_codec.hpp"
 #include "core/http_request.hpp"
 #include "core/http_response.hpp"
 
@@ -79,6 +81,43 @@ reading read_all(std::string_view stream, std::size_t max_head, std::size_t chun
   return out;
 }
 
+struct fixed_site final : http::site {
+  http::page readyz() const override { return {{}, "ready\n"}; }
+  http::page metrics() const override { return {{}, "primeloop_up 1\n"}; }
+};
+
+/// The responses an HTTP codec queues for a stream read chunk bytes at a time, every request
+/// answered (newest first) with its n; each one checked to be one response.
+std::string codec_responses(std::string_view stream, std::size_t max_head, std::size_t chunk) {
+  static const primeloop::protocol::error_lines errors(1000, 1024);
+  static const fixed_site site;
+  http::http_codec c(errors, 1000, site, max_head);
+  using kind = primeloop::protocol::event::kind;
+  std::vector<std::uint64_t> tags, ns;
+  std::size_t events = 0;
+  const auto take = [&] {
+    for (auto ev = c.next(); ev.what != kind::need_more; ev = c.next()) {
+      ++events;
+      if (ev.what == kind::request) {
+        require(ev.n >= 1 && ev.n <= 1000, "codec: n out of range");
+        tags.push_back(ev.tag);
+        ns.push_back(ev.n);
+      }
+    }
+  };
+  for (take(); !stream.empty() && !c.done(); take()) {
+    const auto space = c.prepare();
+    const std::size_t n = std::min({chunk, space.size(), stream.size()});
+    std::memcpy(space.data(), stream.data(), n);
+    c.commit(n);
+    stream.remove_prefix(n);
+  }
+  for (std::size_t i = tags.size(); i-- > 0;) c.complete(tags[i], ns[i], {});
+  std::string out;
+  require(c.replies().take_ready(out) == events, "codec: not one response per request");
+  return out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -92,6 +131,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   require(chunked.requests == whole.requests, "requests depend on how the stream is read");
   require(chunked.error == whole.error, "the error depends on how the stream is read");
   require(chunked.left == whole.left, "what is left depends on how the stream is read");
+
+  // The codec's responses do not depend on how the stream is read either.
+  require(codec_responses(stream, max_head, chunk) ==
+              codec_responses(stream, max_head, stream.size() + 1),
+          "codec: responses depend on how the stream is read");
 
   // The whole stream as one head: parse_head never accepts what breaks the rules.
   http::request req;

@@ -1,7 +1,8 @@
-// libFuzzer target for server/protocol: parse_request, the line framer, the bare-number rule and
-// the reply formatting. Beyond "no crash, no sanitizer report", it checks each result against a
-// plain reference written from docs/protocol.md, and that the framer gives the same lines however
-// the stream is cut into reads. Any mismatch aborts, which libFuzzer reports as a crash.
+// libFuzzer target for core/protocol and core/line_codec: parse_request, the line framer, the
+// bare-number rule, the reply formatting and the codec that joins them. Beyond "no crash, no
+// sanitizer report", it checks each result against a plain reference written from docs/protocol.md,
+// and that the framer gives the same lines however the stream is cut into reads. Any mismatch
+// aborts, which libFuzzer reports as a crash.
 //
 // Input layout: byte 0 picks --max-line (8..71, small so that the too-long paths are reached
 // often), byte 1 the read size (1..32 bytes) and --max-n; the rest is the byte stream a client
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "core/errc.hpp"
+#include "core/line_codec.hpp"
 #include "core/protocol.hpp"
 
 namespace {
@@ -139,6 +141,50 @@ framing reference_frame(std::string_view stream, std::size_t max_line) {
   return out;
 }
 
+/// The replies a line codec queues for a stream, read the way a connection reads (chunk bytes
+/// at a time, the events taken after each read, the answers given newest first), with a bare
+/// number taken at the end.
+std::string codec_replies(std::string_view stream, std::size_t max_line, std::size_t chunk,
+                          std::uint64_t max_n, const protocol::error_lines& errors) {
+  protocol::line_codec c(errors, max_n, max_line);
+  std::vector<protocol::event> requests;
+  const auto take = [&] {
+    for (auto ev = c.next(); ev.what != protocol::event::kind::need_more; ev = c.next()) {
+      if (ev.what == protocol::event::kind::request) requests.push_back(ev);
+    }
+  };
+  for (take(); !stream.empty() && !c.done(); take()) {
+    const auto space = c.prepare();
+    const std::size_t n = std::min({chunk, space.size(), stream.size()});
+    std::memcpy(space.data(), stream.data(), n);
+    c.commit(n);
+    stream.remove_prefix(n);
+  }
+  if (c.maybe_bare()) {
+    const auto ev = c.take_bare();
+    if (ev.what == protocol::event::kind::request) requests.push_back(ev);
+  }
+  for (auto it = requests.rbegin(); it != requests.rend(); ++it) c.complete(it->tag, it->n, {});
+  std::string out;
+  c.replies().take_ready(out);
+  require(c.replies().empty(), "line codec: a reply left behind");
+  return out;
+}
+
+/// What the codec must answer, from the reference framing and parsing.
+std::string reference_replies(const framing& f, std::uint64_t max_n,
+                              const protocol::error_lines& errors) {
+  std::string out;
+  const auto answer = [&](std::string_view line) {
+    const auto req = reference_parse(line, max_n);
+    out += req.ok() ? std::to_string(req.n) + "\n" : std::string(errors[req.error]);
+  };
+  for (const auto& line : f.lines) answer(line);
+  if (f.too_long) out += errors[errc::line_too_long];
+  if (f.bare) answer(*f.bare);
+  return out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -165,6 +211,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Every error line is one line that starts with ERR and names the limits it depends on.
   static const protocol::error_lines errors(protocol::default_max_n, protocol::default_max_line);
+
+  // The codec answers each request in its place, however the stream is read.
+  const protocol::error_lines codec_errors(max_n, max_line);
+  const auto replies = codec_replies(stream, max_line, chunk, max_n, codec_errors);
+  require(replies == reference_replies(want, max_n, codec_errors),
+          "line codec: replies differ from the reference");
+  require(replies == codec_replies(stream, max_line, stream.size() + 1, max_n, codec_errors),
+          "line codec: replies depend on how the stream is read");
   const auto e = static_cast<errc>(1 + data[0] % static_cast<int>(primeloop::last_errc));
   const auto text = errors[e];
   require(text.substr(0, 4) == "ERR " && text.find('\n') == text.size() - 1,

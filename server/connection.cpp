@@ -1,0 +1,348 @@
+#include "server/connection.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+
+#include "server/connection_manager.hpp"
+#include "server/socket_probes.hpp"
+
+namespace primeloop {
+
+using protocol::event;
+
+connection::connection(tcp::socket socket, connection_context& ctx,
+                       std::unique_ptr<protocol::codec> codec)
+    : socket_(std::move(socket)),
+      ctx_(ctx),
+      codec_(std::move(codec)),
+      watch_timer_(socket_.get_executor()),
+      writer_wake_(socket_.get_executor()),
+      reader_wake_(socket_.get_executor()) {}
+
+net::awaitable<void> connection::run() {
+  using namespace net::experimental::awaitable_operators;
+  activity_.last_received = clock::now();
+  ctx_.connections.join(*this);  // drains this connection at once when the server shuts down
+  // Until the client sends its first byte, the connection is this one coroutine and no timer
+  // (the manager keeps the idle timeout of all such connections): no read buffer, no reader,
+  // writer or watchdog, so thousands of idle connections cost little.
+  auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
+  if (ec && ec != net::error::operation_aborted) close();
+  if (!closed_) {
+    ctx_.connections.started(*this);
+    co_await ((reader() && writer()) || watch());
+    if (!closed_ && codec_->done() && codec_->linger_at_close() && !draining_) co_await linger();
+  }
+  close();
+}
+
+void connection::drain() {
+  if (draining_ || closed_) return;
+  draining_ = true;
+  codec_->drain();
+  // Requests the kernel has already received were sent before the shutdown and are answered.
+  std::error_code ec;
+  drain_budget_ = socket_.available(ec);
+  if (ec) drain_budget_ = 0;
+  // A read in progress ends as end of stream once nothing is buffered; nothing is lost.
+  socket_.shutdown(tcp::socket::shutdown_receive, ec);
+  reader_wake_.notify();
+}
+
+void connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (activity_.computing > 0) {
+    ctx_.work.cancel_all(*this);
+    ctx_.stats.in_flight.fetch_sub(activity_.computing, std::memory_order_relaxed);
+    ctx_.stats.outcomes[static_cast<std::size_t>(errc::cancelled)].fetch_add(
+        activity_.computing, std::memory_order_relaxed);
+    activity_.computing = 0;
+  }
+  std::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  watch_timer_.cancel();
+  writer_wake_.notify();
+  reader_wake_.notify();
+  ctx_.connections.leave(*this);
+}
+
+// ---- the reader: bytes to the codec, its requests to the dispatcher ----
+
+net::awaitable<void> connection::reader() {
+  co_await net::this_coro::throw_if_cancelled(false);
+  while (!closed_) {
+    // What is buffered first: a read may have brought more requests than the pipeline limit
+    // allowed to take.
+    take_events();
+    if (codec_->done()) break;  // a fatal reply, or the client's last request
+    if (full()) {
+      if (!co_await wait_for_room()) break;
+      continue;
+    }
+    const auto got = co_await read_more();
+    if (got.ended) break;
+    codec_->commit(got.n);
+    after_read();
+    if (codec_->done()) break;
+    // A read that drained the socket: the next one waits until what this one asked for has
+    // been written. A client that waits for its answers (most do) sends its next request only
+    // then, and a read tried earlier fails with EAGAIN, a wasted system call per request. A
+    // long computation does not leave the connection unread for long: after eof_linger the
+    // read goes ahead, so a client that leaves is noticed while its work is still running.
+    if (!got.filled && !owes_nothing()) {
+      const auto until =
+          activity_.computing > 0 ? activity_.last_received + eof_linger : clock::time_point::max();
+      co_await wait_until([this] { return owes_nothing() || draining_; }, until);
+    }
+  }
+  reading_done_ = true;
+  activity_.request_started = clock::time_point::max();
+  writer_wake_.notify();
+}
+
+net::awaitable<connection::read_result> connection::read_more() {
+  if (draining_ && drain_budget_ == 0) co_return read_result{0, false, true};
+  auto space = codec_->prepare();
+  if (draining_) space = space.first(std::min(space.size(), drain_budget_));
+  auto [ec, n] =
+      co_await socket_.async_read_some(net::buffer(space.data(), space.size()), use_tuple);
+  if (!ec) {
+    if (draining_) drain_budget_ -= std::min(n, drain_budget_);
+    activity_.last_received = clock::now();
+    co_return read_result{n, n == space.size(), false};
+  }
+  if (closed_ || ec == net::error::operation_aborted) co_return read_result{0, false, true};
+  // A reset (or an error): the client is gone and reads nothing more, so its work is cancelled
+  // now. Our own shutdown_receive (a drain) ends in end of stream too: what was read is answered.
+  if (ec != net::error::eof) {
+    close();
+  } else if (!draining_) {
+    co_await client_left();
+  }
+  co_return read_result{0, false, true};
+}
+
+void connection::after_read() {
+  // A read is one event of the loop: with --gil it runs under the interpreter lock, as a read
+  // callback does in Python.
+  const executors::gil::hold held(ctx_.gil);
+  const auto framed_before = codec_->replies().pushed();
+  take_events();
+  // A client that has never sent a newline and has nothing more in flight towards us sent a
+  // bare number and waits for the answer (docs/protocol.md, "bare numbers").
+  std::error_code ec;
+  if (codec_->maybe_bare() && socket_.available(ec) == 0 && !ec) handle(codec_->take_bare());
+  track_partial_request(framed_before);
+}
+
+void connection::take_events() {
+  while (!codec_->done() && !full()) {
+    const auto ev = codec_->next();
+    if (ev.what == event::kind::need_more) return;
+    handle(ev);
+  }
+}
+
+void connection::handle(const event& ev) {
+  if (ev.what == event::kind::need_more) return;
+  if (ev.what == event::kind::request) {
+    codec_->replies().set_started(ev.tag, clock::now());
+    if (submit(ev.n, ev.tag)) return;  // the writer wakes when the result comes
+    codec_->complete(ev.tag, 0, errc::busy);
+    ctx_.stats.count(errc::busy);
+  } else if (ev.error != errc{}) {
+    ctx_.stats.count(ev.error);
+  }
+  // The writer runs after the current handler: every reply ready by then goes in one write.
+  writer_wake_.notify();
+}
+
+bool connection::submit(std::uint64_t n, std::uint64_t tag) {
+  ++activity_.computing;
+  ctx_.stats.in_flight.fetch_add(1, std::memory_order_relaxed);
+  if (ctx_.work.submit(n, *this, tag)) return true;
+  --activity_.computing;
+  ctx_.stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
+  return false;
+}
+
+void connection::on_result(std::uint64_t tag, executors::outcome result) {
+  auto& replies = codec_->replies();
+  if (closed_ || !replies.pending(tag)) return;
+  --activity_.computing;
+  ctx_.stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
+  ctx_.stats.latency.observe(clock::now() - replies.started(tag));
+  ctx_.stats.count(result.error);
+  codec_->complete(tag, result.value, result.error);
+  // A batch of results from a pool comes in one loop turn: they go in one write.
+  writer_wake_.notify();
+  if (activity_.computing == 0) reader_wake_.notify();
+}
+
+void connection::track_partial_request(std::uint64_t framed_before) {
+  if (codec_->buffered() == 0 || full()) {
+    activity_.request_started = clock::time_point::max();
+    return;
+  }
+  // What is buffered is the start of a request. It began in this read if one ended in it.
+  if (codec_->replies().pushed() != framed_before ||
+      activity_.request_started == clock::time_point::max()) {
+    activity_.request_started = activity_.last_received;
+    // The watchdog looks again now if this deadline comes before the one it waits for.
+    const auto limit = ctx_.options.line_timeout;
+    if (limit.count() > 0 && activity_.request_started + limit < watch_armed_for_) {
+      watch_timer_.cancel();
+    }
+  }
+}
+
+net::awaitable<void> connection::client_left() {
+  if (codec_->done()) co_return;  // a fatal reply is the last word
+  if (codec_->end_of_stream() == protocol::end_rule::wait_all) {
+    // A bare number not taken yet is one more request; it is work under the lock model, which
+    // a plain end of stream (every connection, at shutdown) need not wait a switch interval for.
+    if (codec_->maybe_bare()) {
+      const executors::gil::hold held(ctx_.gil);
+      handle(codec_->take_bare());
+    }
+    co_return;
+  }
+  // End of stream is how most clients leave (a closed socket sends FIN, not a reset). So
+  // answers that come soon still go out, then what is still computing is cancelled.
+  co_await wait_until([this] { return activity_.computing == 0; }, clock::now() + eof_linger);
+  if (activity_.computing > 0) close();
+}
+
+net::awaitable<bool> connection::wait_for_room() {
+  // Back-pressure: the client must read its replies first. Not reading means not seeing the
+  // client leave: after eof_linger with no reply written, look for its end of stream past the
+  // unread requests. A client that is gone gets its work cancelled, as it would while reading;
+  // one whose answers keep flowing (it half-closed and reads) is left alone.
+  activity_.request_started = clock::time_point::max();  // the client is not the one late
+  while (!closed_ && full()) {
+    const auto until = clock::now() + eof_linger;
+    const auto written = activity_.bytes_written;
+    co_await reader_wake_.wait(until);
+    if (!closed_ && activity_.bytes_written == written && clock::now() >= until &&
+        peer_closed(socket_.native_handle())) {
+      close();
+    }
+  }
+  co_return !closed_;
+}
+
+bool connection::full() const noexcept {
+  return codec_->replies().size() >= ctx_.options.max_pipeline;
+}
+
+bool connection::owes_nothing() const noexcept {
+  return codec_->replies().empty() && !writing_;
+}
+
+// ---- the writer ----
+
+net::awaitable<void> connection::writer() {
+  co_await net::this_coro::throw_if_cancelled(false);
+  auto& replies = codec_->replies();
+  while (!closed_) {
+    if (!replies.head_ready()) {
+      if (reading_done_ && replies.empty()) co_return;  // nothing owed, nothing more to come
+      co_await writer_wake_.wait();
+      continue;
+    }
+    out_.clear();
+    replies.take_ready(out_);
+    writing_ = true;
+    // Piece by piece rather than async_write, so that activity_.bytes_written is exact at every
+    // moment (the watchdog's delivered() relies on it).
+    for (std::size_t sent = 0; sent < out_.size();) {
+      auto [ec, n] = co_await socket_.async_write_some(
+          net::buffer(out_.data() + sent, out_.size() - sent), use_tuple);
+      if (ec) {
+        writing_ = false;
+        close();
+        co_return;
+      }
+      sent += n;
+      activity_.bytes_written += n;
+    }
+    writing_ = false;
+    reader_wake_.notify();
+  }
+}
+
+// ---- the watchdog, and the end ----
+
+net::awaitable<void> connection::watch() {
+  const auto idle = ctx_.options.idle_timeout;
+  const auto request = ctx_.options.line_timeout;
+  // Delivery is checked when the timer fires, not per write: a connection whose replies are
+  // stuck is closed between one and two idle timeouts after the last byte moved.
+  std::uint64_t delivered_seen = delivered();
+  auto delivered_at = clock::now();
+  while (!closed_) {
+    const auto now = clock::now();
+    if (const auto taken = delivered(); taken != delivered_seen) {
+      delivered_seen = taken;
+      delivered_at = now;
+    }
+    if (activity_.computing > 0) delivered_at = now;  // waiting for us is not being idle
+    auto next = clock::time_point::max();
+    if (idle.count() > 0) {
+      const auto idle_at = std::max(activity_.last_received, delivered_at) + idle;
+      if (now >= idle_at) co_return expire(errc::idle_timeout);
+      next = idle_at;
+    }
+    if (request.count() > 0 && activity_.request_started != clock::time_point::max()) {
+      const auto late_at = activity_.request_started + request;
+      if (now >= late_at) co_return expire(errc::line_timeout);
+      next = std::min(next, late_at);
+    }
+    watch_armed_for_ = next;
+    watch_timer_.expires_at(next);
+    co_await watch_timer_.async_wait(use_tuple);
+    // Woken early by a request deadline, by close(), or cancelled: the loop looks again.
+    if (const auto state = co_await net::this_coro::cancellation_state;
+        state.cancelled() != net::cancellation_type::none) {
+      co_return;
+    }
+  }
+}
+
+std::uint64_t connection::delivered() noexcept {
+  const auto queued = unacknowledged_bytes(socket_.native_handle());
+  if (!queued || *queued > activity_.bytes_written) return activity_.bytes_written;
+  return activity_.bytes_written - *queued;
+}
+
+void connection::expire(errc why) {
+  // A last word, if the client can take it now: it never waits, and a client that does not
+  // read (a write is stuck) gets nothing.
+  if (!writing_ && !closed_) {
+    if (const auto text = codec_->last_word(why); !text.empty()) write_now(socket_, text);
+  }
+  close();
+}
+
+net::awaitable<void> connection::linger() {
+  using namespace net::experimental::awaitable_operators;
+  std::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  net::steady_timer timer(socket_.get_executor(), eof_linger);
+  auto discard = [this]() -> net::awaitable<void> {
+    char sink[1024];
+    for (;;) {
+      auto [ec, n] = co_await socket_.async_read_some(net::buffer(sink), use_tuple);
+      if (ec) co_return;
+    }
+  };
+  co_await (discard() || timer.async_wait(use_tuple));
+}
+
+}  // namespace primeloop
