@@ -67,8 +67,8 @@ TEST_CASE("Bench flags: columns, per-column server flags and phases", "[bench]")
   REQUIRE(defaults);
   CHECK(defaults->executors == std::vector<std::string>{"inline", "threads", "processes"});
   CHECK(defaults->connection_counts == std::vector<unsigned>{1, 16, 64});
-  CHECK(defaults->long_connections == 16);
-  CHECK(defaults->long_n == 100'000);
+  CHECK(defaults->long_request.connections == 16);
+  CHECK(defaults->long_request.long_n == 100'000);
   CHECK(defaults->idle_connections == 10'000);
   CHECK(defaults->sieve_n == 100'000'000);
   for (const auto p : {lab::bench_phase::throughput, lab::bench_phase::long_request,
@@ -144,7 +144,7 @@ TEST_CASE("The targets table says met, not met, failed, or no target", "[bench]"
   failed.requested = 10'000;
   failed.error = "connection 4097 of 10000 failed: Connection refused";
   r.idle = {small, failed};
-  lab::sieve_race sieve;
+  lab::race sieve;
   sieve.n = 1000;
   sieve.skipped = "primesieve not found";
   r.sieve = sieve;
@@ -327,7 +327,7 @@ TEST_CASE("The fast phase races the server's fast workload against primecount, a
 
 TEST_CASE("A fast race that failed says so in its table and fails its target", "[bench]") {
   lab::bench_results results;
-  lab::fast_race failed;
+  lab::race failed;
   failed.n = 1'000'000'000'000;
   failed.answer = "29996224275833";
   failed.error = "n=1000000000000: the server answered 29996224275833 and primecount 1";
@@ -349,12 +349,12 @@ TEST_CASE("Bench flags: the stand-in is on unless --no-standin, and --fast-n tak
   int status = 0;
   const auto defaults = parse({}, status);
   REQUIRE(defaults);
-  CHECK(defaults->standin);
+  CHECK(defaults->long_request.standin);
   CHECK(defaults->runs(lab::bench_phase::fast));
   CHECK(defaults->fast_ns == std::vector<std::uint64_t>{1'000'000'000'000, 100'000'000});
   const auto off = parse({"--no-standin", "--fast-n", "1000000", "--fast-rounds", "2"}, status);
   REQUIRE(off);
-  CHECK_FALSE(off->standin);
+  CHECK_FALSE(off->long_request.standin);
   CHECK(off->fast_ns == std::vector<std::uint64_t>{1'000'000});
   CHECK(off->fast_rounds == 2);
 }

@@ -11,18 +11,6 @@
 
 namespace primeloop::lab {
 
-namespace detail {
-
-std::string us(std::chrono::nanoseconds d) {
-  return fmt::format("{:.1f} us", static_cast<double>(d.count()) / 1e3);
-}
-
-double secs(std::chrono::nanoseconds d) {
-  return static_cast<double>(d.count()) / 1e9;
-}
-
-}  // namespace detail
-
 namespace net = asio;
 
 std::string_view to_string(bench_phase p) noexcept {
@@ -108,8 +96,9 @@ net::awaitable<bench_results> run_bench(const bench_config& config,
     co_await detail::fair_phase(config, columns, results, progress);
   }
   if (config.runs(bench_phase::long_request)) {
-    progress(fmt::format("long request: naive n={} after {} s, {} connections", config.long_n,
-                         config.before_s, config.long_connections));
+    progress(fmt::format("long request: naive n={} after {} s, {} connections",
+                         config.long_request.long_n, config.long_request.before_s,
+                         config.long_request.connections));
     co_await detail::long_phase(config, columns, results, progress);
   }
   for (std::size_t i = 0; i < columns.servers.size(); ++i) {

@@ -86,15 +86,16 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   app.add_option("--depth", config.depth, "Pipelining depth of the small requests")
       ->default_val(config.depth)
       ->check(CLI::Range(1u, 4096u));
-  app.add_option("--long-n", config.long_n, "Long request: its n (naive workload)")
-      ->default_val(config.long_n)
+  auto& scenario = config.long_request;
+  app.add_option("--long-n", scenario.long_n, "Long request: its n (naive workload)")
+      ->default_val(scenario.long_n)
       ->check(CLI::PositiveNumber);
-  app.add_option("--long-connections", config.long_connections,
+  app.add_option("--long-connections", scenario.connections,
                  "Long request: small-request connections meanwhile")
-      ->default_val(config.long_connections)
+      ->default_val(scenario.connections)
       ->check(CLI::Range(1u, 10000u));
   bool no_standin = false;
-  add_long_request_flags(app, config.before_s, config.during_s, no_standin);
+  add_long_request_flags(app, scenario.before_s, scenario.during_s, no_standin);
   app.add_option("--idle-connections", config.idle_connections,
                  "Idle connections per server (0: skip)")
       ->default_val(config.idle_connections)
@@ -156,8 +157,9 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   for (const auto& p : phases) {
     if (const auto phase = parse_phase(p)) config.phases.push_back(*phase);
   }
-  config.warmup = std::chrono::milliseconds{warmup_ms};
-  config.standin = !no_standin;
+  config.warmup = scenario.warmup = std::chrono::milliseconds{warmup_ms};
+  scenario.depth = config.depth;
+  scenario.standin = !no_standin;
   config.out_dir = std::filesystem::absolute(out_dir);
   config.command = quote_command(argc, argv);
   config.primesieve =

@@ -1,5 +1,7 @@
 #include "benchmarks/bench/bench_phases.hpp"
 
+#include "clients/report.hpp"
+
 #include <fmt/format.h>
 
 #include <asio/connect.hpp>
@@ -83,9 +85,10 @@ net::awaitable<void> fair_phase(const bench_config& config, column_servers& colu
   for (std::size_t i = 0; i < config.executors.size(); ++i) {
     auto cell = co_await measure_fairness(columns.servers[i]->port(), config);
     cell.target = config.executors[i];
-    progress(fmt::format("  {:<16} fresh request answered after {} (one computation: {}){}",
-                         cell.target, cell.fresh_wait ? us(*cell.fresh_wait) : "-",
-                         us(cell.first_answer), cell.error.empty() ? "" : "  " + cell.error));
+    progress(fmt::format(
+        "  {:<16} fresh request answered after {} (one computation: {}){}", cell.target,
+        cell.fresh_wait ? clients::human_duration(*cell.fresh_wait) : "-",
+        clients::human_duration(cell.first_answer), cell.error.empty() ? "" : "  " + cell.error));
     results.fairness.push_back(std::move(cell));
   }
 }

@@ -10,6 +10,7 @@
 
 #include "benchmarks/bench/bench.hpp"
 #include "benchmarks/harness/server_child.hpp"
+#include "core/report_format.hpp"
 
 namespace primeloop::lab::detail {
 
@@ -26,11 +27,6 @@ struct column_servers {
   std::vector<std::unique_ptr<server_child>> servers;  ///< in column order
   std::vector<bool> stopped;                           ///< true once a phase stopped it
 };
-
-/// "12.3 us".
-[[nodiscard]] std::string us(std::chrono::nanoseconds d);
-/// Seconds as a double.
-[[nodiscard]] double secs(std::chrono::nanoseconds d);
 
 /// Small requests against the baseline and each column, best of interleaved rounds.
 asio::awaitable<void> throughput_phase(const bench_config& config, server_child& baseline,

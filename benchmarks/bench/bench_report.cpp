@@ -34,28 +34,12 @@ std::optional<double> ratio(const std::vector<bench_cell>& cells, const bench_ce
   return c.rps / base->rps;
 }
 
-std::string latency(std::chrono::nanoseconds d, bool lower_bound) {
-  return (lower_bound ? ">= " : "") + clients::human_duration(d);
-}
-
-std::optional<double> cpu_ratio(const sieve_race& r) {
-  if (!r.server || !r.primesieve_one || r.primesieve_one->cpu.count() <= 0) return std::nullopt;
-  return static_cast<double>(r.server->cpu.count()) /
-         static_cast<double>(r.primesieve_one->cpu.count());
-}
-
 }  // namespace detail
 
 namespace {
 
 using std::chrono::nanoseconds;
 using namespace detail;  // the helpers above, shared with bench_targets.cpp
-
-double secs(nanoseconds d) {
-  return static_cast<double>(d.count()) / 1e9;
-}
-/// The short name the columns below use.
-constexpr auto us = &primeloop::microseconds;
 
 std::vector<std::string> targets(const bench_config& config) {
   std::vector<std::string> t{"baseline"};
@@ -141,12 +125,12 @@ std::string format_throughput(const std::vector<bench_cell>& cells, const bench_
   return out;
 }
 
-std::string format_long_runs(const std::vector<executor_summary>& rows,
-                             const bench_config& config) {
+std::string format_long_runs(const std::vector<executor_summary>& rows, const bench_config& bench) {
+  const auto& config = bench.long_request;
   std::string out = fmt::format(
       "long request: naive n={} on one more connection after {} s, {} small-request connections "
       "x depth {}; before = seconds 2-{}, during = seconds {}-{}\n",
-      config.long_n, config.before_s, config.long_connections, config.depth, config.before_s,
+      config.long_n, config.before_s, config.connections, config.depth, config.before_s,
       config.before_s + 1, config.before_s + config.during_s);
   out += describe_before_load(config.standin) + "\n";
   out += fmt::format("{:<16} {:>12} {:>12} {:>9} {:>12} {:>12} {:>12}  server\n", "column",
@@ -156,8 +140,9 @@ std::string format_long_runs(const std::vector<executor_summary>& rows,
     out += fmt::format("{:<16} {:>12.0f} {:>12.0f} {:>9} {:>12} {:>12} {:>12}  {}\n", r.executor,
                        r.before_rps, r.during_rps,
                        r.retention ? fmt::format("{:.2f}", *r.retention) : "-",
-                       latency(r.p50, r.p50_lower_bound), latency(r.p99, r.p99_lower_bound),
-                       latency(r.max, r.max_lower_bound), r.server_end);
+                       clients::human_latency(r.p50, r.p50_lower_bound),
+                       clients::human_latency(r.p99, r.p99_lower_bound),
+                       clients::human_latency(r.max, r.max_lower_bound), r.server_end);
   }
   return out;
 }
@@ -185,7 +170,7 @@ std::string format_idle(const std::vector<idle_cell>& cells, const bench_config&
   return out;
 }
 
-std::string format_sieve(const sieve_race& r) {
+std::string format_sieve(const race& r) {
   std::string out = fmt::format(
       "sieve: n={}, the server (--workload sieve --executor {}) answering one request against "
       "Debian's primesieve command; best of the rounds; CPU is user + system of every thread\n",
@@ -203,13 +188,13 @@ std::string format_sieve(const sieve_race& r) {
   };
   out += row("server", r.server);
   if (!r.skipped.empty()) return out + "  primesieve: skipped: " + r.skipped + "\n";
-  out += row("primesieve -t1", r.primesieve_one);
-  out += row("primesieve (all threads)", r.primesieve_all);
+  out += row("primesieve -t1", r.reference(0));
+  out += row("primesieve (all threads)", r.reference(1));
   out += fmt::format("  answer {} (both agree)\n", r.answer);
   return out;
 }
 
-std::string format_fast(const std::vector<fast_race>& races) {
+std::string format_fast(const std::vector<race>& races) {
   std::string out =
       "fast: the server (--workload fast --executor threads) answering one request against "
       "Debian's\nprimecount N --nth-prime -t1; best of the rounds; CPU is user + system (the "
@@ -225,8 +210,8 @@ std::string format_fast(const std::vector<fast_race>& races) {
       return t ? fmt::format("{:.3f} s", secs(t->cpu)) : std::string("-");
     };
     const auto ratio = r.cpu_ratio();
-    out += fmt::format("  {:>16} {:>12} {:>16} {:>12}  {}\n", r.n, cpu(r.server), cpu(r.primecount),
-                       ratio ? fmt::format("{:.2f}", *ratio) : "-",
+    out += fmt::format("  {:>16} {:>12} {:>16} {:>12}  {}\n", r.n, cpu(r.server),
+                       cpu(r.reference(0)), ratio ? fmt::format("{:.2f}", *ratio) : "-",
                        r.skipped.empty() ? r.answer + " (both agree)"
                                          : r.answer + " (primecount skipped: " + r.skipped + ")");
   }
@@ -323,14 +308,15 @@ std::string figures_csv(const bench_results& results) {
       add("sieve", who, "cpu", secs(t->cpu), "s");
     };
     times("server-" + s.executor, s.server);
-    times("primesieve-t1", s.primesieve_one);
-    times("primesieve", s.primesieve_all);
+    times("primesieve-t1", s.reference(0));
+    times("primesieve", s.reference(1));
   }
   for (const auto& r : results.fast) {
     if (!r.error.empty()) continue;
     const auto who = fmt::format("n={}", r.n);
     if (r.server) add("fast", "server-" + who, "cpu", secs(r.server->cpu), "s");
-    if (r.primecount) add("fast", "primecount-t1-" + who, "cpu", secs(r.primecount->cpu), "s");
+    if (const auto& pc = r.reference(0))
+      add("fast", "primecount-t1-" + who, "cpu", secs(pc->cpu), "s");
   }
   return out;
 }

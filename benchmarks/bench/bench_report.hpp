@@ -36,9 +36,9 @@ struct target_check {
 [[nodiscard]] std::string format_idle(const std::vector<idle_cell>& cells,
                                       const bench_config& config);
 /// The sieve against primesieve, wall and CPU time, and their ratios.
-[[nodiscard]] std::string format_sieve(const sieve_race& race);
+[[nodiscard]] std::string format_sieve(const race& race);
 /// The fast workload against primecount -t1: CPU time of each, their ratio, one row per n.
-[[nodiscard]] std::string format_fast(const std::vector<fast_race>& races);
+[[nodiscard]] std::string format_fast(const std::vector<race>& races);
 /// The fairness table: each column's fresh-request wait behind a pipelined backlog.
 [[nodiscard]] std::string format_fairness(const std::vector<fairness_cell>& cells,
                                           const bench_config& config);

@@ -24,9 +24,5 @@ namespace primeloop::lab::detail {
                                           const bench_cell& c);
 /// s quoted for CSV (RFC 4180, the same quoting as every report of the project).
 using primeloop::csv_field;
-/// A latency, with ">= " when it is a lower bound.
-[[nodiscard]] std::string latency(std::chrono::nanoseconds d, bool lower_bound);
-/// The server's CPU time over primesieve -t1's, when both were measured.
-[[nodiscard]] std::optional<double> cpu_ratio(const sieve_race& r);
 
 }  // namespace primeloop::lab::detail

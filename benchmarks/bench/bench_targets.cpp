@@ -37,6 +37,26 @@ constexpr double sieve_target = 1.5;
 /// The fast workload is libprimecount's own call: only the server around it should cost more.
 constexpr double fast_target = 1.2;
 
+/// A race's target (phase "sieve" or "fast"): the server's CPU time over the reference
+/// command's on one thread.
+target_check race_target(const race& r, std::string_view phase, std::string_view reference,
+                         double target) {
+  target_check t{fmt::format("{} n={}: server CPU time / {} -t1", phase, r.n, reference),
+                 fmt::format("<= {:.1f}", target), "", false};
+  if (!r.error.empty()) {
+    t.measured = "failed: " + r.error;
+  } else if (!r.skipped.empty()) {
+    t.measured = "skipped: " + r.skipped;
+    t.met = std::nullopt;
+  } else if (const auto ratio = r.cpu_ratio()) {
+    t.measured = fmt::format("{:.2f}", *ratio);
+    t.met = *ratio <= target;
+  } else {
+    t.measured = "failed: no CPU time";
+  }
+  return t;
+}
+
 }  // namespace
 
 std::vector<target_check> check_targets(const bench_results& results, const bench_config& config) {
@@ -76,7 +96,8 @@ std::vector<target_check> check_targets(const bench_results& results, const benc
     if (executor == "inline") continue;
     out.push_back(
         {fmt::format("p99 latency {} during a long request", row.executor),
-         "<= " + clients::human_duration(p99_target), latency(row.p99, row.p99_lower_bound),
+         "<= " + clients::human_duration(p99_target),
+         clients::human_latency(row.p99, row.p99_lower_bound),
          !failed && row.during_answered > 0 && !row.p99_lower_bound && row.p99 <= p99_target});
   }
   for (const auto& cell : results.fairness) {
@@ -122,41 +143,12 @@ std::vector<target_check> check_targets(const bench_results& results, const benc
     }
     out.push_back(std::move(t));
   }
-  if (results.sieve) {
-    const auto& s = *results.sieve;
-    target_check t{fmt::format("sieve n={}: server CPU time / primesieve -t1", s.n),
-                   fmt::format("<= {:.1f}", sieve_target), "", false};
-    if (!s.error.empty()) {
-      t.measured = "failed: " + s.error;
-    } else if (!s.skipped.empty()) {
-      t.measured = "skipped: " + s.skipped;
-      t.met = std::nullopt;
-    } else if (const auto r = cpu_ratio(s)) {
-      t.measured = fmt::format("{:.2f}", *r);
-      t.met = *r <= sieve_target;
-    } else {
-      t.measured = "failed: no CPU time";
-    }
-    out.push_back(std::move(t));
-  }
+  if (results.sieve)
+    out.push_back(race_target(*results.sieve, "sieve", "primesieve", sieve_target));
+  // The fast target is for the first n (10^12 by default: a quarter of a second of CPU, so the
+  // server's own costs around the call are small beside it); the others are shown.
   if (!results.fast.empty()) {
-    // The target is for the first n (10^12 by default: a quarter of a second of CPU, so the
-    // server's own costs around the call are small beside it); the others are shown.
-    const auto& f = results.fast.front();
-    target_check t{fmt::format("fast n={}: server CPU time / primecount -t1", f.n),
-                   fmt::format("<= {:.1f}", fast_target), "", false};
-    if (!f.error.empty()) {
-      t.measured = "failed: " + f.error;
-    } else if (!f.skipped.empty()) {
-      t.measured = "skipped: " + f.skipped;
-      t.met = std::nullopt;
-    } else if (const auto r = f.cpu_ratio()) {
-      t.measured = fmt::format("{:.2f}", *r);
-      t.met = *r <= fast_target;
-    } else {
-      t.measured = "failed: no CPU time";
-    }
-    out.push_back(std::move(t));
+    out.push_back(race_target(results.fast.front(), "fast", "primecount", fast_target));
   }
   return out;
 }

@@ -1,5 +1,7 @@
 #include "benchmarks/bench/bench_phases.hpp"
 
+#include "clients/report.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -55,10 +57,10 @@ net::awaitable<void> throughput_phase(const bench_config& config, server_child& 
     for (const unsigned connections : config.connection_counts) {
       for (const auto& [name, server] : targets) {
         auto cell = co_await measure_throughput(server->port(), name, connections, round, config);
-        progress(
-            fmt::format("  round {} {:<16} {:>3} connections: {:>9.0f} req/s  p50 {}  p99 {}{}",
-                        cell.round, cell.target, cell.connections, cell.rps, us(cell.p50),
-                        us(cell.p99), cell.error.empty() ? "" : "  " + cell.error));
+        progress(fmt::format(
+            "  round {} {:<16} {:>3} connections: {:>9.0f} req/s  p50 {}  p99 {}{}", cell.round,
+            cell.target, cell.connections, cell.rps, clients::human_duration(cell.p50),
+            clients::human_duration(cell.p99), cell.error.empty() ? "" : "  " + cell.error));
         auto& cells = results.cells;
         auto best = std::find_if(cells.begin(), cells.end(), [&](const bench_cell& c) {
           return c.target == cell.target && c.connections == cell.connections;

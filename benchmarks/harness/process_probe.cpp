@@ -2,6 +2,7 @@
 
 #include "benchmarks/harness/proc_stat.hpp"
 #include "benchmarks/harness/spawn.hpp"
+#include "clients/connect.hpp"
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -10,7 +11,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
@@ -115,7 +115,7 @@ command_run run_timed(const std::vector<std::string>& argv) {
 
 asio::awaitable<command_run> run_timed_async(std::vector<std::string> argv) {
   namespace net = asio;
-  constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
+  using clients::use_tuple;
   const auto ex = co_await net::this_coro::executor;
   const auto start = clock::now();
   const auto child = harness::spawn(argv, {.stderr_to_pipe = false});

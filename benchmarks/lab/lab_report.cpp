@@ -14,9 +14,6 @@
 namespace primeloop::lab {
 namespace {
 
-/// The short name the columns below use.
-constexpr auto us = &primeloop::microseconds;
-
 /// The short name the writers below use.
 constexpr auto write_file = &write_text_file;
 
@@ -129,9 +126,9 @@ std::string format_summary_table(const std::vector<executor_summary>& rows,
   out += fmt::format("{:<{}} {:>9} {:>9} {:>7} {:>12} {:>12} {:>12} {:>4}\n", "executor",
                      name_width, "before/s", "during/s", "kept", "p50", "p99", "max", "long");
   for (const auto& r : rows) {
+    const bool any = r.during_answered > 0 || r.unfinished > 0;
     const auto shown = [&](std::chrono::nanoseconds d, bool lower_bound) {
-      if (r.during_answered == 0 && r.unfinished == 0) return std::string("-");
-      return (lower_bound ? ">= " : "") + clients::human_duration(d);
+      return clients::human_latency(d, lower_bound, any);
     };
     out += fmt::format("{:<{}} {:>9.0f} {:>9.0f} {:>7} {:>12} {:>12} {:>12} {:>4}\n", r.executor,
                        name_width, r.before_rps, r.during_rps,

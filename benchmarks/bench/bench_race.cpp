@@ -1,0 +1,167 @@
+// The sieve and fast phases: one race each between the server and a reference command.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <asio/this_coro.hpp>
+#include <chrono>
+#include <stdexcept>
+
+#include "benchmarks/bench/bench_phases.hpp"
+#include "benchmarks/harness/process_probe.hpp"
+#include "clients/one_shot.hpp"
+
+namespace primeloop::lab {
+
+const std::optional<timing>& race::reference(std::size_t i) const {
+  static const std::optional<timing> none;
+  return i < references.size() ? references[i] : none;
+}
+
+std::optional<double> race::cpu_ratio() const {
+  const auto& one = reference(0);
+  if (!server || !one || one->cpu.count() <= 0) return std::nullopt;
+  return static_cast<double>(server->cpu.count()) / static_cast<double>(one->cpu.count());
+}
+
+namespace detail {
+namespace {
+
+namespace net = asio;
+using clock = std::chrono::steady_clock;
+
+/// What one phase races: the server with a workload against a command.
+struct race_spec {
+  std::string workload;           ///< the server's --workload
+  std::string executor;           ///< the server's --executor (its CPU time is its process's)
+  std::vector<std::uint64_t> ns;  ///< one race each
+  unsigned rounds = 1;            ///< each figure keeps its best round
+  std::filesystem::path program;  ///< the command; empty: not found, the races are skipped
+  std::string not_found;          ///< why, when it was not found
+  /// The command's runs in each round: a label for progress, and its arguments ("{n}": n).
+  std::vector<std::pair<std::string, std::vector<std::string>>> runs;
+};
+
+/// Asks the server (ask.port, process pid) for n once: its answer, timed on the client and by
+/// the CPU clock of its process (the loop and the thread that computed).
+net::awaitable<std::pair<std::string, timing>> time_server_answer(clients::one_shot_config ask,
+                                                                  pid_t pid, std::string n) {
+  const auto cpu_before = process_cpu_time(pid);
+  const auto start = clock::now();
+  const auto replies = co_await clients::ask(ask, std::vector<std::string>(1, n));
+  const timing t{clock::now() - start, process_cpu_time(pid).value_or(std::chrono::nanoseconds{0}) -
+                                           cpu_before.value_or(std::chrono::nanoseconds{0})};
+  co_return std::pair{replies.at(0), t};
+}
+
+/// Keeps in best the lower wall and the lower CPU time of best and t (t when best is empty).
+void keep_best(std::optional<timing>& best, const timing& t) {
+  if (!best) best = t;
+  best->wall = std::min(best->wall, t.wall);
+  best->cpu = std::min(best->cpu, t.cpu);
+}
+
+/// Runs the spec's command runs for r.n once each, checks each agrees with the server and keeps
+/// their best times. Returns the progress text. Throws std::runtime_error when one fails or
+/// disagrees. (Not in the coroutine: GCC 12 mis-compiles initializer lists in coroutine frames.)
+std::string run_references(const race_spec& spec, race& r) {
+  std::string line;
+  r.references.resize(spec.runs.size());
+  for (std::size_t i = 0; i < spec.runs.size(); ++i) {
+    std::vector<std::string> cmd{spec.program.string()};
+    for (const auto& a : spec.runs[i].second) cmd.push_back(a == "{n}" ? std::to_string(r.n) : a);
+    const auto run = run_timed(cmd);
+    if (run.exit_status != 0) {
+      throw std::runtime_error(
+          fmt::format("'{}' exited with {}", fmt::join(cmd, " "), run.exit_status));
+    }
+    const auto answer = run.output.substr(0, run.output.find_first_of("\r\n"));
+    if (answer != r.answer) {
+      throw std::runtime_error(fmt::format("n={}: the server answered {} and {} {}", r.n, r.answer,
+                                           spec.program.filename().string(), answer));
+    }
+    keep_best(r.references[i], run.time);
+    line += fmt::format(", {} {:.3f} s wall {:.3f} s CPU", spec.runs[i].first, secs(run.time.wall),
+                        secs(run.time.cpu));
+  }
+  return line;
+}
+
+/// One server for every n of spec, each n raced for spec.rounds rounds.
+net::awaitable<std::vector<race>> run_races(const bench_config& config, const race_spec& spec,
+                                            const progress_fn& progress) {
+  auto argv = bench_server_argv(config, spec.executor, spec.workload);
+  // The server's own limit keeps one computation short: allow the largest n asked for.
+  argv.push_back("--max-n");
+  argv.push_back(std::to_string(*std::max_element(spec.ns.begin(), spec.ns.end())));
+  server_child server(
+      co_await net::this_coro::executor, argv,
+      (config.out_dir / fmt::format("bench-server-{}.log", spec.workload)).string());
+  co_await server.wait_listening(start_deadline);
+  clients::one_shot_config ask;
+  ask.port = server.port();
+  ask.timeout = std::chrono::minutes{5};
+  std::vector<race> races;
+  for (const auto n : spec.ns) {
+    race r;
+    r.n = n;
+    r.executor = spec.executor;
+    if (spec.program.empty()) r.skipped = spec.not_found;
+    try {
+      for (unsigned round = 1; round <= spec.rounds; ++round) {
+        const auto [answer, time] =
+            co_await time_server_answer(ask, server.pid(), std::to_string(n));
+        r.answer = answer;
+        keep_best(r.server, time);
+        std::string line =
+            fmt::format("  round {} {} n={}: server ({}) {:.3f} s wall {:.3f} s CPU", round,
+                        spec.workload, n, spec.executor, secs(time.wall), secs(time.cpu));
+        if (r.skipped.empty()) line += run_references(spec, r);
+        progress(line);
+      }
+    } catch (const std::exception& e) {
+      r.error = e.what();
+      progress(fmt::format("  {} n={} FAILED: {}", spec.workload, n, r.error));
+    }
+    races.push_back(std::move(r));
+  }
+  co_await server.stop(stop_grace);
+  co_return races;
+}
+
+// The specs are built outside the coroutines: GCC 12 mis-compiles initializer lists in
+// coroutine frames.
+race_spec sieve_spec(const bench_config& config) {
+  return {"sieve",
+          config.sieve_executor,
+          {config.sieve_n},
+          config.sieve_rounds,
+          config.primesieve,
+          "primesieve not found on PATH (Debian: apt install primesieve-bin)",
+          {{"primesieve -t1", {"-n", "{n}", "-q", "-t1"}}, {"primesieve", {"-n", "{n}", "-q"}}}};
+}
+
+race_spec fast_spec(const bench_config& config) {
+  return {"fast",
+          "threads",
+          config.fast_ns,
+          config.fast_rounds,
+          config.primecount,
+          "primecount not found on PATH (Debian: apt install primecount)",
+          {{"primecount -t1", {"{n}", "--nth-prime", "-t1"}}}};
+}
+
+}  // namespace
+
+net::awaitable<void> sieve_phase(const bench_config& config, bench_results& results,
+                                 const progress_fn& progress) {
+  results.sieve = (co_await run_races(config, sieve_spec(config), progress)).front();
+}
+
+net::awaitable<void> fast_phase(const bench_config& config, bench_results& results,
+                                const progress_fn& progress) {
+  results.fast = co_await run_races(config, fast_spec(config), progress);
+}
+
+}  // namespace detail
+}  // namespace primeloop::lab
