@@ -12,7 +12,7 @@
 
 #include "clients/connect.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::baseline {
 namespace {
 
 namespace net = asio;
@@ -78,4 +78,4 @@ void baseline_server::stop() {
   acceptor_.close(ignored);
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::baseline

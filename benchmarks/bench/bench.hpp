@@ -36,7 +36,7 @@
 #include "core/executor_kind.hpp"
 #include "core/names.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::bench {
 
 /// The parts of a benchmark run, in the order they run.
 enum class bench_phase { throughput, wrk, long_request, idle, fair, sieve, fast, syscalls };
@@ -79,11 +79,12 @@ struct bench_config {
   unsigned depth = 1;                                  ///< pipelining depth
 
   /// The long request: the lab's scenario (lab_config), run on each column's server with the
-  /// bench's depth and warm-up; shorter than the lab's, and stopped sooner.
-  lab_config long_request{.before_s = 4,
-                          .during_s = 5,
-                          .stop_grace = std::chrono::seconds{2},
-                          .warmup = std::chrono::milliseconds{300}};
+  /// bench's depth and warm-up; shorter than the lab's, and stopped sooner. Its server, workers
+  /// and server flags are every column's.
+  lab::lab_config long_request{.before_s = 4,
+                               .during_s = 5,
+                               .stop_grace = std::chrono::seconds{2},
+                               .warmup = std::chrono::milliseconds{300}};
 
   // Idle connections.
   unsigned idle_connections = 10'000;  ///< 0: skip
@@ -103,10 +104,7 @@ struct bench_config {
   unsigned fast_rounds = 3;          ///< each figure keeps its best round
   std::filesystem::path primecount;  ///< the command; empty: not found, skipped
 
-  std::optional<unsigned> workers;                ///< server --workers
-  std::filesystem::path server;                   ///< primeloop-server
   std::filesystem::path baseline;                 ///< primeloop-baseline
-  std::vector<std::string> server_flags;          ///< extra flags for every primeloop-server
   std::filesystem::path out_dir = "lab-results";  ///< where bench.csv and logs go
   std::string command;                            ///< quoted in the outputs
 
@@ -129,17 +127,18 @@ struct bench_cell {
 /// against primesieve, fast against primecount): each figure is the best of the rounds.
 struct race {
   std::uint64_t n = 0;
-  std::string executor;          ///< the server's
-  std::optional<timing> server;  ///< wall on the client; CPU of the server process (all threads)
+  std::string executor;  ///< the server's
+  std::optional<harness::timing>
+      server;  ///< wall on the client; CPU of the server process (all threads)
   /// The reference command's runs, from its rusage, in the phase's order: the sieve's
   /// primesieve -t1 and primesieve on all threads; fast's primecount -t1.
-  std::vector<std::optional<timing>> references;
+  std::vector<std::optional<harness::timing>> references;
   std::string answer;   ///< the server's answer (the references agree, or error says)
   std::string skipped;  ///< why the reference command was not run, when it was not
   std::string error;    ///< non-empty when the race failed
 
   /// Reference i's run, or none (not run, or not so many).
-  [[nodiscard]] const std::optional<timing>& reference(std::size_t i) const;
+  [[nodiscard]] const std::optional<harness::timing>& reference(std::size_t i) const;
   /// Server CPU time / the first reference's (one thread), when both were measured.
   [[nodiscard]] std::optional<double> cpu_ratio() const;
 };
@@ -177,16 +176,17 @@ struct fairness_cell {
 
 /// Everything one run measured.
 struct bench_results {
-  std::vector<bench_cell> cells;               ///< throughput, best round of each cell
-  std::vector<executor_summary> long_runs;     ///< one per column, in column order
-  std::optional<bool> long_standin;            ///< what "before" ran against, when the phase ran
-  std::vector<idle_cell> idle;                 ///< one per column, in column order
-  std::vector<fairness_cell> fairness;         ///< one per column, in column order
-  std::optional<race> sieve;                   ///< when the phase ran
-  std::vector<race> fast;                      ///< one per config.fast_ns, when the phase ran
-  std::vector<syscall_cell> syscalls;          ///< the baseline, then each column
-  std::vector<wrk_cell> wrk;                   ///< one per column, when the phase ran
-  machine_info machine_before, machine_after;  ///< the machine, and its load, around the run
+  std::vector<bench_cell> cells;                 ///< throughput, best round of each cell
+  std::vector<lab::executor_summary> long_runs;  ///< one per column, in column order
+  std::optional<bool> long_standin;              ///< what "before" ran against, when the phase ran
+  std::vector<idle_cell> idle;                   ///< one per column, in column order
+  std::vector<fairness_cell> fairness;           ///< one per column, in column order
+  std::optional<race> sieve;                     ///< when the phase ran
+  std::vector<race> fast;                        ///< one per config.fast_ns, when the phase ran
+  std::vector<syscall_cell> syscalls;            ///< the baseline, then each column
+  std::vector<wrk_cell> wrk;                     ///< one per column, when the phase ran
+  harness::machine_info machine_before,
+      machine_after;  ///< the machine, and its load, around the run
 };
 
 /// Runs the phases of config; progress(line) is called with a line of progress after each
@@ -201,4 +201,4 @@ struct bench_results {
                                                          const std::string& column,
                                                          const std::string& workload = "naive");
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::bench

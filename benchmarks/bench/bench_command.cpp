@@ -20,7 +20,7 @@
 #include "cli/validators.hpp"
 #include "core/executor_kind.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::bench {
 namespace {
 
 /// The executors that compute in the server's own process, whose CPU time the sieve race reads
@@ -46,7 +46,8 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   std::string out_dir = config.out_dir.string(), server, baseline, primesieve, primecount;
   std::vector<std::string> phases = names_of(phase_names), column_args, column_servers;
   long warmup_ms = config.warmup.count();
-  const CLI::Validator column_check([](std::string& name) { return column_error(name); }, "COLUMN");
+  const CLI::Validator column_check([](std::string& name) { return lab::column_error(name); },
+                                    "COLUMN");
   app.add_option(cli::flag("--executors"), config.executors,
                  "Columns to measure after the baseline: executors, and variants such as "
                  "'threads+nice19' (--worker-nice 19), 'threads+gil5ms' or 'threads+adaptive' "
@@ -95,7 +96,7 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       ->default_val(scenario.connections)
       ->check(CLI::Range(1u, 10000u));
   bool no_standin = false;
-  add_long_request_flags(app, scenario.before_s, scenario.during_s, no_standin);
+  harness::add_long_request_flags(app, scenario.before_s, scenario.during_s, no_standin);
   app.add_option("--idle-connections", config.idle_connections,
                  "Idle connections per server (0: skip)")
       ->default_val(config.idle_connections)
@@ -119,7 +120,7 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       ->default_val(config.fast_rounds)
       ->check(CLI::Range(1u, 100u));
   app.add_option("--primecount", primecount, "primecount command (default: from PATH)");
-  add_server_flags(app, config.workers, server, config.server_flags);
+  harness::add_server_flags(app, scenario.workers, server, scenario.server_flags);
   app.add_option("--baseline", baseline, "primeloop-baseline (default: next to this program)");
   app.add_option(cli::flag("--out"), out_dir, "Directory for bench.csv, bench.txt and server logs")
       ->default_val(out_dir);
@@ -161,15 +162,15 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   scenario.depth = config.depth;
   scenario.standin = !no_standin;
   config.out_dir = std::filesystem::absolute(out_dir);
-  config.command = quote_command(argc, argv);
+  config.command = harness::quote_command(argc, argv);
   config.primesieve =
-      primesieve.empty() ? find_on_path("primesieve") : std::filesystem::path(primesieve);
+      primesieve.empty() ? harness::find_on_path("primesieve") : std::filesystem::path(primesieve);
   config.primecount =
-      primecount.empty() ? find_on_path("primecount") : std::filesystem::path(primecount);
+      primecount.empty() ? harness::find_on_path("primecount") : std::filesystem::path(primecount);
   try {
-    config.server = sibling_binary(server, "primeloop-server");
+    scenario.server = harness::sibling_binary(server, "primeloop-server");
     if (config.runs(bench_phase::throughput) || config.runs(bench_phase::syscalls)) {
-      config.baseline = sibling_binary(baseline, "primeloop-baseline");
+      config.baseline = harness::sibling_binary(baseline, "primeloop-baseline");
     }
     if (!primesieve.empty() && !std::filesystem::exists(config.primesieve)) {
       throw std::runtime_error("primesieve not found at " + primesieve);
@@ -188,9 +189,9 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
 int run_bench_command(const bench_config& config) {
   // Thousands of idle connections need as many descriptors here; the servers raise their own.
   raise_open_file_limit();
-  const auto machine = read_machine();
+  const auto machine = harness::read_machine();
   fmt::print("primeloop-bench: {}\nbuild: {}\nmachine: {}; load average {}\n", config.command,
-             describe_build(), describe_cpus(machine), machine.loadavg);
+             harness::describe_build(), harness::describe_cpus(machine), machine.loadavg);
   std::fflush(stdout);
   const auto progress = [](const std::string& line) {
     fmt::print("{}\n", line);
@@ -198,7 +199,8 @@ int run_bench_command(const bench_config& config) {
   };
   int status = 1;
   const auto started = std::chrono::steady_clock::now();
-  const auto finished = run_interruptible("primeloop-bench", run_bench(config, progress), status);
+  const auto finished =
+      harness::run_interruptible("primeloop-bench", run_bench(config, progress), status);
   if (!finished) return status;
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   const bench_results& results = *finished;
@@ -209,10 +211,10 @@ int run_bench_command(const bench_config& config) {
   const auto targets = config.out_dir / "bench-targets.csv";
   const auto txt = config.out_dir / "bench.txt";
   try {
-    write_text_file(csv, bench_csv(results.cells, config));
-    write_text_file(figures, figures_csv(results));
-    write_text_file(targets, targets_csv(check_targets(results, config)));
-    write_text_file(txt, "command: " + config.command + "\n\n" + report);
+    harness::write_text_file(csv, bench_csv(results.cells, config));
+    harness::write_text_file(figures, figures_csv(results));
+    harness::write_text_file(targets, targets_csv(check_targets(results, config)));
+    harness::write_text_file(txt, "command: " + config.command + "\n\n" + report);
   } catch (const std::exception& e) {
     fmt::print(stderr, "primeloop-bench: {}\n", e.what());
     return 1;
@@ -222,4 +224,4 @@ int run_bench_command(const bench_config& config) {
   return 0;
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::bench

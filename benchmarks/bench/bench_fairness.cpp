@@ -13,7 +13,7 @@
 #include <asio/write.hpp>
 #include <system_error>
 
-namespace primeloop::lab::detail {
+namespace primeloop::bench::detail {
 
 namespace net = asio;
 
@@ -93,4 +93,4 @@ net::awaitable<void> fair_phase(const bench_config& config, column_servers& colu
   }
 }
 
-}  // namespace primeloop::lab::detail
+}  // namespace primeloop::bench::detail

@@ -13,7 +13,7 @@
 #include "benchmarks/harness/process_probe.hpp"
 #include "clients/connect.hpp"
 
-namespace primeloop::lab::detail {
+namespace primeloop::bench::detail {
 
 namespace net = asio;
 
@@ -53,7 +53,7 @@ net::awaitable<idle_cell> measure_idle_connections(std::uint16_t port, pid_t pid
   const auto until = clock::now() + deadline;
   idle_cell cell;
   cell.requested = count;
-  cell.rss_before_kib = proc_status_kib(pid, "VmRSS").value_or(0);
+  cell.rss_before_kib = harness::proc_status_kib(pid, "VmRSS").value_or(0);
   const tcp::endpoint server(net::ip::make_address_v4("127.0.0.1"), port);
   std::vector<tcp::socket> sockets;
   sockets.reserve(count);
@@ -79,10 +79,10 @@ net::awaitable<idle_cell> measure_idle_connections(std::uint16_t port, pid_t pid
     }
   }
   cell.answered = true;
-  cell.rss_kib = proc_status_kib(pid, "VmRSS").value_or(0);
-  cell.server_fds = open_fd_count(pid);
-  for (const pid_t member : living_group_members(pid)) {
-    cell.group_rss_kib += proc_status_kib(member, "VmRSS").value_or(0);
+  cell.rss_kib = harness::proc_status_kib(pid, "VmRSS").value_or(0);
+  cell.server_fds = harness::open_fd_count(pid);
+  for (const pid_t member : harness::living_group_members(pid)) {
+    cell.group_rss_kib += harness::proc_status_kib(member, "VmRSS").value_or(0);
   }
   co_return cell;
 }
@@ -116,4 +116,4 @@ net::awaitable<void> idle_phase(const bench_config& config, column_servers& colu
   }
 }
 
-}  // namespace primeloop::lab::detail
+}  // namespace primeloop::bench::detail

@@ -3,7 +3,7 @@
 #include "benchmarks/bench/bench_phases.hpp"
 #include "clients/report.hpp"
 
-namespace primeloop::lab::detail {
+namespace primeloop::bench::detail {
 
 namespace net = asio;
 
@@ -14,9 +14,9 @@ net::awaitable<void> long_phase(const bench_config& config, column_servers& colu
   for (std::size_t i = 0; i < config.executors.size(); ++i) {
     // The lab's run, on the server the other phases used; it stops the server, and the long
     // computation with it, so that it takes no CPU from the next column.
-    const auto run = co_await run_scenario(*columns.servers[i], scenario, config.executors[i]);
+    const auto run = co_await lab::run_scenario(*columns.servers[i], scenario, config.executors[i]);
     columns.stopped[i] = true;
-    auto s = summarize(run, scenario);
+    auto s = lab::summarize(run, scenario);
     progress(fmt::format(
         "  {:<16} long request n={}: before {:.0f} req/s, during {:.0f} req/s, retention {}, "
         "p50 {}, p99 {}",
@@ -28,4 +28,4 @@ net::awaitable<void> long_phase(const bench_config& config, column_servers& colu
   }
 }
 
-}  // namespace primeloop::lab::detail
+}  // namespace primeloop::bench::detail

@@ -12,7 +12,7 @@
 #include "benchmarks/harness/server_child.hpp"
 #include "core/report_format.hpp"
 
-namespace primeloop::lab::detail {
+namespace primeloop::bench::detail {
 
 /// How long a child server has to print its listening line.
 inline constexpr std::chrono::seconds start_deadline{10};
@@ -24,12 +24,12 @@ using progress_fn = std::function<void(const std::string&)>;
 
 /// The primeloop-server children, one per column, started once for every phase that needs them.
 struct column_servers {
-  std::vector<std::unique_ptr<server_child>> servers;  ///< in column order
-  std::vector<bool> stopped;                           ///< true once a phase stopped it
+  std::vector<std::unique_ptr<harness::server_child>> servers;  ///< in column order
+  std::vector<bool> stopped;                                    ///< true once a phase stopped it
 };
 
 /// Small requests against the baseline and each column, best of interleaved rounds.
-asio::awaitable<void> throughput_phase(const bench_config& config, server_child& baseline,
+asio::awaitable<void> throughput_phase(const bench_config& config, harness::server_child& baseline,
                                        column_servers& columns, bench_results& results,
                                        const progress_fn& progress);
 /// wrk's connections: the bench's main throughput figure's count.
@@ -54,4 +54,4 @@ asio::awaitable<void> sieve_phase(const bench_config& config, bench_results& res
 asio::awaitable<void> fast_phase(const bench_config& config, bench_results& results,
                                  const progress_fn& progress);
 
-}  // namespace primeloop::lab::detail
+}  // namespace primeloop::bench::detail

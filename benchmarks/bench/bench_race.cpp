@@ -11,10 +11,10 @@
 #include "benchmarks/harness/process_probe.hpp"
 #include "clients/one_shot.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::bench {
 
-const std::optional<timing>& race::reference(std::size_t i) const {
-  static const std::optional<timing> none;
+const std::optional<harness::timing>& race::reference(std::size_t i) const {
+  static const std::optional<harness::timing> none;
   return i < references.size() ? references[i] : none;
 }
 
@@ -44,18 +44,19 @@ struct race_spec {
 
 /// Asks the server (ask.port, process pid) for n once: its answer, timed on the client and by
 /// the CPU clock of its process (the loop and the thread that computed).
-net::awaitable<std::pair<std::string, timing>> time_server_answer(clients::one_shot_config ask,
-                                                                  pid_t pid, std::string n) {
-  const auto cpu_before = process_cpu_time(pid);
+net::awaitable<std::pair<std::string, harness::timing>> time_server_answer(
+    clients::one_shot_config ask, pid_t pid, std::string n) {
+  const auto cpu_before = harness::process_cpu_time(pid);
   const auto start = clock::now();
   const auto replies = co_await clients::ask(ask, std::vector<std::string>(1, n));
-  const timing t{clock::now() - start, process_cpu_time(pid).value_or(std::chrono::nanoseconds{0}) -
-                                           cpu_before.value_or(std::chrono::nanoseconds{0})};
+  const harness::timing t{clock::now() - start,
+                          harness::process_cpu_time(pid).value_or(std::chrono::nanoseconds{0}) -
+                              cpu_before.value_or(std::chrono::nanoseconds{0})};
   co_return std::pair{replies.at(0), t};
 }
 
 /// Keeps in best the lower wall and the lower CPU time of best and t (t when best is empty).
-void keep_best(std::optional<timing>& best, const timing& t) {
+void keep_best(std::optional<harness::timing>& best, const harness::timing& t) {
   if (!best) best = t;
   best->wall = std::min(best->wall, t.wall);
   best->cpu = std::min(best->cpu, t.cpu);
@@ -70,7 +71,7 @@ std::string run_references(const race_spec& spec, race& r) {
   for (std::size_t i = 0; i < spec.runs.size(); ++i) {
     std::vector<std::string> cmd{spec.program.string()};
     for (const auto& a : spec.runs[i].second) cmd.push_back(a == "{n}" ? std::to_string(r.n) : a);
-    const auto run = run_timed(cmd);
+    const auto run = harness::run_timed(cmd);
     if (run.exit_status != 0) {
       throw std::runtime_error(
           fmt::format("'{}' exited with {}", fmt::join(cmd, " "), run.exit_status));
@@ -94,7 +95,7 @@ net::awaitable<std::vector<race>> run_races(const bench_config& config, const ra
   // The server's own limit keeps one computation short: allow the largest n asked for.
   argv.push_back("--max-n");
   argv.push_back(std::to_string(*std::max_element(spec.ns.begin(), spec.ns.end())));
-  server_child server(
+  harness::server_child server(
       co_await net::this_coro::executor, argv,
       (config.out_dir / fmt::format("bench-server-{}.log", spec.workload)).string());
   co_await server.wait_listening(start_deadline);
@@ -164,4 +165,4 @@ net::awaitable<void> fast_phase(const bench_config& config, bench_results& resul
 }
 
 }  // namespace detail
-}  // namespace primeloop::lab
+}  // namespace primeloop::bench

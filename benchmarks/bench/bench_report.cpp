@@ -7,12 +7,12 @@
 #include "benchmarks/bench/bench_report_detail.hpp"
 #include "clients/report.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::bench {
 
 namespace detail {
 
 std::string base_executor(const std::string& column) {
-  const auto spec = parse_column(column);
+  const auto spec = lab::parse_column(column);
   return spec ? spec->executor : column;
 }
 
@@ -125,14 +125,15 @@ std::string format_throughput(const std::vector<bench_cell>& cells, const bench_
   return out;
 }
 
-std::string format_long_runs(const std::vector<executor_summary>& rows, const bench_config& bench) {
+std::string format_long_runs(const std::vector<lab::executor_summary>& rows,
+                             const bench_config& bench) {
   const auto& config = bench.long_request;
   std::string out = fmt::format(
       "long request: naive n={} on one more connection after {} s, {} small-request connections "
       "x depth {}; before = seconds 2-{}, during = seconds {}-{}\n",
       config.long_n, config.before_s, config.connections, config.depth, config.before_s,
       config.before_s + 1, config.before_s + config.during_s);
-  out += describe_before_load(config.standin) + "\n";
+  out += lab::describe_before_load(config.standin) + "\n";
   out += fmt::format("{:<16} {:>12} {:>12} {:>9} {:>12} {:>12} {:>12}  server\n", "column",
                      "before req/s", "during req/s", "retention", "p50 during", "p99 during",
                      "max during");
@@ -176,7 +177,7 @@ std::string format_sieve(const race& r) {
       "Debian's primesieve command; best of the rounds; CPU is user + system of every thread\n",
       r.n, r.executor);
   if (!r.error.empty()) return out + "  failed: " + r.error + "\n";
-  const auto row = [&](const std::string& name, const std::optional<timing>& t) {
+  const auto row = [&](const std::string& name, const std::optional<harness::timing>& t) {
     if (!t) return fmt::format("  {:<24} -\n", name);
     std::string line =
         fmt::format("  {:<24} {:>8.3f} s wall {:>8.3f} s CPU", name, secs(t->wall), secs(t->cpu));
@@ -206,7 +207,7 @@ std::string format_fast(const std::vector<race>& races) {
       out += fmt::format("  {:>16} FAILED: {}\n", r.n, r.error);
       continue;
     }
-    const auto cpu = [](const std::optional<timing>& t) {
+    const auto cpu = [](const std::optional<harness::timing>& t) {
       return t ? fmt::format("{:.3f} s", secs(t->cpu)) : std::string("-");
     };
     const auto ratio = r.cpu_ratio();
@@ -238,7 +239,7 @@ std::string format_fairness(const std::vector<fairness_cell>& cells, const bench
 
 std::string format_bench(const bench_results& results, const bench_config& config) {
   std::string out = fmt::format("machine: {}\nload average before: {}\nload average after:  {}\n",
-                                describe_cpus(results.machine_before),
+                                harness::describe_cpus(results.machine_before),
                                 results.machine_before.loadavg, results.machine_after.loadavg);
   // Appending the newline and the section separately: '"\n" + std::string' trips GCC 12's
   // -Wrestrict false positive.
@@ -302,7 +303,7 @@ std::string figures_csv(const bench_results& results) {
   }
   if (results.sieve && results.sieve->error.empty()) {
     const auto& s = *results.sieve;
-    const auto times = [&](const std::string& who, const std::optional<timing>& t) {
+    const auto times = [&](const std::string& who, const std::optional<harness::timing>& t) {
       if (!t) return;
       add("sieve", who, "wall", secs(t->wall), "s");
       add("sieve", who, "cpu", secs(t->cpu), "s");
@@ -321,4 +322,4 @@ std::string figures_csv(const bench_results& results) {
   return out;
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::bench

@@ -8,7 +8,7 @@
 
 #include "benchmarks/bench/bench.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::bench {
 
 /// One target against what this run measured.
 struct target_check {
@@ -30,7 +30,7 @@ struct target_check {
 [[nodiscard]] std::string format_throughput(const std::vector<bench_cell>& cells,
                                             const bench_config& config);
 /// Each column during the long request: before, during, retention, latency.
-[[nodiscard]] std::string format_long_runs(const std::vector<executor_summary>& rows,
+[[nodiscard]] std::string format_long_runs(const std::vector<lab::executor_summary>& rows,
                                            const bench_config& config);
 /// Each column's memory with the idle connections open.
 [[nodiscard]] std::string format_idle(const std::vector<idle_cell>& cells,
@@ -62,4 +62,4 @@ struct target_check {
 /// The targets as CSV: figure,target,measured,met (bench-targets.csv).
 [[nodiscard]] std::string targets_csv(const std::vector<target_check>& checks);
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::bench

@@ -10,7 +10,7 @@
 #include "benchmarks/bench/bench.hpp"
 #include "core/report_format.hpp"
 
-namespace primeloop::lab::detail {
+namespace primeloop::bench::detail {
 
 /// The executor a column runs ("threads" for "threads+nice19").
 [[nodiscard]] std::string base_executor(const std::string& column);
@@ -25,4 +25,4 @@ namespace primeloop::lab::detail {
 /// s quoted for CSV (RFC 4180, the same quoting as every report of the project).
 using primeloop::csv_field;
 
-}  // namespace primeloop::lab::detail
+}  // namespace primeloop::bench::detail

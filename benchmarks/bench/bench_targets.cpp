@@ -8,7 +8,7 @@
 #include "benchmarks/bench/bench_report_detail.hpp"
 #include "clients/report.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::bench {
 namespace {
 
 using std::chrono::nanoseconds;
@@ -186,4 +186,4 @@ std::string targets_csv(const std::vector<target_check>& checks) {
   return out;
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::bench

@@ -8,7 +8,7 @@
 
 #include "clients/load_generator.hpp"
 
-namespace primeloop::lab::detail {
+namespace primeloop::bench::detail {
 
 namespace net = asio;
 
@@ -44,10 +44,10 @@ net::awaitable<bench_cell> measure_throughput(std::uint16_t port, const std::str
 
 }  // namespace
 
-net::awaitable<void> throughput_phase(const bench_config& config, server_child& baseline,
+net::awaitable<void> throughput_phase(const bench_config& config, harness::server_child& baseline,
                                       column_servers& columns, bench_results& results,
                                       const progress_fn& progress) {
-  std::vector<std::pair<std::string, server_child*>> targets{{"baseline", &baseline}};
+  std::vector<std::pair<std::string, harness::server_child*>> targets{{"baseline", &baseline}};
   for (std::size_t i = 0; i < config.executors.size(); ++i) {
     targets.emplace_back(config.executors[i], columns.servers[i].get());
   }
@@ -80,4 +80,4 @@ net::awaitable<void> throughput_phase(const bench_config& config, server_child& 
   }
 }
 
-}  // namespace primeloop::lab::detail
+}  // namespace primeloop::bench::detail

@@ -17,7 +17,7 @@
 #include "benchmarks/harness/server_child.hpp"
 #include "clients/load_generator.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::bench {
 namespace {
 
 namespace net = asio;
@@ -67,24 +67,24 @@ net::awaitable<syscall_cell> measure_one(const syscall_config& config,
   const auto ex = co_await net::this_coro::executor;
   const auto summary = config.out_dir / fmt::format("bench-syscalls-{}.txt", target.name);
   std::filesystem::remove(summary);
-  server_child server(
+  harness::server_child server(
       ex, target.argv,
       (config.out_dir / fmt::format("bench-server-syscalls-{}.log", target.name)).string());
   try {
     co_await server.wait_listening(start_deadline);
     // Every process of the server's group: the loop's and, for processes, the workers.
-    const auto pids = living_group_members(server.pid());
+    const auto pids = harness::living_group_members(server.pid());
     std::vector<std::string> argv{config.strace.string(), "-c", "-f", "-o", summary.string()};
     for (const pid_t p : pids) {
       argv.push_back("-p");
       argv.push_back(std::to_string(p));
     }
     const auto log = config.out_dir / fmt::format("bench-strace-{}.log", target.name);
-    server_child strace(ex, argv, log.string());
+    harness::server_child strace(ex, argv, log.string());
     const auto until = clock::now() + attach_deadline;
     while (!std::all_of(pids.begin(), pids.end(), traced)) {
       // strace ends at once when it may not trace (ptrace refused in a container, say).
-      if (living_group_members(strace.pid()).empty()) {
+      if (harness::living_group_members(strace.pid()).empty()) {
         co_await strace.stop(stop_grace);
         throw std::runtime_error("strace ended without attaching: " + last_line_of(log));
       }
@@ -201,4 +201,4 @@ std::string format_syscalls(const std::vector<syscall_cell>& cells, const syscal
   return out;
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::bench

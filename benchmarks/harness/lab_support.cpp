@@ -13,7 +13,7 @@
 #include <fstream>
 #include <stdexcept>
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 
 std::filesystem::path sibling_binary(const std::string& explicit_path, std::string_view name) {
   std::filesystem::path p = explicit_path;
@@ -106,4 +106,4 @@ std::string describe_cpus(const machine_info& m) {
                      m.cpu_model.empty() ? "unknown model" : m.cpu_model, m.kernel);
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

@@ -15,7 +15,7 @@
 
 #include "server/open_files.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 
 /// The path of a program next to the running one (/proc/self/exe's directory), or explicit when
 /// it is not empty. Throws std::runtime_error when the file is not there.
@@ -79,4 +79,4 @@ template <class T>
   return result;
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

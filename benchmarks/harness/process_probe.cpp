@@ -20,7 +20,7 @@
 #include <cstdlib>
 #include <fstream>
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 namespace {
 
 using clock = std::chrono::steady_clock;
@@ -159,4 +159,4 @@ std::filesystem::path find_on_path(std::string_view name) {
   return {};
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

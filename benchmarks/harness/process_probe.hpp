@@ -14,7 +14,7 @@
 
 #include <asio/awaitable.hpp>
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 
 /// A field of /proc/<pid>/status given in kB ("VmRSS", "VmHWM"), or nullopt when absent.
 [[nodiscard]] std::optional<std::uint64_t> proc_status_kib(pid_t pid, std::string_view field);
@@ -53,4 +53,4 @@ struct command_run {
 /// The path of a program found in $PATH, or empty when none is.
 [[nodiscard]] std::filesystem::path find_on_path(std::string_view name);
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

@@ -23,7 +23,7 @@
 #include <stdexcept>
 #include <system_error>
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 namespace {
 
 namespace net = asio;
@@ -196,4 +196,4 @@ net::awaitable<stop_outcome> server_child::stop(std::chrono::milliseconds grace)
   co_return outcome;
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

@@ -14,7 +14,7 @@
 
 #include "benchmarks/harness/proc_stat.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 
 /// How a child server ended.
 struct stop_outcome {
@@ -68,7 +68,4 @@ class server_child {
   std::uint16_t http_port_ = 0;
 };
 
-/// For the lab and bench code that reads a server's group by its short name.
-using harness::living_group_members;
-
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

@@ -31,7 +31,8 @@ net::awaitable<executor_run> run_one(const lab_config& config, std::size_t index
                                      lab_observer& observer) {
   const auto& column = config.executors[index];
   const auto log = config.out_dir / fmt::format("server-{}.log", column);
-  server_child server(co_await net::this_coro::executor, server_argv(config, column), log.string());
+  harness::server_child server(co_await net::this_coro::executor, server_argv(config, column),
+                               log.string());
   std::string error;
   try {
     co_await server.wait_listening(std::chrono::seconds{10});
@@ -52,12 +53,12 @@ net::awaitable<executor_run> run_one(const lab_config& config, std::size_t index
 
 }  // namespace
 
-net::awaitable<executor_run> run_scenario(server_child& server, const lab_config& config,
+net::awaitable<executor_run> run_scenario(harness::server_child& server, const lab_config& config,
                                           std::string column, second_fn each_second) {
   executor_run run;
   run.executor = std::move(column);
   run.listening_line = server.first_line();
-  std::optional<busy_core> standin;
+  std::optional<harness::busy_core> standin;
   try {
     if (config.standin) standin.emplace(long_computation_nice(server.argv()));
     clients::load_config load;

@@ -56,11 +56,11 @@ struct lab_config {
 
 /// One executor's run.
 struct executor_run {
-  std::string executor;        ///< its name
-  std::string listening_line;  ///< the server's first line
-  clients::load_result load;   ///< what the client side measured
-  stop_outcome stopped;        ///< how the server ended
-  std::string error;           ///< non-empty when the run failed (the rest is then partial)
+  std::string executor;           ///< its name
+  std::string listening_line;     ///< the server's first line
+  clients::load_result load;      ///< what the client side measured
+  harness::stop_outcome stopped;  ///< how the server ended
+  std::string error;              ///< non-empty when the run failed (the rest is then partial)
 };
 
 /// The derived figures of one run, as the summary table shows them.
@@ -107,7 +107,7 @@ using second_fn = std::function<void(const clients::second_sample&)>;
 /// the long request, the small-request load with the long request after config.before_s, then
 /// the server stopped, which ends the long computation with it. A failure is kept in run.error.
 /// The lab runs it on a server of its own per column; the bench on the servers it keeps up.
-[[nodiscard]] asio::awaitable<executor_run> run_scenario(server_child& server,
+[[nodiscard]] asio::awaitable<executor_run> run_scenario(harness::server_child& server,
                                                          const lab_config& config,
                                                          std::string column,
                                                          second_fn each_second = {});

@@ -64,7 +64,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
       ->excludes(executors_option)
       ->excludes("--gil-sweep");
   bool no_standin = false;
-  add_long_request_flags(app, config.before_s, config.during_s, no_standin);
+  harness::add_long_request_flags(app, config.before_s, config.during_s, no_standin);
   app.add_option("--n", config.n, "The small request")
       ->default_val(config.n)
       ->check(CLI::PositiveNumber);
@@ -77,7 +77,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   app.add_option("--depth", config.depth, "Pipelining depth per connection")
       ->default_val(config.depth)
       ->check(CLI::Range(1u, 4096u));
-  add_server_flags(app, config.workers, server, config.server_flags);
+  harness::add_server_flags(app, config.workers, server, config.server_flags);
   app.add_option("--workload", config.workload, "Server --workload")
       ->default_val(config.workload)
       ->check(cli::one_of(names_of(workload_names), "workload"));
@@ -110,9 +110,9 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   config.out_dir = std::filesystem::absolute(out_dir);
   config.slo = cli::microseconds_of(slo_ms / 1000);
   config.stop_grace = cli::milliseconds_of(stop_grace_s);
-  config.command = quote_command_without_out(argc, argv);
+  config.command = harness::quote_command_without_out(argc, argv);
   try {
-    config.server = sibling_binary(server, "primeloop-server");
+    config.server = harness::sibling_binary(server, "primeloop-server");
   } catch (const std::exception& e) {
     fmt::print(stderr, "primeloop-lab: {}\n", e.what());
     exit_code = 1;
@@ -123,15 +123,16 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
 }
 
 int run_lab_command(const lab_config& config) {
-  const auto machine = read_machine();
+  const auto machine = harness::read_machine();
   fmt::print("primeloop lab: {}\nserver: {}\nbuild: {}\nmachine: {}; load average {}\n{}\n",
-             describe_scenario(config), config.server.string(), describe_build(),
-             describe_cpus(machine), machine.loadavg, describe_before_load(config.standin));
+             describe_scenario(config), config.server.string(), harness::describe_build(),
+             harness::describe_cpus(machine), machine.loadavg,
+             describe_before_load(config.standin));
   std::fflush(stdout);
   live_table table(config, stdout);
   int status = 1;
   const auto started = std::chrono::steady_clock::now();
-  const auto finished = run_interruptible("primeloop-lab", run_lab(config, table), status);
+  const auto finished = harness::run_interruptible("primeloop-lab", run_lab(config, table), status);
   if (!finished) return status;
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   const std::vector<executor_run>& runs = *finished;
@@ -142,7 +143,8 @@ int run_lab_command(const lab_config& config) {
   if (config.story) fmt::print("\n{}", format_story_table(rows, config));
   const auto open_loop = format_open_loop_table(runs, config);
   if (!open_loop.empty()) fmt::print("\n{}", open_loop);
-  fmt::print("the lab took {:.0f} s; load average now {}\n", took.count(), read_machine().loadavg);
+  fmt::print("the lab took {:.0f} s; load average now {}\n", took.count(),
+             harness::read_machine().loadavg);
   try {
     const auto files = write_lab_results(runs, rows, config);
     fmt::print("\nwrote, in {}/: {}, {}, {}, {} and the server logs server-*.log\n",

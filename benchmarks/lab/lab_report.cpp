@@ -15,7 +15,7 @@ namespace primeloop::lab {
 namespace {
 
 /// The short name the writers below use.
-constexpr auto write_file = &write_text_file;
+constexpr auto write_file = &harness::write_text_file;
 
 /// Which of p50, p99 and max are lower bounds, as "p99+max" (empty: none).
 std::string lower_bounds(const executor_summary& r) {
@@ -226,11 +226,11 @@ lab_files write_lab_results(const std::vector<executor_run>& runs,
   write_file(files.summary_csv, summary_csv(rows, config));
   write_file(files.chart_svg, lab_svg(runs, config));
   // Other processes on the machine change every figure: the load average says if there were.
-  const auto machine = read_machine();
+  const auto machine = harness::read_machine();
   std::string run_txt = fmt::format(
       "command: {}\nscenario: {}\nbuild: {}\nmachine: {}; load average after the run: {}\n",
-      config.command, describe_scenario(config), describe_build(), describe_cpus(machine),
-      machine.loadavg);
+      config.command, describe_scenario(config), harness::describe_build(),
+      harness::describe_cpus(machine), machine.loadavg);
   for (const auto& r : runs) run_txt += fmt::format("{}: {}\n", r.executor, r.listening_line);
   run_txt += '\n';
   run_txt += format_summary_table(rows, config);
