@@ -13,6 +13,11 @@ namespace primeloop::bench {
 
 namespace net = asio;
 
+std::string detail::base_executor(const std::string& column) {
+  const auto spec = lab::parse_column(column);
+  return spec ? spec->executor : column;
+}
+
 std::string_view to_string(bench_phase p) noexcept {
   return name_of(phase_names, p);
 }

@@ -4,14 +4,10 @@
 #include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
 
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <stdexcept>
 
 #include "benchmarks/bench/bench_report.hpp"
 #include "benchmarks/harness/lab_support.hpp"
@@ -167,7 +163,7 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       primesieve.empty() ? harness::find_on_path("primesieve") : std::filesystem::path(primesieve);
   config.primecount =
       primecount.empty() ? harness::find_on_path("primecount") : std::filesystem::path(primecount);
-  try {
+  const auto find = [&] {
     scenario.server = harness::sibling_binary(server, "primeloop-server");
     if (config.runs(bench_phase::throughput) || config.runs(bench_phase::syscalls)) {
       config.baseline = harness::sibling_binary(baseline, "primeloop-baseline");
@@ -178,50 +174,36 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
     if (!primecount.empty() && !std::filesystem::exists(config.primecount)) {
       throw std::runtime_error("primecount not found at " + primecount);
     }
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "primeloop-bench: {}\n", e.what());
-    exit_code = 1;
-    return std::nullopt;
-  }
+  };
+  if (!harness::found("primeloop-bench", find, exit_code)) return std::nullopt;
   return config;
 }
 
 int run_bench_command(const bench_config& config) {
   // Thousands of idle connections need as many descriptors here; the servers raise their own.
   raise_open_file_limit();
-  const auto machine = harness::read_machine();
-  fmt::print("primeloop-bench: {}\nbuild: {}\nmachine: {}; load average {}\n", config.command,
-             harness::describe_build(), harness::describe_cpus(machine), machine.loadavg);
-  std::fflush(stdout);
+  const auto header =
+      fmt::format("primeloop-bench: {}\n{}", config.command, harness::describe_build_and_machine());
   const auto progress = [](const std::string& line) {
     fmt::print("{}\n", line);
     std::fflush(stdout);
   };
-  int status = 1;
-  const auto started = std::chrono::steady_clock::now();
-  const auto finished =
-      harness::run_interruptible("primeloop-bench", run_bench(config, progress), status);
-  if (!finished) return status;
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-  const bench_results& results = *finished;
-  const auto report = format_bench(results, config);
-  fmt::print("\n{}the bench took {:.0f} s\n", report, took.count());
-  const auto csv = config.out_dir / "bench.csv";
-  const auto figures = config.out_dir / "bench-figures.csv";
-  const auto targets = config.out_dir / "bench-targets.csv";
-  const auto txt = config.out_dir / "bench.txt";
-  try {
+  const auto report = [&](const bench_results& results, double took_s) {
+    const auto text = format_bench(results, config);
+    fmt::print("\n{}the bench took {:.0f} s\n", text, took_s);
+    const auto csv = config.out_dir / "bench.csv";
+    const auto figures = config.out_dir / "bench-figures.csv";
+    const auto targets = config.out_dir / "bench-targets.csv";
+    const auto txt = config.out_dir / "bench.txt";
     harness::write_text_file(csv, bench_csv(results.cells, config));
     harness::write_text_file(figures, figures_csv(results));
     harness::write_text_file(targets, targets_csv(check_targets(results, config)));
-    harness::write_text_file(txt, "command: " + config.command + "\n\n" + report);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "primeloop-bench: {}\n", e.what());
-    return 1;
-  }
-  fmt::print("wrote {}, {}, {} and {}\n", csv.string(), figures.string(), targets.string(),
-             txt.string());
-  return 0;
+    harness::write_text_file(txt, "command: " + config.command + "\n\n" + text);
+    fmt::print("wrote {}, {}, {} and {}\n", csv.string(), figures.string(), targets.string(),
+               txt.string());
+    return 0;
+  };
+  return harness::run_command("primeloop-bench", header, run_bench(config, progress), report);
 }
 
 }  // namespace primeloop::bench

@@ -13,7 +13,8 @@
 #include "benchmarks/harness/process_probe.hpp"
 #include "clients/connect.hpp"
 
-namespace primeloop::bench::detail {
+namespace primeloop::bench {
+namespace detail {
 
 namespace net = asio;
 
@@ -23,6 +24,11 @@ using tcp = net::ip::tcp;
 using clock = std::chrono::steady_clock;
 using clients::use_tuple;
 constexpr unsigned check_every = 1000;
+constexpr double rss_target_mib = 64;
+
+double mib(std::uint64_t kib) {
+  return static_cast<double>(kib) / 1024;
+}
 
 /// Sends "1" and waits for its answer until the deadline; an empty string when it came.
 net::awaitable<std::string> ask_one(tcp::socket& socket, clock::time_point until) {
@@ -108,12 +114,63 @@ net::awaitable<void> idle_phase(const bench_config& config, column_servers& colu
     progress(fmt::format(
         "  {:<16} {} idle connections: server VmRSS {:.1f} MiB (before {:.1f} MiB), {} fds, "
         "group {:.1f} MiB{}",
-        cell.target, cell.opened, static_cast<double>(cell.rss_kib) / 1024,
-        static_cast<double>(cell.rss_before_kib) / 1024, cell.server_fds,
-        static_cast<double>(cell.group_rss_kib) / 1024,
-        cell.error.empty() ? "" : "  " + cell.error));
+        cell.target, cell.opened, mib(cell.rss_kib), mib(cell.rss_before_kib), cell.server_fds,
+        mib(cell.group_rss_kib), cell.error.empty() ? "" : "  " + cell.error));
     results.idle.push_back(std::move(cell));
   }
 }
 
-}  // namespace primeloop::bench::detail
+void idle_targets(const bench_results& results, std::vector<target_check>& out) {
+  for (const auto& cell : results.idle) {
+    target_check t{
+        fmt::format("server RSS {} with {} idle connections", cell.target, cell.requested),
+        fmt::format("<= {:.0f} MiB", rss_target_mib), "", false};
+    if (cell.error.empty()) {
+      t.measured = fmt::format("{:.1f} MiB", mib(cell.rss_kib));
+      t.met = mib(cell.rss_kib) <= rss_target_mib;
+    } else {
+      t.measured = "failed: " + cell.error;
+    }
+    out.push_back(std::move(t));
+  }
+}
+
+void idle_figures(const bench_results& results, const figure_fn& add) {
+  for (const auto& c : results.idle) {
+    if (!c.error.empty()) continue;
+    add("idle", c.target, "connections", c.opened, "count");
+    add("idle", c.target, "rss_before", static_cast<double>(c.rss_before_kib), "KiB");
+    add("idle", c.target, "rss", static_cast<double>(c.rss_kib), "KiB");
+    add("idle", c.target, "group_rss", static_cast<double>(c.group_rss_kib), "KiB");
+    add("idle", c.target, "fds", static_cast<double>(c.server_fds), "count");
+  }
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+std::string format_idle(const std::vector<idle_cell>& cells, const bench_config& config) {
+  std::string out = fmt::format(
+      "idle connections: {} opened one by one, a request answered on the last; VmRSS of the "
+      "server process (group: with its workers, shared pages counted in each)\n",
+      config.idle_connections);
+  out += fmt::format("{:<16} {:>8} {:>12} {:>12} {:>14} {:>8} {:>12}\n", "column", "opened",
+                     "RSS before", "RSS open", "per connection", "fds", "group RSS");
+  for (const auto& c : cells) {
+    if (!c.error.empty()) {
+      out += fmt::format("{:<16} failed: {}\n", c.target, c.error);
+      continue;
+    }
+    const double per =
+        c.opened == 0 ? 0
+                      : static_cast<double>(c.rss_kib - std::min(c.rss_kib, c.rss_before_kib)) *
+                            1024 / c.opened;
+    out += fmt::format("{:<16} {:>8} {:>8.1f} MiB {:>8.1f} MiB {:>8.0f} bytes {:>8} {:>8.1f} MiB\n",
+                       c.target, c.opened, mib(c.rss_before_kib), mib(c.rss_kib), per, c.server_fds,
+                       mib(c.group_rss_kib));
+  }
+  return out;
+}
+
+}  // namespace primeloop::bench

@@ -130,6 +130,30 @@ net::awaitable<std::vector<race>> run_races(const bench_config& config, const ra
   co_return races;
 }
 
+constexpr double sieve_target = 1.5;
+/// The fast workload is libprimecount's own call: only the server around it should cost more.
+constexpr double fast_target = 1.2;
+
+/// A race's target (phase "sieve" or "fast"): the server's CPU time over the reference
+/// command's on one thread.
+target_check race_target(const race& r, std::string_view phase, std::string_view reference,
+                         double target) {
+  target_check t{fmt::format("{} n={}: server CPU time / {} -t1", phase, r.n, reference),
+                 fmt::format("<= {:.1f}", target), "", false};
+  if (!r.error.empty()) {
+    t.measured = "failed: " + r.error;
+  } else if (!r.skipped.empty()) {
+    t.measured = "skipped: " + r.skipped;
+    t.met = std::nullopt;
+  } else if (const auto ratio = r.cpu_ratio()) {
+    t.measured = fmt::format("{:.2f}", *ratio);
+    t.met = *ratio <= target;
+  } else {
+    t.measured = "failed: no CPU time";
+  }
+  return t;
+}
+
 // The specs are built outside the coroutines: GCC 12 mis-compiles initializer lists in
 // coroutine frames.
 race_spec sieve_spec(const bench_config& config) {
@@ -164,5 +188,87 @@ net::awaitable<void> fast_phase(const bench_config& config, bench_results& resul
   results.fast = co_await run_races(config, fast_spec(config), progress);
 }
 
+void race_targets(const bench_results& results, std::vector<target_check>& out) {
+  if (results.sieve)
+    out.push_back(race_target(*results.sieve, "sieve", "primesieve", sieve_target));
+  // The fast target is for the first n (10^12 by default: a quarter of a second of CPU, so the
+  // server's own costs around the call are small beside it); the others are shown.
+  if (!results.fast.empty()) {
+    out.push_back(race_target(results.fast.front(), "fast", "primecount", fast_target));
+  }
+}
+
+void race_figures(const bench_results& results, const figure_fn& add) {
+  if (results.sieve && results.sieve->error.empty()) {
+    const auto& s = *results.sieve;
+    const auto times = [&](const std::string& who, const std::optional<harness::timing>& t) {
+      if (!t) return;
+      add("sieve", who, "wall", secs(t->wall), "s");
+      add("sieve", who, "cpu", secs(t->cpu), "s");
+    };
+    times("server-" + s.executor, s.server);
+    times("primesieve-t1", s.reference(0));
+    times("primesieve", s.reference(1));
+  }
+  for (const auto& r : results.fast) {
+    if (!r.error.empty()) continue;
+    const auto who = fmt::format("n={}", r.n);
+    if (r.server) add("fast", "server-" + who, "cpu", secs(r.server->cpu), "s");
+    if (const auto& pc = r.reference(0))
+      add("fast", "primecount-t1-" + who, "cpu", secs(pc->cpu), "s");
+  }
+}
+
 }  // namespace detail
+
+using namespace detail;
+
+std::string format_sieve(const race& r) {
+  std::string out = fmt::format(
+      "sieve: n={}, the server (--workload sieve --executor {}) answering one request against "
+      "Debian's primesieve command; best of the rounds; CPU is user + system of every thread\n",
+      r.n, r.executor);
+  if (!r.error.empty()) return out + "  failed: " + r.error + "\n";
+  const auto row = [&](const std::string& name, const std::optional<harness::timing>& t) {
+    if (!t) return fmt::format("  {:<24} -\n", name);
+    std::string line =
+        fmt::format("  {:<24} {:>8.3f} s wall {:>8.3f} s CPU", name, secs(t->wall), secs(t->cpu));
+    if (r.server && &t != &r.server && t->wall.count() > 0 && t->cpu.count() > 0) {
+      line += fmt::format("   server/this: wall {:.2f}, CPU {:.2f}",
+                          secs(r.server->wall) / secs(t->wall), secs(r.server->cpu) / secs(t->cpu));
+    }
+    return line + "\n";
+  };
+  out += row("server", r.server);
+  if (!r.skipped.empty()) return out + "  primesieve: skipped: " + r.skipped + "\n";
+  out += row("primesieve -t1", r.reference(0));
+  out += row("primesieve (all threads)", r.reference(1));
+  out += fmt::format("  answer {} (both agree)\n", r.answer);
+  return out;
+}
+
+std::string format_fast(const std::vector<race>& races) {
+  std::string out =
+      "fast: the server (--workload fast --executor threads) answering one request against "
+      "Debian's\nprimecount N --nth-prime -t1; best of the rounds; CPU is user + system (the "
+      "server's whole\nprocess; primecount's from its rusage)\n";
+  out += fmt::format("  {:>16} {:>12} {:>16} {:>12}  {}\n", "n", "server CPU", "primecount CPU",
+                     "server/pc", "answer");
+  for (const auto& r : races) {
+    if (!r.error.empty()) {
+      out += fmt::format("  {:>16} FAILED: {}\n", r.n, r.error);
+      continue;
+    }
+    const auto cpu = [](const std::optional<harness::timing>& t) {
+      return t ? fmt::format("{:.3f} s", secs(t->cpu)) : std::string("-");
+    };
+    const auto ratio = r.cpu_ratio();
+    out += fmt::format("  {:>16} {:>12} {:>16} {:>12}  {}\n", r.n, cpu(r.server),
+                       cpu(r.reference(0)), ratio ? fmt::format("{:.2f}", *ratio) : "-",
+                       r.skipped.empty() ? r.answer + " (both agree)"
+                                         : r.answer + " (primecount skipped: " + r.skipped + ")");
+  }
+  return out;
+}
+
 }  // namespace primeloop::bench

@@ -1,5 +1,7 @@
 #include "benchmarks/bench/syscall_count.hpp"
 
+#include "benchmarks/bench/bench_phases.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -201,4 +203,33 @@ std::string format_syscalls(const std::vector<syscall_cell>& cells, const syscal
   return out;
 }
 
+namespace detail {
+namespace {
+
+/// The loop's system calls per request may exceed the bare epoll server's by this much.
+constexpr double syscall_ratio_target = 1.10;
+
+}  // namespace
+
+void syscall_targets(const bench_results& results, std::vector<target_check>& out) {
+  if (!results.syscalls.empty() && results.syscalls.front().target == "baseline" &&
+      results.syscalls.front().error.empty()) {
+    const double base = results.syscalls.front().per_request();
+    for (const auto& cell : results.syscalls) {
+      if (base_executor(cell.target) != "inline" || base <= 0) continue;
+      target_check t{fmt::format("system calls per request, {} / baseline", cell.target),
+                     fmt::format("<= {:.2f}", syscall_ratio_target), "", false};
+      if (cell.error.empty() && cell.requests > 0) {
+        const double r = cell.per_request() / base;
+        t.measured = fmt::format("{:.2f}", r);
+        t.met = r <= syscall_ratio_target;
+      } else {
+        t.measured = cell.error.empty() ? "failed: no requests" : "failed: " + cell.error;
+      }
+      out.push_back(std::move(t));
+    }
+  }
+}
+
+}  // namespace detail
 }  // namespace primeloop::bench

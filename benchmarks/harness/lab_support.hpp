@@ -1,6 +1,8 @@
 #pragma once
 /// Small helpers the lab's and the benchmark's mains share.
+#include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <optional>
@@ -50,6 +52,9 @@ struct machine_info {
 /// "primeloop 0.1.0, commit 264fe17": the build a figure comes from ("-dirty": uncommitted
 /// changes were built in).
 [[nodiscard]] std::string describe_build();
+/// The lines a measuring command prints before it measures: "build: ...\nmachine: ...; load
+/// average ...\n" (the load now).
+[[nodiscard]] std::string describe_build_and_machine();
 
 /// Runs `task` on a loop of its own until it finishes or SIGINT/SIGTERM interrupts it. An
 /// interruption stops the loop, which destroys the run and with it every server child it
@@ -77,6 +82,43 @@ template <class T>
   io.run();
   if (status != 0) result.reset();
   return result;
+}
+
+/// A measuring command (the lab, the bench) from its first lines to its exit status: prints
+/// header, runs task as run_interruptible does, then hands its result and the seconds it took
+/// to report, which prints and writes what was measured and returns the exit status. An
+/// exception from report (a file that could not be written) is printed as "<program>: ..." and
+/// gives 1: a report that did not reach the disk must not look written.
+template <class T, class Report>
+[[nodiscard]] int run_command(std::string_view program, std::string_view header,
+                              asio::awaitable<T> task, Report report) {
+  fmt::print("{}", header);
+  std::fflush(stdout);
+  int status = 1;
+  const auto started = std::chrono::steady_clock::now();
+  auto result = run_interruptible(program, std::move(task), status);
+  if (!result) return status;
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  try {
+    return report(*result, took.count());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", program, e.what());
+    return 1;
+  }
+}
+
+/// Runs f, which finds what a command needs (binaries next to it); an exception is printed as
+/// "<program>: ..." and gives false with exit_code 1.
+template <class F>
+[[nodiscard]] bool found(std::string_view program, F f, int& exit_code) {
+  try {
+    f();
+    return true;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", program, e.what());
+    exit_code = 1;
+    return false;
+  }
 }
 
 }  // namespace primeloop::harness
