@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
 #include "benchmarks/bench/bench.hpp"
@@ -214,15 +216,22 @@ TEST_CASE("The offload round trip never prints a cost below the rounds' noise", 
 }
 
 TEST_CASE("The /proc readers and the timed command read this process and echo", "[bench]") {
-  CHECK(harness::proc_status_kib(::getpid(), "VmRSS").value_or(0) > 0);
-  CHECK_FALSE(harness::proc_status_kib(::getpid(), "VmNothing"));
+  CHECK(harness::proc_status_value(::getpid(), "VmRSS").value_or(0) > 0);
+  CHECK_FALSE(harness::proc_status_value(::getpid(), "VmNothing"));
   CHECK(harness::open_fd_count(::getpid()) >= 3);
   CHECK(harness::process_cpu_time(::getpid()));
   const auto echo = harness::find_on_path("echo");
   REQUIRE_FALSE(echo.empty());
-  const auto run = harness::run_timed({echo.string(), "hello"});
-  CHECK(run.output == "hello\n");
-  CHECK(run.exit_status == 0);
+  asio::io_context io;
+  std::optional<harness::command_run> run;
+  asio::co_spawn(io, harness::run_timed({echo.string(), "hello"}),
+                 [&](std::exception_ptr e, harness::command_run r) {
+                   if (!e) run = std::move(r);
+                 });
+  io.run();
+  REQUIRE(run);
+  CHECK(run->output == "hello\n");
+  CHECK(run->exit_status == 0);
   CHECK(harness::find_on_path("primeloop-no-such-program").empty());
 }
 

@@ -59,7 +59,7 @@ net::awaitable<idle_cell> measure_idle_connections(std::uint16_t port, pid_t pid
   const auto until = clock::now() + deadline;
   idle_cell cell;
   cell.requested = count;
-  cell.rss_before_kib = harness::proc_status_kib(pid, "VmRSS").value_or(0);
+  cell.rss_before_kib = harness::proc_status_value(pid, "VmRSS").value_or(0);
   const tcp::endpoint server(net::ip::make_address_v4("127.0.0.1"), port);
   std::vector<tcp::socket> sockets;
   sockets.reserve(count);
@@ -85,10 +85,10 @@ net::awaitable<idle_cell> measure_idle_connections(std::uint16_t port, pid_t pid
     }
   }
   cell.answered = true;
-  cell.rss_kib = harness::proc_status_kib(pid, "VmRSS").value_or(0);
+  cell.rss_kib = harness::proc_status_value(pid, "VmRSS").value_or(0);
   cell.server_fds = harness::open_fd_count(pid);
   for (const pid_t member : harness::living_group_members(pid)) {
-    cell.group_rss_kib += harness::proc_status_kib(member, "VmRSS").value_or(0);
+    cell.group_rss_kib += harness::proc_status_value(member, "VmRSS").value_or(0);
   }
   co_return cell;
 }

@@ -62,19 +62,25 @@ void keep_best(std::optional<harness::timing>& best, const harness::timing& t) {
   best->cpu = std::min(best->cpu, t.cpu);
 }
 
+/// The command of the spec's run i for n. (Not in a coroutine: GCC 12 mis-compiles initializer
+/// lists in coroutine frames.)
+std::vector<std::string> reference_command(const race_spec& spec, std::size_t i, std::uint64_t n) {
+  std::vector<std::string> cmd{spec.program.string()};
+  for (const auto& a : spec.runs[i].second) cmd.push_back(a == "{n}" ? std::to_string(n) : a);
+  return cmd;
+}
+
 /// Runs the spec's command runs for r.n once each, checks each agrees with the server and keeps
 /// their best times. Returns the progress text. Throws std::runtime_error when one fails or
-/// disagrees. (Not in the coroutine: GCC 12 mis-compiles initializer lists in coroutine frames.)
-std::string run_references(const race_spec& spec, race& r) {
+/// disagrees.
+net::awaitable<std::string> run_references(const race_spec& spec, race& r) {
   std::string line;
   r.references.resize(spec.runs.size());
   for (std::size_t i = 0; i < spec.runs.size(); ++i) {
-    std::vector<std::string> cmd{spec.program.string()};
-    for (const auto& a : spec.runs[i].second) cmd.push_back(a == "{n}" ? std::to_string(r.n) : a);
-    const auto run = harness::run_timed(cmd);
+    const auto run = co_await harness::run_timed(reference_command(spec, i, r.n));
     if (run.exit_status != 0) {
-      throw std::runtime_error(
-          fmt::format("'{}' exited with {}", fmt::join(cmd, " "), run.exit_status));
+      throw std::runtime_error(fmt::format(
+          "'{}' exited with {}", fmt::join(reference_command(spec, i, r.n), " "), run.exit_status));
     }
     const auto answer = run.output.substr(0, run.output.find_first_of("\r\n"));
     if (answer != r.answer) {
@@ -85,7 +91,7 @@ std::string run_references(const race_spec& spec, race& r) {
     line += fmt::format(", {} {:.3f} s wall {:.3f} s CPU", spec.runs[i].first, secs(run.time.wall),
                         secs(run.time.cpu));
   }
-  return line;
+  co_return line;
 }
 
 /// One server for every n of spec, each n raced for spec.rounds rounds.
@@ -117,7 +123,7 @@ net::awaitable<std::vector<race>> run_races(const bench_config& config, const ra
         std::string line =
             fmt::format("  round {} {} n={}: server ({}) {:.3f} s wall {:.3f} s CPU", round,
                         spec.workload, n, spec.executor, secs(time.wall), secs(time.cpu));
-        if (r.skipped.empty()) line += run_references(spec, r);
+        if (r.skipped.empty()) line += co_await run_references(spec, r);
         progress(line);
       }
     } catch (const std::exception& e) {

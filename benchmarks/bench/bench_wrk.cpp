@@ -78,7 +78,7 @@ net::awaitable<void> wrk_phase(const bench_config& config, column_servers& colum
       const auto url = fmt::format("http://127.0.0.1:{}/prime/1", columns.servers[i]->http_port());
       std::vector<std::string> argv{wrk.string(), "-t1", fmt::format("-c{}", wrk_connections),
                                     fmt::format("-d{}s", config.duration_s), url};
-      const auto run = co_await harness::run_timed_async(std::move(argv));
+      const auto run = co_await harness::run_timed(std::move(argv));
       const auto rps = parse_wrk_rps(run.output);
       if (run.exit_status != 0 || !rps ||
           run.output.find("Non-2xx or 3xx responses") != std::string::npos) {

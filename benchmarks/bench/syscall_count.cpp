@@ -36,15 +36,7 @@ bool parse_count(std::string_view s, std::uint64_t& out) {
 
 /// True once a tracer is attached to pid (its TracerPid in /proc is not 0).
 bool traced(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(f, line);) {
-    if (!line.starts_with("TracerPid:")) continue;
-    std::istringstream value(line.substr(10));
-    long tracer = 0;
-    value >> tracer;
-    return tracer != 0;
-  }
-  return false;
+  return harness::proc_status_value(pid, "TracerPid").value_or(0) != 0;
 }
 
 /// The last non-empty line of a file ("" when there is none): what a program said last.

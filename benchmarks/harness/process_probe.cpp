@@ -44,7 +44,7 @@ std::optional<std::chrono::nanoseconds> task_runtime(const std::filesystem::path
 
 }  // namespace
 
-std::optional<std::uint64_t> proc_status_kib(pid_t pid, std::string_view field) {
+std::optional<std::uint64_t> proc_status_value(pid_t pid, std::string_view field) {
   std::ifstream f(fmt::format("/proc/{}/status", pid));
   for (std::string line; std::getline(f, line);) {
     if (line.size() > field.size() && line.starts_with(field) && line[field.size()] == ':') {
@@ -87,33 +87,7 @@ std::optional<std::chrono::nanoseconds> process_cpu_time(pid_t pid) {
   return harness::ticks_to_duration(st->cpu_ticks());
 }
 
-command_run run_timed(const std::vector<std::string>& argv) {
-  const auto start = clock::now();
-  const auto child = harness::spawn(argv, {.stderr_to_pipe = false});
-  const int out = child.output;
-  const pid_t pid = child.pid;
-  command_run run;
-  char buf[4096];
-  for (;;) {
-    const auto n = ::read(out, buf, sizeof buf);
-    if (n > 0) {
-      run.output.append(buf, static_cast<std::size_t>(n));
-    } else if (n == 0 || errno != EINTR) {
-      break;
-    }
-  }
-  ::close(out);
-  int status = 0;
-  rusage usage{};
-  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
-  }
-  run.time.wall = clock::now() - start;
-  run.time.cpu = to_ns(usage.ru_utime) + to_ns(usage.ru_stime);
-  run.exit_status = harness::exit_status(status);
-  return run;
-}
-
-asio::awaitable<command_run> run_timed_async(std::vector<std::string> argv) {
+asio::awaitable<command_run> run_timed(std::vector<std::string> argv) {
   namespace net = asio;
   using clients::use_tuple;
   const auto ex = co_await net::this_coro::executor;
