@@ -1,21 +1,8 @@
 #pragma once
-/// The performance benchmark, every figure in one run:
-/// - throughput: small requests (n = 1) against the baseline server and each column at several
-///   connection counts, as ratios of the baseline, best of interleaved rounds; and the cost of
-///   one offload round trip per executor (one connection, mean latency);
-/// - a long request: each column's small-request throughput while one more connection asks for
-///   a long computation, against its own throughput just before (retention), and the latency of
-///   the small requests meanwhile;
-/// - idle connections: each column's server memory with thousands of connections open;
-/// - fairness: how long a fresh connection's small request waits while another connection
-///   pipelines a backlog of costly ones;
-/// - the sieve: the time the server takes to answer one big n with --workload sieve, against
-///   Debian's primesieve command on the same machine;
-/// - fast: the CPU time the server takes to answer with --workload fast (libprimecount), against
-///   Debian's primecount command answering the same n on one thread;
-/// - system calls per request: strace -c on the baseline and each column (syscall_count.hpp);
-/// - wrk: an outside HTTP load tool's req/s against each column's GET /prime/1, beside the
-///   project's own client on the line protocol, same servers, same run.
+/// The performance benchmark, every figure in one run: each phase (bench_phase) measures the
+/// baseline server and each column side by side and keeps the best of its rounds; the figures,
+/// their targets and whether they are met go to the tables and CSV files (bench_report.hpp).
+/// docs/performance.md says what each figure means.
 #include <sys/types.h>
 
 #include <asio/awaitable.hpp>

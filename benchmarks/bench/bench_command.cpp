@@ -175,7 +175,7 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       throw std::runtime_error("primecount not found at " + primecount);
     }
   };
-  if (!harness::found("primeloop-bench", find, exit_code)) return std::nullopt;
+  if (!harness::succeeded("primeloop-bench", find, exit_code)) return std::nullopt;
   return config;
 }
 

@@ -56,17 +56,37 @@ struct machine_info {
 /// average ...\n" (the load now).
 [[nodiscard]] std::string describe_build_and_machine();
 
-/// Runs `task` on a loop of its own until it finishes or SIGINT/SIGTERM interrupts it. An
-/// interruption stops the loop, which destroys the run and with it every server child it
-/// started. Returns the task's result, or nullopt with `status` set: 130 when interrupted, 1
-/// after an exception (printed as "<program>: ...").
-template <class T>
-[[nodiscard]] std::optional<T> run_interruptible(std::string_view program, asio::awaitable<T> task,
-                                                 int& status) {
+/// Runs f (finding what a command needs, writing what it measured); an exception is printed
+/// as "<program>: ..." and gives false with exit_code 1.
+template <class F>
+[[nodiscard]] bool succeeded(std::string_view program, F f, int& exit_code) {
+  try {
+    f();
+    return true;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", program, e.what());
+    exit_code = 1;
+    return false;
+  }
+}
+
+/// A measuring command (the lab, the bench) from its first lines to its exit status: prints
+/// header, then runs task on a loop of its own until it finishes or SIGINT/SIGTERM interrupts
+/// it (130; the loop stops, which destroys the run and with it every server child it started),
+/// then hands its result and the seconds it took to report, which prints and writes what was
+/// measured and returns the exit status. An exception from the task or from report (a file that
+/// could not be written) is printed as "<program>: ..." and gives 1: a report that did not
+/// reach the disk must not look written.
+template <class T, class Report>
+[[nodiscard]] int run_command(std::string_view program, std::string_view header,
+                              asio::awaitable<T> task, Report report) {
+  fmt::print("{}", header);
+  std::fflush(stdout);
+  const auto started = std::chrono::steady_clock::now();
   asio::io_context io;
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::optional<T> result;
-  status = 1;
+  int status = 1;
   asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T r) {
     signals.cancel();
     if (e) return report_exception(program, e);
@@ -80,45 +100,12 @@ template <class T>
     io.stop();
   });
   io.run();
-  if (status != 0) result.reset();
-  return result;
-}
-
-/// A measuring command (the lab, the bench) from its first lines to its exit status: prints
-/// header, runs task as run_interruptible does, then hands its result and the seconds it took
-/// to report, which prints and writes what was measured and returns the exit status. An
-/// exception from report (a file that could not be written) is printed as "<program>: ..." and
-/// gives 1: a report that did not reach the disk must not look written.
-template <class T, class Report>
-[[nodiscard]] int run_command(std::string_view program, std::string_view header,
-                              asio::awaitable<T> task, Report report) {
-  fmt::print("{}", header);
-  std::fflush(stdout);
-  int status = 1;
-  const auto started = std::chrono::steady_clock::now();
-  auto result = run_interruptible(program, std::move(task), status);
-  if (!result) return status;
+  if (status != 0) return status;
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-  try {
-    return report(*result, took.count());
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "{}: {}\n", program, e.what());
+  if (!succeeded(
+          program, [&] { status = report(*result, took.count()); }, status))
     return 1;
-  }
-}
-
-/// Runs f, which finds what a command needs (binaries next to it); an exception is printed as
-/// "<program>: ..." and gives false with exit_code 1.
-template <class F>
-[[nodiscard]] bool found(std::string_view program, F f, int& exit_code) {
-  try {
-    f();
-    return true;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "{}: {}\n", program, e.what());
-    exit_code = 1;
-    return false;
-  }
+  return status;
 }
 
 }  // namespace primeloop::harness

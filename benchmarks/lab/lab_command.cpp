@@ -107,7 +107,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   config.slo = cli::microseconds_of(slo_ms / 1000);
   config.stop_grace = cli::milliseconds_of(stop_grace_s);
   config.command = harness::quote_command_without_out(argc, argv);
-  if (!harness::found(
+  if (!harness::succeeded(
           "primeloop-lab",
           [&] { config.server = harness::sibling_binary(server, "primeloop-server"); },
           exit_code)) {
