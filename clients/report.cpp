@@ -13,9 +13,6 @@
 namespace primeloop::clients {
 namespace {
 
-/// The short name the columns below use.
-constexpr auto us = &primeloop::microseconds;
-
 /// One named value of a machine-readable line: the CSV and JSON forms list the same fields in
 /// the same order, so they are written from one list.
 struct field {
@@ -56,12 +53,6 @@ std::string us_or_none(std::chrono::nanoseconds d, bool exists, output_format f)
   return f == output_format::json ? "null" : "";
 }
 
-/// A latency for people: "-" when there is none, "at least" when it is a lower bound.
-std::string shown(std::chrono::nanoseconds d, bool lower_bound, bool exists) {
-  if (!exists) return "-";
-  return (lower_bound ? ">= " : "") + human_duration(d);
-}
-
 }  // namespace
 
 std::string human_duration(std::chrono::nanoseconds d) {
@@ -69,6 +60,17 @@ std::string human_duration(std::chrono::nanoseconds d) {
   if (ns < 1e6) return fmt::format("{:.0f} us", ns / 1e3);
   if (ns < 1e9) return fmt::format("{:.2f} ms", ns / 1e6);
   return fmt::format("{:.2f} s", ns / 1e9);
+}
+
+std::string human_latency(std::chrono::nanoseconds d, bool lower_bound, bool exists) {
+  if (!exists) return "-";
+  return (lower_bound ? ">= " : "") + human_duration(d);
+}
+
+std::string percent(std::uint64_t part, std::uint64_t whole) {
+  return whole ? fmt::format("{:.1f}%",
+                             100.0 * static_cast<double>(part) / static_cast<double>(whole))
+               : "-";
 }
 
 namespace {
@@ -143,15 +145,9 @@ std::string json_lower_bounds(const latency_figures& l) {
 std::string text_tails(std::string_view label, const latency_figures& l) {
   std::string out = fmt::format("  {:<22}", label);
   for (const auto& t : tails(l)) {
-    out += fmt::format("{:>11}", shown(t.value, t.lower_bound, !l.empty()));
+    out += fmt::format("{:>11}", human_latency(t.value, t.lower_bound, !l.empty()));
   }
   return out + "\n";
-}
-
-std::string percent(std::uint64_t part, std::uint64_t whole) {
-  return whole ? fmt::format("{:.1f}%",
-                             100.0 * static_cast<double>(part) / static_cast<double>(whole))
-               : "-";
 }
 
 /// The summary of an open-loop run: the closed loop's fields, then the corrected and
@@ -163,39 +159,37 @@ std::string format_open_loop_summary(const load_result& r, output_format f) {
   const auto& l = r.latency;
   const auto& u = o.latency_uncorrected;
   const auto& d = o.during_long_latency;
-  std::vector<field> fields{
-      {"rate", one_decimal(o.rate)},
-      {"connections", std::to_string(c.connections)},
-      {"n", std::to_string(c.n)},
-      {"duration_s", std::to_string(c.duration_s)},
-      {"warmup_s", fmt::format("{:.3f}", std::chrono::duration<double>(c.warmup).count())},
-      {"elapsed_s", fmt::format("{:.3f}", std::chrono::duration<double>(r.elapsed).count())},
-      {"interrupted", flag(r.interrupted, f)},
-      {"due", std::to_string(o.due)},
-      {"sent", std::to_string(o.sent)},
-      {"answered", std::to_string(o.answered)},
-      {"total", std::to_string(r.completed)},
-      {"errors", std::to_string(r.errors)},
-      {"mean_rps", one_decimal(r.mean_rps())},
-      {"schedule_kept", flag(o.schedule_kept, f)},
-      {"send_lag_p99_us", one_decimal(us(o.send_lag.percentile(0.99)))},
-      {"max_send_lag_us", one_decimal(us(o.max_send_lag))},
-      {"late_sends", std::to_string(o.late_sends)},
-      {"p50_us", us_or_none(l.p50, !l.empty(), f)},
-      {"p99_us", us_or_none(l.p99, !l.empty(), f)},
-      {"max_us", us_or_none(l.max, !l.empty(), f)},
-      {"p50_lower_bound", flag(l.p50_lower_bound, f)},
-      {"p99_lower_bound", flag(l.p99_lower_bound, f)},
-      {"max_lower_bound", flag(l.max_lower_bound, f)},
-      {"unfinished", std::to_string(r.unfinished)},
-      {"oldest_unfinished_us", one_decimal(us(r.oldest_unfinished))},
-      {"long_n", std::to_string(c.long_n.value_or(0))},
-      {"long_completed", std::to_string(r.long_completed)},
-      {"slo_us", std::to_string(c.slo.count())},
-      {"during_long_due", std::to_string(o.during_long_due)},
-      {"during_long_over_slo", std::to_string(o.during_long_over_slo)},
-      {"connection_failures", std::to_string(r.connection_failures)},
-  };
+  auto fields = around_figures(
+      {
+          {"rate", one_decimal(o.rate)},
+          {"connections", std::to_string(c.connections)},
+          {"n", std::to_string(c.n)},
+          {"duration_s", std::to_string(c.duration_s)},
+          {"warmup_s", fmt::format("{:.3f}", std::chrono::duration<double>(c.warmup).count())},
+          {"elapsed_s", fmt::format("{:.3f}", std::chrono::duration<double>(r.elapsed).count())},
+          {"interrupted", flag(r.interrupted, f)},
+          {"due", std::to_string(o.due)},
+          {"sent", std::to_string(o.sent)},
+          {"answered", std::to_string(o.answered)},
+          {"total", std::to_string(r.completed)},
+          {"errors", std::to_string(r.errors)},
+          {"mean_rps", one_decimal(r.mean_rps())},
+          {"schedule_kept", flag(o.schedule_kept, f)},
+          {"send_lag_p99_us", one_decimal(us(o.send_lag.percentile(0.99)))},
+          {"max_send_lag_us", one_decimal(us(o.max_send_lag))},
+          {"late_sends", std::to_string(o.late_sends)},
+      },
+      l, !l.empty(), f,
+      {
+          {"unfinished", std::to_string(r.unfinished)},
+          {"oldest_unfinished_us", one_decimal(us(r.oldest_unfinished))},
+          {"long_n", std::to_string(c.long_n.value_or(0))},
+          {"long_completed", std::to_string(r.long_completed)},
+          {"slo_us", std::to_string(c.slo.count())},
+          {"during_long_due", std::to_string(o.during_long_due)},
+          {"during_long_over_slo", std::to_string(o.during_long_over_slo)},
+          {"connection_failures", std::to_string(r.connection_failures)},
+      });
   if (f == output_format::json) {
     fields.push_back({"latency_us", json_tails(l)});
     fields.push_back({"latency_lower_bound", json_lower_bounds(l)});
@@ -280,7 +274,8 @@ std::string format_second(const second_sample& s, output_format f) {
   }
   const bool has = s.has_latency();
   return fmt::format("{:>4} s: {:>8} req  p50 {:>9}  p99 {:>9}{}{}{}\n", s.second, s.completed,
-                     shown(s.p50, s.p50_lower_bound, has), shown(s.p99, s.p99_lower_bound, has),
+                     human_latency(s.p50, s.p50_lower_bound, has),
+                     human_latency(s.p99, s.p99_lower_bound, has),
                      s.errors ? fmt::format("  {} ERR", s.errors) : "",
                      s.stuck ? fmt::format("  {} unanswered", s.stuck) : "",
                      s.long_active ? "  (long request in flight)" : "");
@@ -327,8 +322,8 @@ std::string format_summary(const load_result& r, output_format f) {
       "summary: {} connection{} x depth {}, n={}, {}: total {} requests, mean {:.0f} req/s\n"
       "  latency p50 {} p99 {} max {}\n",
       c.connections, c.connections == 1 ? "" : "s", c.depth, c.n, seconds, r.completed,
-      r.mean_rps(), shown(l.p50, l.p50_lower_bound, has), shown(l.p99, l.p99_lower_bound, has),
-      shown(l.max, l.max_lower_bound, has));
+      r.mean_rps(), human_latency(l.p50, l.p50_lower_bound, has),
+      human_latency(l.p99, l.p99_lower_bound, has), human_latency(l.max, l.max_lower_bound, has));
   if (r.interrupted) {
     out += fmt::format("  interrupted after {:.1f} of {} s: this is what was measured so far\n",
                        std::chrono::duration<double>(r.elapsed).count(), c.duration_s);

@@ -1,6 +1,7 @@
 #pragma once
 /// How the load client prints what it measured: text for people, JSON lines or CSV for scripts.
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "clients/load_generator.hpp"
@@ -12,6 +13,12 @@ enum class output_format { text, json, csv };
 
 /// A latency for people: "87 us", "1.24 ms", "3.10 s".
 [[nodiscard]] std::string human_duration(std::chrono::nanoseconds d);
+/// A latency for people: human_duration with ">= " when it is a lower bound, "-" when there is
+/// none.
+[[nodiscard]] std::string human_latency(std::chrono::nanoseconds d, bool lower_bound,
+                                        bool exists = true);
+/// part / whole as "12.5%", "-" when whole is 0.
+[[nodiscard]] std::string percent(std::uint64_t part, std::uint64_t whole);
 
 /// What to print before the first second (the CSV header; empty for text and JSON).
 [[nodiscard]] std::string format_header(output_format f);

@@ -2,8 +2,12 @@
 
 namespace primeloop {
 
-double microseconds(std::chrono::nanoseconds d) {
+double us(std::chrono::nanoseconds d) {
   return static_cast<double>(d.count()) / 1e3;
+}
+
+double secs(std::chrono::nanoseconds d) {
+  return static_cast<double>(d.count()) / 1e9;
 }
 
 std::string csv_field(std::string_view s) {

@@ -8,7 +8,9 @@
 namespace primeloop {
 
 /// A duration in microseconds, the unit of every *_us column.
-[[nodiscard]] double microseconds(std::chrono::nanoseconds d);
+[[nodiscard]] double us(std::chrono::nanoseconds d);
+/// A duration in seconds, the unit of every column in s.
+[[nodiscard]] double secs(std::chrono::nanoseconds d);
 
 /// A CSV field as RFC 4180 has it: as it is, or in double quotes (a quote doubled) when it holds
 /// a comma, a double quote, CR or LF.

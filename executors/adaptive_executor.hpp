@@ -8,16 +8,13 @@
 #include <algorithm>
 #include <array>
 
+#include "core/offload.hpp"
 #include "executors/executor_policy.hpp"
 #include "executors/inline_executor.hpp"
 
 namespace primeloop::executors {
 
-/// primeloop-server's --offload-above: 20000 steps, about 20 us of work, a few times the cost of
-/// a hand-off to a pool thread and back (docs/performance.md measures both). Below it the
-/// hand-off would cost more than the work; far above it one request on the loop would hold up
-/// every other client. The lab's plain `threads`/`processes` columns pass 0, the lesson as told.
-inline constexpr double default_offload_above = 20000;
+using ::primeloop::default_offload_above;  ///< core/offload.hpp
 
 /// Pool, except that a request with estimated_cost(work, n) < config.offload_above runs on the
 /// loop thread, in its connection's turn (inline_executor). With --gil the loop already holds the

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
 #include "benchmarks/bench/bench.hpp"
@@ -19,16 +21,18 @@
 #include "test_support.hpp"
 
 using namespace primeloop::test;
+namespace bench = primeloop::bench;
+namespace harness = primeloop::harness;
 namespace lab = primeloop::lab;
 
 namespace {
 
 /// parse_bench_flags on a command line (the program name is added).
-std::optional<lab::bench_config> parse(std::vector<std::string> args, int& status) {
+std::optional<bench::bench_config> parse(std::vector<std::string> args, int& status) {
   args.insert(args.begin(), bin("primeloop-bench"));
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
-  return lab::parse_bench_flags(static_cast<int>(argv.size()), argv.data(), status);
+  return bench::parse_bench_flags(static_cast<int>(argv.size()), argv.data(), status);
 }
 
 bool contains(const std::vector<std::string>& v, const std::vector<std::string>& seq) {
@@ -67,12 +71,12 @@ TEST_CASE("Bench flags: columns, per-column server flags and phases", "[bench]")
   REQUIRE(defaults);
   CHECK(defaults->executors == std::vector<std::string>{"inline", "threads", "processes"});
   CHECK(defaults->connection_counts == std::vector<unsigned>{1, 16, 64});
-  CHECK(defaults->long_connections == 16);
-  CHECK(defaults->long_n == 100'000);
+  CHECK(defaults->long_request.connections == 16);
+  CHECK(defaults->long_request.long_n == 100'000);
   CHECK(defaults->idle_connections == 10'000);
   CHECK(defaults->sieve_n == 100'000'000);
-  for (const auto p : {lab::bench_phase::throughput, lab::bench_phase::long_request,
-                       lab::bench_phase::idle, lab::bench_phase::sieve}) {
+  for (const auto p : {bench::bench_phase::throughput, bench::bench_phase::long_request,
+                       bench::bench_phase::idle, bench::bench_phase::sieve}) {
     CHECK(defaults->runs(p));
   }
 
@@ -81,11 +85,11 @@ TEST_CASE("Bench flags: columns, per-column server flags and phases", "[bench]")
              "--server-arg=--send-buffer=0", "--phases", "long,sieve", "--warmup", "0"},
             status);
   REQUIRE(config);
-  CHECK_FALSE(config->runs(lab::bench_phase::throughput));
-  CHECK(config->runs(lab::bench_phase::sieve));
+  CHECK_FALSE(config->runs(bench::bench_phase::throughput));
+  CHECK(config->runs(bench::bench_phase::sieve));
   CHECK(config->warmup.count() == 0);
-  const auto plain = lab::bench_server_argv(*config, "threads");
-  const auto nice = lab::bench_server_argv(*config, "threads+nice19");
+  const auto plain = bench::bench_server_argv(*config, "threads");
+  const auto nice = bench::bench_server_argv(*config, "threads+nice19");
   CHECK(contains(plain, {"--executor", "threads"}));
   CHECK(contains(plain, {"--send-buffer=0"}));
   CHECK_FALSE(contains(plain, {"--workers=1"}));
@@ -94,7 +98,7 @@ TEST_CASE("Bench flags: columns, per-column server flags and phases", "[bench]")
   CHECK(contains(nice, {"--worker-nice", "19"}));
   CHECK(contains(nice, {"--workers=1"}));
   CHECK(contains(nice, {"--send-buffer=0"}));
-  CHECK(contains(lab::bench_server_argv(*config, "threads", "sieve"), {"--workload", "sieve"}));
+  CHECK(contains(bench::bench_server_argv(*config, "threads", "sieve"), {"--workload", "sieve"}));
 
   for (const auto& bad : {std::vector<std::string>{"-e", "fibers"},
                           {"--column-arg", "threads+nice5=--workers=1"},
@@ -110,13 +114,13 @@ TEST_CASE("Bench flags: columns, per-column server flags and phases", "[bench]")
 }
 
 TEST_CASE("The targets table says met, not met, failed, or no target", "[bench]") {
-  lab::bench_config config;
+  bench::bench_config config;
   config.executors = {"inline", "threads", "threads+nice19"};
   config.connection_counts = {1, 16};
-  lab::bench_results r;
+  bench::bench_results r;
   const auto cell = [](std::string target, unsigned connections, double rps,
                        std::string error = "") {
-    lab::bench_cell c;
+    bench::bench_cell c;
     c.target = std::move(target);
     c.connections = connections;
     c.rps = c.worst_rps = rps;
@@ -136,7 +140,7 @@ TEST_CASE("The targets table says met, not met, failed, or no target", "[bench]"
   flowing.during_answered = 1000;
   flowing.p99 = std::chrono::microseconds{2500};
   r.long_runs = {frozen, flowing};
-  lab::idle_cell small, failed;
+  bench::idle_cell small, failed;
   small.target = "inline";
   small.requested = small.opened = 10'000;
   small.rss_kib = 30 * 1024;
@@ -144,53 +148,54 @@ TEST_CASE("The targets table says met, not met, failed, or no target", "[bench]"
   failed.requested = 10'000;
   failed.error = "connection 4097 of 10000 failed: Connection refused";
   r.idle = {small, failed};
-  lab::sieve_race sieve;
+  bench::race sieve;
   sieve.n = 1000;
   sieve.skipped = "primesieve not found";
   r.sieve = sieve;
 
-  const auto checks = lab::check_targets(r, config);
+  const auto checks = bench::check_targets(r, config);
   // One connection is wake-up bound: no target there.
-  CHECK_FALSE(lab::find_target(checks, "throughput inline / baseline, 1 connections"));
-  const auto* in16 = lab::find_target(checks, "throughput inline / baseline, 16 connections");
+  CHECK_FALSE(bench::find_target(checks, "throughput inline / baseline, 1 connections"));
+  const auto* in16 = bench::find_target(checks, "throughput inline / baseline, 16 connections");
   REQUIRE(in16);
   CHECK(in16->measured == "0.950");
   CHECK(in16->met == true);
-  const auto* th16 = lab::find_target(checks, "throughput threads / baseline, 16 connections");
+  const auto* th16 = bench::find_target(checks, "throughput threads / baseline, 16 connections");
   REQUIRE(th16);
   CHECK(th16->target == ">= 0.70");
   CHECK(th16->met == false);
   const auto* nice16 =
-      lab::find_target(checks, "throughput threads+nice19 / baseline, 16 connections");
+      bench::find_target(checks, "throughput threads+nice19 / baseline, 16 connections");
   REQUIRE(nice16);
   CHECK_THAT(nice16->measured, Catch::Contains("connection reset"));
   CHECK(nice16->met == false);
-  const auto* inline_retention = lab::find_target(checks, "retention inline during a long request");
+  const auto* inline_retention =
+      bench::find_target(checks, "retention inline during a long request");
   REQUIRE(inline_retention);
   CHECK_FALSE(inline_retention->met);
-  CHECK_FALSE(lab::find_target(checks, "p99 latency inline during a long request"));
-  CHECK(lab::find_target(checks, "retention threads during a long request")->met == true);
-  CHECK(lab::find_target(checks, "p99 latency threads during a long request")->met == false);
-  CHECK(lab::find_target(checks, "server RSS inline with 10000 idle connections")->met == true);
-  CHECK(lab::find_target(checks, "server RSS threads with 10000 idle connections")->met == false);
-  const auto* s = lab::find_target(checks, "sieve n=1000: server CPU time / primesieve -t1");
+  CHECK_FALSE(bench::find_target(checks, "p99 latency inline during a long request"));
+  CHECK(bench::find_target(checks, "retention threads during a long request")->met == true);
+  CHECK(bench::find_target(checks, "p99 latency threads during a long request")->met == false);
+  CHECK(bench::find_target(checks, "server RSS inline with 10000 idle connections")->met == true);
+  CHECK(bench::find_target(checks, "server RSS threads with 10000 idle connections")->met == false);
+  const auto* s = bench::find_target(checks, "sieve n=1000: server CPU time / primesieve -t1");
   REQUIRE(s);
   CHECK_FALSE(s->met);
   CHECK_THAT(s->measured, Catch::StartsWith("skipped"));
 
-  const auto table = lab::format_targets(checks);
+  const auto table = bench::format_targets(checks);
   CHECK_THAT(table, Catch::StartsWith("targets\n"));
   CHECK_THAT(table, Catch::Contains("NOT MET"));
-  CHECK_THAT(lab::targets_csv(checks), Catch::StartsWith("figure,target,measured,met\n"));
-  CHECK_THAT(lab::format_throughput(r.cells, config), Catch::Contains("1 (wake-up bound)"));
+  CHECK_THAT(bench::targets_csv(checks), Catch::StartsWith("figure,target,measured,met\n"));
+  CHECK_THAT(bench::format_throughput(r.cells, config), Catch::Contains("1 (wake-up bound)"));
 }
 
 TEST_CASE("The offload round trip never prints a cost below the rounds' noise", "[bench]") {
-  lab::bench_config config;
+  bench::bench_config config;
   config.executors = {"inline", "threads", "processes"};
   config.connection_counts = {1};
   const auto cell = [](std::string target, double best, double worst, double mean_us) {
-    lab::bench_cell c;
+    bench::bench_cell c;
     c.target = std::move(target);
     c.connections = 1;
     c.rps = best;
@@ -200,10 +205,10 @@ TEST_CASE("The offload round trip never prints a cost below the rounds' noise", 
   };
   // threads is faster than inline here, by less than the rounds moved: noise, not a cost.
   // processes is 20 us slower, with rounds 1% apart: a real cost.
-  const std::vector<lab::bench_cell> cells{cell("inline", 10'000, 9'000, 100),
-                                           cell("threads", 10'000, 9'500, 95),
-                                           cell("processes", 10'000, 9'900, 120)};
-  const auto text = lab::format_throughput(cells, config);
+  const std::vector<bench::bench_cell> cells{cell("inline", 10'000, 9'000, 100),
+                                             cell("threads", 10'000, 9'500, 95),
+                                             cell("processes", 10'000, 9'900, 120)};
+  const auto text = bench::format_throughput(cells, config);
   INFO(text);
   CHECK_THAT(text, Catch::Contains("within noise of inline (-5.0 us"));
   CHECK_THAT(text, Catch::Contains("+20.0 us over inline"));
@@ -211,16 +216,23 @@ TEST_CASE("The offload round trip never prints a cost below the rounds' noise", 
 }
 
 TEST_CASE("The /proc readers and the timed command read this process and echo", "[bench]") {
-  CHECK(lab::proc_status_kib(::getpid(), "VmRSS").value_or(0) > 0);
-  CHECK_FALSE(lab::proc_status_kib(::getpid(), "VmNothing"));
-  CHECK(lab::open_fd_count(::getpid()) >= 3);
-  CHECK(lab::process_cpu_time(::getpid()));
-  const auto echo = lab::find_on_path("echo");
+  CHECK(harness::proc_status_value(::getpid(), "VmRSS").value_or(0) > 0);
+  CHECK_FALSE(harness::proc_status_value(::getpid(), "VmNothing"));
+  CHECK(harness::open_fd_count(::getpid()) >= 3);
+  CHECK(harness::process_cpu_time(::getpid()));
+  const auto echo = harness::find_on_path("echo");
   REQUIRE_FALSE(echo.empty());
-  const auto run = lab::run_timed({echo.string(), "hello"});
-  CHECK(run.output == "hello\n");
-  CHECK(run.exit_status == 0);
-  CHECK(lab::find_on_path("primeloop-no-such-program").empty());
+  asio::io_context io;
+  std::optional<harness::command_run> run;
+  asio::co_spawn(io, harness::run_timed({echo.string(), "hello"}),
+                 [&](std::exception_ptr e, harness::command_run r) {
+                   if (!e) run = std::move(r);
+                 });
+  io.run();
+  REQUIRE(run);
+  CHECK(run->output == "hello\n");
+  CHECK(run->exit_status == 0);
+  CHECK(harness::find_on_path("primeloop-no-such-program").empty());
 }
 
 TEST_CASE("A short bench run prints every phase and the targets, and writes its files", "[bench]") {
@@ -283,15 +295,15 @@ TEST_CASE("A short bench run prints every phase and the targets, and writes its 
 
 TEST_CASE("The fairness phase has a name and a table of each column's fresh-request wait",
           "[bench]") {
-  REQUIRE(lab::parse_phase("fair"));
-  CHECK(*lab::parse_phase("fair") == lab::bench_phase::fair);
-  CHECK(lab::to_string(lab::bench_phase::fair) == "fair");
-  lab::bench_config config;
-  lab::fairness_cell answered{"threads", std::chrono::milliseconds{500},
-                              std::chrono::milliseconds{900}, ""};
-  lab::fairness_cell failed{"inline", std::chrono::milliseconds{500}, std::nullopt,
-                            "no answer within 60 s"};
-  const auto text = lab::format_fairness({answered, failed}, config);
+  REQUIRE(bench::parse_phase("fair"));
+  CHECK(*bench::parse_phase("fair") == bench::bench_phase::fair);
+  CHECK(bench::to_string(bench::bench_phase::fair) == "fair");
+  bench::bench_config config;
+  bench::fairness_cell answered{"threads", std::chrono::milliseconds{500},
+                                std::chrono::milliseconds{900}, ""};
+  bench::fairness_cell failed{"inline", std::chrono::milliseconds{500}, std::nullopt,
+                              "no answer within 60 s"};
+  const auto text = bench::format_fairness({answered, failed}, config);
   INFO(text);
   CHECK_THAT(text, Catch::Contains("pipelines 1024 x 10000"));
   CHECK_THAT(text, Catch::Contains("900.00 ms"));
@@ -300,8 +312,8 @@ TEST_CASE("The fairness phase has a name and a table of each column's fresh-requ
 
 TEST_CASE("The fast phase races the server's fast workload against primecount, and they agree",
           "[bench]") {
-  REQUIRE(lab::parse_phase("fast"));
-  CHECK(*lab::parse_phase("fast") == lab::bench_phase::fast);
+  REQUIRE(bench::parse_phase("fast"));
+  CHECK(*bench::parse_phase("fast") == bench::bench_phase::fast);
   const auto out = std::filesystem::temp_directory_path() /
                    ("primeloop-bench-fast-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(out);
@@ -311,7 +323,7 @@ TEST_CASE("The fast phase races the server's fast workload against primecount, a
   INFO(text);
   REQUIRE(p.wait() == 0);
   CHECK_THAT(text, Catch::Contains("\nfast: the server (--workload fast --executor threads)"));
-  if (lab::find_on_path("primecount").empty()) {
+  if (harness::find_on_path("primecount").empty()) {
     CHECK_THAT(text, Catch::Contains("15485863 (primecount skipped: "));
   } else {
     CHECK_THAT(text, Catch::Contains("15485863 (both agree)"));  // the 10^6th prime
@@ -326,19 +338,19 @@ TEST_CASE("The fast phase races the server's fast workload against primecount, a
 }
 
 TEST_CASE("A fast race that failed says so in its table and fails its target", "[bench]") {
-  lab::bench_results results;
-  lab::fast_race failed;
+  bench::bench_results results;
+  bench::race failed;
   failed.n = 1'000'000'000'000;
   failed.answer = "29996224275833";
   failed.error = "n=1000000000000: the server answered 29996224275833 and primecount 1";
   results.fast.push_back(failed);
-  lab::bench_config config;
-  config.phases = {lab::bench_phase::fast};
-  const auto text = lab::format_fast(results.fast);
+  bench::bench_config config;
+  config.phases = {bench::bench_phase::fast};
+  const auto text = bench::format_fast(results.fast);
   CHECK_THAT(text, Catch::Contains("FAILED: n=1000000000000: the server answered"));
-  const auto checks = lab::check_targets(results, config);
+  const auto checks = bench::check_targets(results, config);
   const auto* t =
-      lab::find_target(checks, "fast n=1000000000000: server CPU time / primecount -t1");
+      bench::find_target(checks, "fast n=1000000000000: server CPU time / primecount -t1");
   REQUIRE(t);
   CHECK(t->met == false);
   CHECK_THAT(t->measured, Catch::StartsWith("failed: "));
@@ -349,12 +361,12 @@ TEST_CASE("Bench flags: the stand-in is on unless --no-standin, and --fast-n tak
   int status = 0;
   const auto defaults = parse({}, status);
   REQUIRE(defaults);
-  CHECK(defaults->standin);
-  CHECK(defaults->runs(lab::bench_phase::fast));
+  CHECK(defaults->long_request.standin);
+  CHECK(defaults->runs(bench::bench_phase::fast));
   CHECK(defaults->fast_ns == std::vector<std::uint64_t>{1'000'000'000'000, 100'000'000});
   const auto off = parse({"--no-standin", "--fast-n", "1000000", "--fast-rounds", "2"}, status);
   REQUIRE(off);
-  CHECK_FALSE(off->standin);
+  CHECK_FALSE(off->long_request.standin);
   CHECK(off->fast_ns == std::vector<std::uint64_t>{1'000'000});
   CHECK(off->fast_rounds == 2);
 }

@@ -10,18 +10,18 @@
 #include "benchmarks/bench/bench.hpp"
 #include "benchmarks/bench/bench_report.hpp"
 
-namespace lab = primeloop::lab;
+namespace bench = primeloop::bench;
 
 TEST_CASE(
     "The fairness and system-call targets: pools within 2 s, inline within a turn, calls near the "
     "baseline's",
     "[bench]") {
   using std::chrono::milliseconds;
-  lab::bench_config config;
+  bench::bench_config config;
   config.executors = {"inline", "threads", "processes"};
-  lab::bench_results r;
+  bench::bench_results r;
   const auto fair = [](std::string target, milliseconds first, std::optional<milliseconds> fresh) {
-    lab::fairness_cell c;
+    bench::fairness_cell c;
     c.target = std::move(target);
     c.first_answer = first;
     if (fresh) c.fresh_wait = *fresh;
@@ -32,7 +32,7 @@ TEST_CASE(
                 fair("threads", milliseconds{900}, milliseconds{2100}),
                 fair("processes", milliseconds{900}, std::nullopt)};
   const auto calls = [](std::string target, std::uint64_t requests, std::uint64_t n) {
-    lab::syscall_cell c;
+    bench::syscall_cell c;
     c.target = std::move(target);
     c.requests = requests;
     c.calls["recvfrom"].calls = n;
@@ -40,21 +40,21 @@ TEST_CASE(
   };
   r.syscalls = {calls("baseline", 1000, 2000), calls("inline", 1000, 2300),
                 calls("threads", 1000, 2700)};
-  const auto checks = lab::check_targets(r, config);
-  const auto* in = lab::find_target(checks, "fresh request behind a pipelined backlog, inline");
+  const auto checks = bench::check_targets(r, config);
+  const auto* in = bench::find_target(checks, "fresh request behind a pipelined backlog, inline");
   REQUIRE(in);
   CHECK(in->met == true);
-  CHECK(lab::find_target(checks, "fresh request behind a pipelined backlog, threads")->met ==
+  CHECK(bench::find_target(checks, "fresh request behind a pipelined backlog, threads")->met ==
         false);
   const auto* none =
-      lab::find_target(checks, "fresh request behind a pipelined backlog, processes");
+      bench::find_target(checks, "fresh request behind a pipelined backlog, processes");
   REQUIRE(none);
   CHECK(none->met == false);
   CHECK_THAT(none->measured, Catch::StartsWith("failed"));
-  const auto* sc = lab::find_target(checks, "system calls per request, inline / baseline");
+  const auto* sc = bench::find_target(checks, "system calls per request, inline / baseline");
   REQUIRE(sc);
   CHECK(sc->measured == "1.15");
   CHECK(sc->met == false);
   // The pools' calls are shown, not held to the loop's target.
-  CHECK_FALSE(lab::find_target(checks, "system calls per request, threads / baseline"));
+  CHECK_FALSE(bench::find_target(checks, "system calls per request, threads / baseline"));
 }

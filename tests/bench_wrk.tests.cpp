@@ -15,7 +15,8 @@
 #include "test_support.hpp"
 
 using namespace primeloop::test;
-namespace lab = primeloop::lab;
+namespace bench = primeloop::bench;
+namespace harness = primeloop::harness;
 
 namespace {
 
@@ -34,23 +35,23 @@ Transfer/sec:     12.45MB
 
 TEST_CASE("wrk's Requests/sec is read from its summary, and a table puts it beside the client",
           "[bench][wrk]") {
-  REQUIRE(lab::parse_wrk_rps(wrk_output));
-  CHECK(*lab::parse_wrk_rps(wrk_output) == Approx(157287.41));
-  CHECK_FALSE(lab::parse_wrk_rps("Running 1s test\nunable to connect to 127.0.0.1:1\n"));
-  CHECK_FALSE(lab::parse_wrk_rps("Requests/sec: nan-ish"));
+  REQUIRE(bench::parse_wrk_rps(wrk_output));
+  CHECK(*bench::parse_wrk_rps(wrk_output) == Approx(157287.41));
+  CHECK_FALSE(bench::parse_wrk_rps("Running 1s test\nunable to connect to 127.0.0.1:1\n"));
+  CHECK_FALSE(bench::parse_wrk_rps("Requests/sec: nan-ish"));
 
-  lab::wrk_cell ok, failed;
+  bench::wrk_cell ok, failed;
   ok.target = "inline";
   ok.connections = 16;
   ok.rps = 150000;
   failed.target = "threads";
   failed.connections = 16;
   failed.error = "skipped: wrk not found (Debian package wrk)";
-  lab::bench_cell client;
+  bench::bench_cell client;
   client.target = "inline";
   client.connections = 16;
   client.rps = 200000;
-  const auto table = lab::format_wrk({ok, failed}, {client});
+  const auto table = bench::format_wrk({ok, failed}, {client});
   INFO(table);
   CHECK_THAT(table,
              Catch::Contains("inline                     150000         200000         0.75"));
@@ -59,7 +60,7 @@ TEST_CASE("wrk's Requests/sec is read from its summary, and a table puts it besi
 
 TEST_CASE("primeloop-bench --phases wrk measures each column's HTTP face with wrk",
           "[bench][wrk]") {
-  const bool have_wrk = !lab::find_on_path("wrk").empty();
+  const bool have_wrk = !harness::find_on_path("wrk").empty();
   const auto out = std::filesystem::temp_directory_path() /
                    ("primeloop-bench-wrk-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(out);

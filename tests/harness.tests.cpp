@@ -49,7 +49,7 @@ std::optional<stat_fields> read_stat(pid_t pid) {
 TEST_CASE("The busy-core stand-in spins at the niceness asked for, and stops without a trace",
           "[harness]") {
   const int nice = GENERATE(0, 19);
-  primeloop::lab::busy_core core(nice);
+  primeloop::harness::busy_core core(nice);
   const pid_t pid = core.pid();
   REQUIRE(pid > 0);
   const auto first = read_stat(pid);
@@ -75,7 +75,7 @@ TEST_CASE("The busy-core stand-in spins at the niceness asked for, and stops wit
 TEST_CASE("A busy-core stand-in still running when it goes out of scope is killed", "[harness]") {
   pid_t pid = -1;
   {
-    primeloop::lab::busy_core core;
+    primeloop::harness::busy_core core;
     pid = core.pid();
     REQUIRE(read_stat(pid));
   }

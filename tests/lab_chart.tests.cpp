@@ -10,6 +10,7 @@
 #include "test_support.hpp"
 
 using namespace primeloop::test;
+namespace harness = primeloop::harness;
 namespace lab = primeloop::lab;
 
 TEST_CASE("The chart is an SVG document with one line per executor and the marker", "[lab]") {
@@ -68,6 +69,6 @@ TEST_CASE("The command a chart names leaves out the temporary output directory",
       "--out=/tmp/d",         "-o/tmp/e", "--before", "2"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
-  CHECK(lab::quote_command_without_out(static_cast<int>(argv.size()), argv.data()) ==
+  CHECK(harness::quote_command_without_out(static_cast<int>(argv.size()), argv.data()) ==
         "primeloop-lab --story --before 2");
 }

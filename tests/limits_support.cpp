@@ -22,7 +22,7 @@ long cpu_ticks(pid_t pid) {
 }
 
 std::size_t rss_kib(pid_t pid) {
-  return lab::proc_status_kib(pid, "VmRSS").value_or(0);
+  return harness::proc_status_value(pid, "VmRSS").value_or(0);
 }
 
 std::size_t open_fds_below(pid_t pid, int limit) {

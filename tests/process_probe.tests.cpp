@@ -13,16 +13,16 @@
 
 #include "benchmarks/harness/process_probe.hpp"
 
-namespace lab = primeloop::lab;
+namespace harness = primeloop::harness;
 using namespace std::chrono_literals;
 
 TEST_CASE("A timed command run from a coroutine does not block the loop", "[process_probe]") {
   asio::io_context io;
-  std::optional<lab::command_run> run;
+  std::optional<harness::command_run> run;
   std::exception_ptr failure;
   int ticks_meanwhile = 0;
-  asio::co_spawn(io, lab::run_timed_async({"/bin/sh", "-c", "sleep 0.3; echo done; exit 4"}),
-                 [&](std::exception_ptr e, lab::command_run r) {
+  asio::co_spawn(io, harness::run_timed({"/bin/sh", "-c", "sleep 0.3; echo done; exit 4"}),
+                 [&](std::exception_ptr e, harness::command_run r) {
                    failure = e;
                    run = std::move(r);
                  });
@@ -52,8 +52,8 @@ TEST_CASE("A timed command run from a coroutine does not block the loop", "[proc
 TEST_CASE("A timed command that cannot run throws", "[process_probe]") {
   asio::io_context io;
   std::exception_ptr failure;
-  asio::co_spawn(io, lab::run_timed_async({"/nonexistent/primeloop-nothing"}),
-                 [&](std::exception_ptr e, lab::command_run) { failure = e; });
+  asio::co_spawn(io, harness::run_timed({"/nonexistent/primeloop-nothing"}),
+                 [&](std::exception_ptr e, harness::command_run) { failure = e; });
   io.run();
   REQUIRE(failure);
   CHECK_THROWS_AS(std::rethrow_exception(failure), std::system_error);

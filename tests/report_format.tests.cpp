@@ -15,6 +15,7 @@ TEST_CASE("CSV fields are quoted as RFC 4180 has it, and only when they must be"
 }
 
 TEST_CASE("Durations in reports are microseconds with their fraction", "[report_format]") {
-  CHECK(primeloop::microseconds(std::chrono::nanoseconds{1500}) == 1.5);
-  CHECK(primeloop::microseconds(std::chrono::milliseconds{2}) == 2000.0);
+  CHECK(primeloop::us(std::chrono::nanoseconds{1500}) == 1.5);
+  CHECK(primeloop::us(std::chrono::milliseconds{2}) == 2000.0);
+  CHECK(primeloop::secs(std::chrono::milliseconds{1500}) == 1.5);
 }

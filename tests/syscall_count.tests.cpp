@@ -13,7 +13,8 @@
 #include "test_support.hpp"
 
 using namespace primeloop::test;
-namespace lab = primeloop::lab;
+namespace bench = primeloop::bench;
+namespace harness = primeloop::harness;
 
 namespace {
 
@@ -33,7 +34,7 @@ constexpr const char* captured = R"(% time     seconds  usecs/call     calls    
 }  // namespace
 
 TEST_CASE("The strace -c summary parser reads calls and errors by name", "[bench][syscalls]") {
-  const auto calls = lab::parse_strace_summary(captured);
+  const auto calls = bench::parse_strace_summary(captured);
   REQUIRE(calls.size() == 6);  // the total line is not a call
   CHECK(calls.at("sendto").calls == 13838);
   CHECK(calls.at("sendto").errors == 0);
@@ -41,12 +42,12 @@ TEST_CASE("The strace -c summary parser reads calls and errors by name", "[bench
   CHECK(calls.at("recvfrom").errors == 1985);
   CHECK(calls.at("restart_syscall").errors == 1);
   CHECK(calls.count("total") == 0);
-  CHECK(lab::parse_strace_summary("strace: Process 12 attached\n\n").empty());
+  CHECK(bench::parse_strace_summary("strace: Process 12 attached\n\n").empty());
 
-  lab::syscall_cell cell{"inline", 13838, calls, ""};
+  bench::syscall_cell cell{"inline", 13838, calls, ""};
   CHECK(cell.per_request("sendto") == 1.0);
   CHECK(cell.per_request() == Approx(34170.0 / 13838));
-  const auto text = lab::format_syscalls({cell, {"baseline", 0, {}, "skipped: no strace"}}, {});
+  const auto text = bench::format_syscalls({cell, {"baseline", 0, {}, "skipped: no strace"}}, {});
   INFO(text);
   CHECK_THAT(text, Catch::Contains("recvfrom 1.14 (0.14), sendto 1.00, epoll_wait 0.32"));
   CHECK_THAT(text, Catch::Contains("baseline         skipped: no strace"));
@@ -54,23 +55,23 @@ TEST_CASE("The strace -c summary parser reads calls and errors by name", "[bench
 
 TEST_CASE("The system-call phase counts per request for the baseline and inline",
           "[bench][syscalls]") {
-  lab::syscall_config config;
-  config.strace = lab::find_on_path("strace");
+  bench::syscall_config config;
+  config.strace = harness::find_on_path("strace");
   REQUIRE_FALSE(config.strace.empty());  // .ci/install-deps installs it
   config.duration_s = 1;
   config.connections = 4;
   config.out_dir = std::filesystem::temp_directory_path() /
                    ("primeloop-syscalls-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(config.out_dir);
-  const std::vector<lab::syscall_target> targets{
+  const std::vector<bench::syscall_target> targets{
       {"baseline", {bin("primeloop-baseline"), "--port", "0"}},
       {"inline",
        {bin("primeloop-server"), "--port", "0", "--executor", "inline", "--stats-interval", "0"}}};
-  std::vector<lab::syscall_cell> cells;
+  std::vector<bench::syscall_cell> cells;
   std::exception_ptr failure;
   asio::io_context io;
-  asio::co_spawn(io, lab::measure_syscalls(config, targets, [](const std::string&) {}),
-                 [&](std::exception_ptr e, std::vector<lab::syscall_cell> r) {
+  asio::co_spawn(io, bench::measure_syscalls(config, targets, [](const std::string&) {}),
+                 [&](std::exception_ptr e, std::vector<bench::syscall_cell> r) {
                    failure = e;
                    cells = std::move(r);
                  });

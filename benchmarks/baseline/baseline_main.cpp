@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   if (const auto status = primeloop::cli::parse(app, argc, argv)) return *status;
   try {
     asio::io_context io;
-    primeloop::lab::baseline_server server(io.get_executor(), bind, port);
+    primeloop::baseline::baseline_server server(io.get_executor(), bind, port);
     server.start();
     // A session may be blocked on a client that never closes: stopping the loop ends them all.
     asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -5,18 +5,19 @@
 #include <algorithm>
 #include <array>
 #include <asio/co_spawn.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <exception>
 #include <stdexcept>
 
-namespace primeloop::lab {
+#include "clients/connect.hpp"
+
+namespace primeloop::baseline {
 namespace {
 
 namespace net = asio;
 using tcp = net::ip::tcp;
-constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
+using clients::use_tuple;
 constexpr std::size_t read_size = 16 * 1024;
 
 net::awaitable<void> session(tcp::socket socket, const std::string& replies) {
@@ -77,4 +78,4 @@ void baseline_server::stop() {
   acceptor_.close(ignored);
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::baseline

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-namespace primeloop::lab {
+namespace primeloop::baseline {
 
 /// Accepts connections and answers every '\n' with "2\n". Lives on the caller's executor.
 class baseline_server {
@@ -29,4 +29,4 @@ class baseline_server {
   std::string replies_;  // many copies of "2\n": k replies are its first 2k bytes
 };
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::baseline

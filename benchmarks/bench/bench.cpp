@@ -9,21 +9,14 @@
 #include "benchmarks/bench/bench_phases.hpp"
 #include "benchmarks/harness/server_child.hpp"
 
-namespace primeloop::lab {
-
-namespace detail {
-
-std::string us(std::chrono::nanoseconds d) {
-  return fmt::format("{:.1f} us", static_cast<double>(d.count()) / 1e3);
-}
-
-double secs(std::chrono::nanoseconds d) {
-  return static_cast<double>(d.count()) / 1e9;
-}
-
-}  // namespace detail
+namespace primeloop::bench {
 
 namespace net = asio;
+
+std::string detail::base_executor(const std::string& column) {
+  const auto spec = lab::parse_column(column);
+  return spec ? spec->executor : column;
+}
 
 std::string_view to_string(bench_phase p) noexcept {
   return name_of(phase_names, p);
@@ -39,12 +32,10 @@ bool bench_config::runs(bench_phase p) const {
 
 std::vector<std::string> bench_server_argv(const bench_config& config, const std::string& column,
                                            const std::string& workload) {
-  lab_config lab;
-  lab.server = config.server;
-  lab.workload = workload;
-  lab.workers = config.workers;
-  lab.server_flags = config.server_flags;
-  auto argv = server_argv(lab, column);
+  // The lab's command line for the column, with the workload asked for.
+  auto scenario = config.long_request;
+  scenario.workload = workload;
+  auto argv = lab::server_argv(scenario, column);
   if (const auto it = config.column_servers.find(column); it != config.column_servers.end()) {
     argv.front() = it->second.string();
   }
@@ -64,13 +55,13 @@ net::awaitable<bench_results> run_bench(const bench_config& config,
   const auto ex = co_await net::this_coro::executor;
   std::filesystem::create_directories(config.out_dir);
   bench_results results;
-  results.machine_before = read_machine();
+  results.machine_before = harness::read_machine();
 
-  std::unique_ptr<server_child> baseline;
+  std::unique_ptr<harness::server_child> baseline;
   detail::column_servers columns;
   if (config.runs(bench_phase::throughput)) {
     const auto log = config.out_dir / "bench-server-baseline.log";
-    baseline = std::make_unique<server_child>(
+    baseline = std::make_unique<harness::server_child>(
         ex, std::vector<std::string>{config.baseline.string(), "--port", "0"}, log.string());
     co_await baseline->wait_listening(detail::start_deadline);
   }
@@ -79,8 +70,8 @@ net::awaitable<bench_results> run_bench(const bench_config& config,
       (config.runs(bench_phase::idle) && config.idle_connections > 0)) {
     for (const auto& column : config.executors) {
       const auto log = config.out_dir / fmt::format("bench-server-{}.log", column);
-      columns.servers.push_back(
-          std::make_unique<server_child>(ex, bench_server_argv(config, column), log.string()));
+      columns.servers.push_back(std::make_unique<harness::server_child>(
+          ex, bench_server_argv(config, column), log.string()));
       columns.stopped.push_back(false);
       co_await columns.servers.back()->wait_listening(detail::start_deadline);
     }
@@ -108,8 +99,9 @@ net::awaitable<bench_results> run_bench(const bench_config& config,
     co_await detail::fair_phase(config, columns, results, progress);
   }
   if (config.runs(bench_phase::long_request)) {
-    progress(fmt::format("long request: naive n={} after {} s, {} connections", config.long_n,
-                         config.before_s, config.long_connections));
+    progress(fmt::format("long request: naive n={} after {} s, {} connections",
+                         config.long_request.long_n, config.long_request.before_s,
+                         config.long_request.connections));
     co_await detail::long_phase(config, columns, results, progress);
   }
   for (std::size_t i = 0; i < columns.servers.size(); ++i) {
@@ -131,12 +123,12 @@ net::awaitable<bench_results> run_bench(const bench_config& config,
       targets.push_back({column, bench_server_argv(config, column)});
     }
     syscall_config sc;
-    sc.strace = find_on_path("strace");
+    sc.strace = harness::find_on_path("strace");
     sc.out_dir = config.out_dir;
     results.syscalls = co_await measure_syscalls(sc, targets, progress);
   }
-  results.machine_after = read_machine();
+  results.machine_after = harness::read_machine();
   co_return results;
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::bench

@@ -1,21 +1,8 @@
 #pragma once
-/// The performance benchmark, every figure in one run:
-/// - throughput: small requests (n = 1) against the baseline server and each column at several
-///   connection counts, as ratios of the baseline, best of interleaved rounds; and the cost of
-///   one offload round trip per executor (one connection, mean latency);
-/// - a long request: each column's small-request throughput while one more connection asks for
-///   a long computation, against its own throughput just before (retention), and the latency of
-///   the small requests meanwhile;
-/// - idle connections: each column's server memory with thousands of connections open;
-/// - fairness: how long a fresh connection's small request waits while another connection
-///   pipelines a backlog of costly ones;
-/// - the sieve: the time the server takes to answer one big n with --workload sieve, against
-///   Debian's primesieve command on the same machine;
-/// - fast: the CPU time the server takes to answer with --workload fast (libprimecount), against
-///   Debian's primecount command answering the same n on one thread;
-/// - system calls per request: strace -c on the baseline and each column (syscall_count.hpp);
-/// - wrk: an outside HTTP load tool's req/s against each column's GET /prime/1, beside the
-///   project's own client on the line protocol, same servers, same run.
+/// The performance benchmark, every figure in one run: each phase (bench_phase) measures the
+/// baseline server and each column side by side and keeps the best of its rounds; the figures,
+/// their targets and whether they are met go to the tables and CSV files (bench_report.hpp).
+/// docs/performance.md says what each figure means.
 #include <sys/types.h>
 
 #include <asio/awaitable.hpp>
@@ -29,7 +16,6 @@
 #include <string_view>
 #include <vector>
 
-#include "benchmarks/bench/idle_connections.hpp"
 #include "benchmarks/bench/syscall_count.hpp"
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/harness/process_probe.hpp"
@@ -37,7 +23,7 @@
 #include "core/executor_kind.hpp"
 #include "core/names.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::bench {
 
 /// The parts of a benchmark run, in the order they run.
 enum class bench_phase { throughput, wrk, long_request, idle, fair, sieve, fast, syscalls };
@@ -79,14 +65,13 @@ struct bench_config {
   std::chrono::milliseconds warmup{300};               ///< load before each measurement
   unsigned depth = 1;                                  ///< pipelining depth
 
-  // The long request.
-  unsigned long_connections = 16;  ///< small-request connections meanwhile
-  unsigned before_s = 4;           ///< measured seconds before it (the first one not counted)
-  unsigned during_s = 5;           ///< measured seconds while it runs
-  std::uint64_t long_n = 100'000;  ///< its n, with the naive workload (minutes of CPU)
-  /// A stand-in process keeps one core busy while "before" is measured (as in the lab,
-  /// lab_config::standin); false (--no-standin): "before" runs with idle cores.
-  bool standin = true;
+  /// The long request: the lab's scenario (lab_config), run on each column's server with the
+  /// bench's depth and warm-up; shorter than the lab's, and stopped sooner. Its server, workers
+  /// and server flags are every column's.
+  lab::lab_config long_request{.before_s = 4,
+                               .during_s = 5,
+                               .stop_grace = std::chrono::seconds{2},
+                               .warmup = std::chrono::milliseconds{300}};
 
   // Idle connections.
   unsigned idle_connections = 10'000;  ///< 0: skip
@@ -106,10 +91,7 @@ struct bench_config {
   unsigned fast_rounds = 3;          ///< each figure keeps its best round
   std::filesystem::path primecount;  ///< the command; empty: not found, skipped
 
-  std::optional<unsigned> workers;                ///< server --workers
-  std::filesystem::path server;                   ///< primeloop-server
   std::filesystem::path baseline;                 ///< primeloop-baseline
-  std::vector<std::string> server_flags;          ///< extra flags for every primeloop-server
   std::filesystem::path out_dir = "lab-results";  ///< where bench.csv and logs go
   std::string command;                            ///< quoted in the outputs
 
@@ -128,29 +110,38 @@ struct bench_cell {
   std::string error;                                 ///< non-empty when the measurement failed
 };
 
-/// The sieve against primesieve: each figure is the best of the rounds.
-struct sieve_race {
+/// The server answering one n against a reference command answering the same (the sieve
+/// against primesieve, fast against primecount): each figure is the best of the rounds.
+struct race {
   std::uint64_t n = 0;
-  std::string executor;                  ///< the server's
-  std::optional<timing> server;          ///< the server answering n, client to client
-  std::optional<timing> primesieve_one;  ///< primesieve -n N -q -t1
-  std::optional<timing> primesieve_all;  ///< primesieve -n N -q (its default threads)
-  std::string answer;                    ///< the server's answer
-  std::string skipped;                   ///< why primesieve was not run, when it was not
-  std::string error;                     ///< non-empty when the race failed
+  std::string executor;  ///< the server's
+  std::optional<harness::timing>
+      server;  ///< wall on the client; CPU of the server process (all threads)
+  /// The reference command's runs, from its rusage, in the phase's order: the sieve's
+  /// primesieve -t1 and primesieve on all threads; fast's primecount -t1.
+  std::vector<std::optional<harness::timing>> references;
+  std::string answer;   ///< the server's answer (the references agree, or error says)
+  std::string skipped;  ///< why the reference command was not run, when it was not
+  std::string error;    ///< non-empty when the race failed
+
+  /// Reference i's run, or none (not run, or not so many).
+  [[nodiscard]] const std::optional<harness::timing>& reference(std::size_t i) const;
+  /// Server CPU time / the first reference's (one thread), when both were measured.
+  [[nodiscard]] std::optional<double> cpu_ratio() const;
 };
 
-/// The fast workload against primecount at one n: each figure is the best of the rounds.
-struct fast_race {
-  std::uint64_t n = 0;
-  std::optional<timing> server;      ///< the server (threads) answering n: its process's CPU time
-  std::optional<timing> primecount;  ///< primecount N --nth-prime -t1: the child's rusage
-  std::string answer;                ///< the server's answer (primecount's agrees, or error says)
-  std::string skipped;               ///< why primecount was not run, when it was not
-  std::string error;                 ///< non-empty when the race failed
-
-  /// Server CPU time / primecount's, when both were measured.
-  [[nodiscard]] std::optional<double> cpu_ratio() const;
+/// One server holding many idle connections.
+struct idle_cell {
+  std::string target;                ///< the column measured
+  unsigned requested = 0;            ///< connections asked for
+  unsigned opened = 0;               ///< connections that opened
+  bool answered = false;             ///< the server answered a request after the last one opened
+  std::uint64_t rss_before_kib = 0;  ///< the server process's VmRSS before opening them
+  std::uint64_t rss_kib = 0;         ///< ... with all of them open
+  std::uint64_t group_rss_kib = 0;   ///< VmRSS summed over its process group (pool workers too;
+                                     ///< pages they share are counted in each)
+  std::size_t server_fds = 0;        ///< descriptors the server process had open then
+  std::string error;                 ///< non-empty when the measurement failed
 };
 
 /// wrk against one column's HTTP face: the best of the rounds.
@@ -172,16 +163,17 @@ struct fairness_cell {
 
 /// Everything one run measured.
 struct bench_results {
-  std::vector<bench_cell> cells;               ///< throughput, best round of each cell
-  std::vector<executor_summary> long_runs;     ///< one per column, in column order
-  std::optional<bool> long_standin;            ///< what "before" ran against, when the phase ran
-  std::vector<idle_cell> idle;                 ///< one per column, in column order
-  std::vector<fairness_cell> fairness;         ///< one per column, in column order
-  std::optional<sieve_race> sieve;             ///< when the phase ran
-  std::vector<fast_race> fast;                 ///< one per config.fast_ns, when the phase ran
-  std::vector<syscall_cell> syscalls;          ///< the baseline, then each column
-  std::vector<wrk_cell> wrk;                   ///< one per column, when the phase ran
-  machine_info machine_before, machine_after;  ///< the machine, and its load, around the run
+  std::vector<bench_cell> cells;                 ///< throughput, best round of each cell
+  std::vector<lab::executor_summary> long_runs;  ///< one per column, in column order
+  std::optional<bool> long_standin;              ///< what "before" ran against, when the phase ran
+  std::vector<idle_cell> idle;                   ///< one per column, in column order
+  std::vector<fairness_cell> fairness;           ///< one per column, in column order
+  std::optional<race> sieve;                     ///< when the phase ran
+  std::vector<race> fast;                        ///< one per config.fast_ns, when the phase ran
+  std::vector<syscall_cell> syscalls;            ///< the baseline, then each column
+  std::vector<wrk_cell> wrk;                     ///< one per column, when the phase ran
+  harness::machine_info machine_before,
+      machine_after;  ///< the machine, and its load, around the run
 };
 
 /// Runs the phases of config; progress(line) is called with a line of progress after each
@@ -196,4 +188,4 @@ struct bench_results {
                                                          const std::string& column,
                                                          const std::string& workload = "naive");
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::bench

@@ -4,14 +4,10 @@
 #include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
 
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <stdexcept>
 
 #include "benchmarks/bench/bench_report.hpp"
 #include "benchmarks/harness/lab_support.hpp"
@@ -21,7 +17,7 @@
 #include "core/executor_kind.hpp"
 #include "core/workloads.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::bench {
 namespace {
 
 /// The executors that compute in the server's own process, whose CPU time the sieve race reads
@@ -47,7 +43,8 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   std::string out_dir = config.out_dir.string(), server, baseline, primesieve, primecount;
   std::vector<std::string> phases = names_of(phase_names), column_args, column_servers;
   long warmup_ms = config.warmup.count();
-  const CLI::Validator column_check([](std::string& name) { return column_error(name); }, "COLUMN");
+  const CLI::Validator column_check([](std::string& name) { return lab::column_error(name); },
+                                    "COLUMN");
   app.add_option(cli::flag("--executors"), config.executors,
                  "Columns to measure after the baseline: executors, and variants such as "
                  "'threads+nice19' (--worker-nice 19), 'threads+gil5ms' or 'threads+adaptive' "
@@ -87,15 +84,16 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   app.add_option("--depth", config.depth, "Pipelining depth of the small requests")
       ->default_val(config.depth)
       ->check(cli::range(1, 4096));
-  app.add_option("--long-n", config.long_n, "Long request: its n (naive workload)")
-      ->default_val(config.long_n)
+  auto& scenario = config.long_request;
+  app.add_option("--long-n", scenario.long_n, "Long request: its n (naive workload)")
+      ->default_val(scenario.long_n)
       ->check(cli::range_u64(1, largest_n(workload::naive)));
-  app.add_option("--long-connections", config.long_connections,
+  app.add_option("--long-connections", scenario.connections,
                  "Long request: small-request connections meanwhile")
-      ->default_val(config.long_connections)
+      ->default_val(scenario.connections)
       ->check(cli::range(1, 10'000));
   bool no_standin = false;
-  add_long_request_flags(app, config.before_s, config.during_s, no_standin);
+  harness::add_long_request_flags(app, scenario.before_s, scenario.during_s, no_standin);
   app.add_option("--idle-connections", config.idle_connections,
                  "Idle connections per server (0: skip)")
       ->default_val(config.idle_connections)
@@ -120,7 +118,7 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       ->default_val(config.fast_rounds)
       ->check(cli::range(1, 100));
   app.add_option("--primecount", primecount, "primecount command (default: from PATH)");
-  add_server_flags(app, config.workers, server, config.server_flags);
+  harness::add_server_flags(app, scenario.workers, server, scenario.server_flags);
   app.add_option("--baseline", baseline, "primeloop-baseline (default: next to this program)");
   app.add_option(cli::flag("--out"), out_dir, "Directory for bench.csv, bench.txt and server logs")
       ->default_val(out_dir);
@@ -158,18 +156,19 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
   for (const auto& p : phases) {
     if (const auto phase = parse_phase(p)) config.phases.push_back(*phase);
   }
-  config.warmup = std::chrono::milliseconds{warmup_ms};
-  config.standin = !no_standin;
+  config.warmup = scenario.warmup = std::chrono::milliseconds{warmup_ms};
+  scenario.depth = config.depth;
+  scenario.standin = !no_standin;
   config.out_dir = std::filesystem::absolute(out_dir);
-  config.command = quote_command(argc, argv);
+  config.command = harness::quote_command(argc, argv);
   config.primesieve =
-      primesieve.empty() ? find_on_path("primesieve") : std::filesystem::path(primesieve);
+      primesieve.empty() ? harness::find_on_path("primesieve") : std::filesystem::path(primesieve);
   config.primecount =
-      primecount.empty() ? find_on_path("primecount") : std::filesystem::path(primecount);
-  try {
-    config.server = sibling_binary(server, "primeloop-server");
+      primecount.empty() ? harness::find_on_path("primecount") : std::filesystem::path(primecount);
+  const auto find = [&] {
+    scenario.server = harness::sibling_binary(server, "primeloop-server");
     if (config.runs(bench_phase::throughput) || config.runs(bench_phase::syscalls)) {
-      config.baseline = sibling_binary(baseline, "primeloop-baseline");
+      config.baseline = harness::sibling_binary(baseline, "primeloop-baseline");
     }
     if (!primesieve.empty() && !std::filesystem::exists(config.primesieve)) {
       throw std::runtime_error("primesieve not found at " + primesieve);
@@ -177,49 +176,36 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
     if (!primecount.empty() && !std::filesystem::exists(config.primecount)) {
       throw std::runtime_error("primecount not found at " + primecount);
     }
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "primeloop-bench: {}\n", e.what());
-    exit_code = 1;
-    return std::nullopt;
-  }
+  };
+  if (!harness::succeeded("primeloop-bench", find, exit_code)) return std::nullopt;
   return config;
 }
 
 int run_bench_command(const bench_config& config) {
   // Thousands of idle connections need as many descriptors here; the servers raise their own.
   raise_open_file_limit();
-  const auto machine = read_machine();
-  fmt::print("primeloop-bench: {}\nbuild: {}\nmachine: {}; load average {}\n", config.command,
-             describe_build(), describe_cpus(machine), machine.loadavg);
-  std::fflush(stdout);
+  const auto header =
+      fmt::format("primeloop-bench: {}\n{}", config.command, harness::describe_build_and_machine());
   const auto progress = [](const std::string& line) {
     fmt::print("{}\n", line);
     std::fflush(stdout);
   };
-  int status = 1;
-  const auto started = std::chrono::steady_clock::now();
-  const auto finished = run_interruptible("primeloop-bench", run_bench(config, progress), status);
-  if (!finished) return status;
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-  const bench_results& results = *finished;
-  const auto report = format_bench(results, config);
-  fmt::print("\n{}the bench took {:.0f} s\n", report, took.count());
-  const auto csv = config.out_dir / "bench.csv";
-  const auto figures = config.out_dir / "bench-figures.csv";
-  const auto targets = config.out_dir / "bench-targets.csv";
-  const auto txt = config.out_dir / "bench.txt";
-  try {
-    write_text_file(csv, bench_csv(results.cells, config));
-    write_text_file(figures, figures_csv(results));
-    write_text_file(targets, targets_csv(check_targets(results, config)));
-    write_text_file(txt, "command: " + config.command + "\n\n" + report);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "primeloop-bench: {}\n", e.what());
-    return 1;
-  }
-  fmt::print("wrote {}, {}, {} and {}\n", csv.string(), figures.string(), targets.string(),
-             txt.string());
-  return 0;
+  const auto report = [&](const bench_results& results, double took_s) {
+    const auto text = format_bench(results, config);
+    fmt::print("\n{}the bench took {:.0f} s\n", text, took_s);
+    const auto csv = config.out_dir / "bench.csv";
+    const auto figures = config.out_dir / "bench-figures.csv";
+    const auto targets = config.out_dir / "bench-targets.csv";
+    const auto txt = config.out_dir / "bench.txt";
+    harness::write_text_file(csv, bench_csv(results.cells, config));
+    harness::write_text_file(figures, figures_csv(results));
+    harness::write_text_file(targets, targets_csv(check_targets(results, config)));
+    harness::write_text_file(txt, "command: " + config.command + "\n\n" + text);
+    fmt::print("wrote {}, {}, {} and {}\n", csv.string(), figures.string(), targets.string(),
+               txt.string());
+    return 0;
+  };
+  return harness::run_command("primeloop-bench", header, run_bench(config, progress), report);
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::bench

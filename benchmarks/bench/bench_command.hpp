@@ -6,7 +6,7 @@
 
 #include "benchmarks/bench/bench.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::bench {
 
 /// Parses primeloop-bench's flags. Returns nullopt when the program should exit (--help, a bad
 /// flag, a missing binary) with exit_code set.
@@ -16,4 +16,4 @@ namespace primeloop::lab {
 /// table and writes the files. Returns the exit status (130 when interrupted).
 [[nodiscard]] int run_bench_command(const bench_config& config);
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::bench

@@ -1,5 +1,7 @@
 #include "benchmarks/bench/bench_phases.hpp"
 
+#include "clients/report.hpp"
+
 #include <fmt/format.h>
 
 #include <asio/connect.hpp>
@@ -11,7 +13,8 @@
 #include <asio/write.hpp>
 #include <system_error>
 
-namespace primeloop::lab::detail {
+namespace primeloop::bench {
+namespace detail {
 
 namespace net = asio;
 
@@ -76,6 +79,11 @@ net::awaitable<fairness_cell> measure_fairness(std::uint16_t port, const bench_c
   co_return cell;
 }
 
+/// A fresh request behind another connection's backlog: the pools take turns between
+/// connections, so it waits about one computation per busy worker; inline for the computation
+/// already running, then its turn.
+constexpr std::chrono::nanoseconds fresh_wait_target = std::chrono::seconds{2};
+constexpr std::chrono::nanoseconds inline_fresh_slack = std::chrono::seconds{1};
 }  // namespace
 
 net::awaitable<void> fair_phase(const bench_config& config, column_servers& columns,
@@ -83,11 +91,51 @@ net::awaitable<void> fair_phase(const bench_config& config, column_servers& colu
   for (std::size_t i = 0; i < config.executors.size(); ++i) {
     auto cell = co_await measure_fairness(columns.servers[i]->port(), config);
     cell.target = config.executors[i];
-    progress(fmt::format("  {:<16} fresh request answered after {} (one computation: {}){}",
-                         cell.target, cell.fresh_wait ? us(*cell.fresh_wait) : "-",
-                         us(cell.first_answer), cell.error.empty() ? "" : "  " + cell.error));
+    progress(fmt::format(
+        "  {:<16} fresh request answered after {} (one computation: {}){}", cell.target,
+        cell.fresh_wait ? clients::human_duration(*cell.fresh_wait) : "-",
+        clients::human_duration(cell.first_answer), cell.error.empty() ? "" : "  " + cell.error));
     results.fairness.push_back(std::move(cell));
   }
 }
 
-}  // namespace primeloop::lab::detail
+void fairness_targets(const bench_results& results, std::vector<target_check>& out) {
+  for (const auto& cell : results.fairness) {
+    const bool on_loop = base_executor(cell.target) == "inline";
+    const auto bound = on_loop ? cell.first_answer + inline_fresh_slack : fresh_wait_target;
+    target_check t{fmt::format("fresh request behind a pipelined backlog, {}", cell.target),
+                   on_loop ? "<= one computation + 1 s" : "<= " + clients::human_duration(bound),
+                   "", false};
+    if (!cell.error.empty() || !cell.fresh_wait) {
+      t.measured = cell.error.empty() ? "failed: no answer" : "failed: " + cell.error;
+    } else {
+      t.measured = clients::human_duration(*cell.fresh_wait);
+      t.met = *cell.fresh_wait <= bound;
+    }
+    out.push_back(std::move(t));
+  }
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+std::string format_fairness(const std::vector<fairness_cell>& cells, const bench_config& config) {
+  std::string out = fmt::format(
+      "fairness: one connection pipelines {} x {}; once its first answer is back, a fresh\n"
+      "connection asks for 10 and times its answer\n",
+      config.fair_backlog, config.fair_n);
+  out += fmt::format("{:<20} {:>16} {:>16}\n", "column", "fresh answer", "one computation");
+  for (const auto& c : cells) {
+    if (!c.error.empty()) {
+      out += fmt::format("{:<20} failed: {}\n", c.target, c.error);
+      continue;
+    }
+    out += fmt::format("{:<20} {:>16} {:>16}\n", c.target,
+                       c.fresh_wait ? clients::human_duration(*c.fresh_wait) : "-",
+                       clients::human_duration(c.first_answer));
+  }
+  return out;
+}
+
+}  // namespace primeloop::bench

@@ -5,6 +5,6 @@
 
 int main(int argc, char** argv) {
   int status = 0;
-  const auto config = primeloop::lab::parse_bench_flags(argc, argv, status);
-  return config ? primeloop::lab::run_bench_command(*config) : status;
+  const auto config = primeloop::bench::parse_bench_flags(argc, argv, status);
+  return config ? primeloop::bench::run_bench_command(*config) : status;
 }

@@ -8,7 +8,7 @@
 
 #include "benchmarks/bench/bench.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::bench {
 
 /// One target against what this run measured.
 struct target_check {
@@ -30,15 +30,15 @@ struct target_check {
 [[nodiscard]] std::string format_throughput(const std::vector<bench_cell>& cells,
                                             const bench_config& config);
 /// Each column during the long request: before, during, retention, latency.
-[[nodiscard]] std::string format_long_runs(const std::vector<executor_summary>& rows,
+[[nodiscard]] std::string format_long_runs(const std::vector<lab::executor_summary>& rows,
                                            const bench_config& config);
 /// Each column's memory with the idle connections open.
 [[nodiscard]] std::string format_idle(const std::vector<idle_cell>& cells,
                                       const bench_config& config);
 /// The sieve against primesieve, wall and CPU time, and their ratios.
-[[nodiscard]] std::string format_sieve(const sieve_race& race);
+[[nodiscard]] std::string format_sieve(const race& race);
 /// The fast workload against primecount -t1: CPU time of each, their ratio, one row per n.
-[[nodiscard]] std::string format_fast(const std::vector<fast_race>& races);
+[[nodiscard]] std::string format_fast(const std::vector<race>& races);
 /// The fairness table: each column's fresh-request wait behind a pipelined backlog.
 [[nodiscard]] std::string format_fairness(const std::vector<fairness_cell>& cells,
                                           const bench_config& config);
@@ -62,4 +62,4 @@ struct target_check {
 /// The targets as CSV: figure,target,measured,met (bench-targets.csv).
 [[nodiscard]] std::string targets_csv(const std::vector<target_check>& checks);
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::bench

@@ -11,7 +11,7 @@
 #include "benchmarks/bench/bench_report.hpp"
 #include "benchmarks/harness/process_probe.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::bench {
 
 std::optional<double> parse_wrk_rps(std::string_view output) {
   constexpr std::string_view key = "Requests/sec:";
@@ -59,7 +59,7 @@ namespace net = asio;
 
 net::awaitable<void> wrk_phase(const bench_config& config, column_servers& columns,
                                bench_results& results, const progress_fn& progress) {
-  const auto wrk = find_on_path("wrk");
+  const auto wrk = harness::find_on_path("wrk");
   for (std::size_t i = 0; i < config.executors.size(); ++i) {
     wrk_cell cell;
     cell.target = config.executors[i];
@@ -78,7 +78,7 @@ net::awaitable<void> wrk_phase(const bench_config& config, column_servers& colum
       const auto url = fmt::format("http://127.0.0.1:{}/prime/1", columns.servers[i]->http_port());
       std::vector<std::string> argv{wrk.string(), "-t1", fmt::format("-c{}", wrk_connections),
                                     fmt::format("-d{}s", config.duration_s), url};
-      const auto run = co_await run_timed_async(std::move(argv));
+      const auto run = co_await harness::run_timed(std::move(argv));
       const auto rps = parse_wrk_rps(run.output);
       if (run.exit_status != 0 || !rps ||
           run.output.find("Non-2xx or 3xx responses") != std::string::npos) {
@@ -95,4 +95,4 @@ net::awaitable<void> wrk_phase(const bench_config& config, column_servers& colum
 }
 
 }  // namespace detail
-}  // namespace primeloop::lab
+}  // namespace primeloop::bench

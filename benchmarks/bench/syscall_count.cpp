@@ -1,5 +1,7 @@
 #include "benchmarks/bench/syscall_count.hpp"
 
+#include "benchmarks/bench/bench_phases.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,7 +19,7 @@
 #include "benchmarks/harness/server_child.hpp"
 #include "clients/load_generator.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::bench {
 namespace {
 
 namespace net = asio;
@@ -34,15 +36,7 @@ bool parse_count(std::string_view s, std::uint64_t& out) {
 
 /// True once a tracer is attached to pid (its TracerPid in /proc is not 0).
 bool traced(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(f, line);) {
-    if (!line.starts_with("TracerPid:")) continue;
-    std::istringstream value(line.substr(10));
-    long tracer = 0;
-    value >> tracer;
-    return tracer != 0;
-  }
-  return false;
+  return harness::proc_status_value(pid, "TracerPid").value_or(0) != 0;
 }
 
 /// The last non-empty line of a file ("" when there is none): what a program said last.
@@ -67,24 +61,24 @@ net::awaitable<syscall_cell> measure_one(const syscall_config& config,
   const auto ex = co_await net::this_coro::executor;
   const auto summary = config.out_dir / fmt::format("bench-syscalls-{}.txt", target.name);
   std::filesystem::remove(summary);
-  server_child server(
+  harness::server_child server(
       ex, target.argv,
       (config.out_dir / fmt::format("bench-server-syscalls-{}.log", target.name)).string());
   try {
     co_await server.wait_listening(start_deadline);
     // Every process of the server's group: the loop's and, for processes, the workers.
-    const auto pids = living_group_members(server.pid());
+    const auto pids = harness::living_group_members(server.pid());
     std::vector<std::string> argv{config.strace.string(), "-c", "-f", "-o", summary.string()};
     for (const pid_t p : pids) {
       argv.push_back("-p");
       argv.push_back(std::to_string(p));
     }
     const auto log = config.out_dir / fmt::format("bench-strace-{}.log", target.name);
-    server_child strace(ex, argv, log.string());
+    harness::server_child strace(ex, argv, log.string());
     const auto until = clock::now() + attach_deadline;
     while (!std::all_of(pids.begin(), pids.end(), traced)) {
       // strace ends at once when it may not trace (ptrace refused in a container, say).
-      if (living_group_members(strace.pid()).empty()) {
+      if (harness::living_group_members(strace.pid()).empty()) {
         co_await strace.stop(stop_grace);
         throw std::runtime_error("strace ended without attaching: " + last_line_of(log));
       }
@@ -201,4 +195,33 @@ std::string format_syscalls(const std::vector<syscall_cell>& cells, const syscal
   return out;
 }
 
-}  // namespace primeloop::lab
+namespace detail {
+namespace {
+
+/// The loop's system calls per request may exceed the bare epoll server's by this much.
+constexpr double syscall_ratio_target = 1.10;
+
+}  // namespace
+
+void syscall_targets(const bench_results& results, std::vector<target_check>& out) {
+  if (!results.syscalls.empty() && results.syscalls.front().target == "baseline" &&
+      results.syscalls.front().error.empty()) {
+    const double base = results.syscalls.front().per_request();
+    for (const auto& cell : results.syscalls) {
+      if (base_executor(cell.target) != "inline" || base <= 0) continue;
+      target_check t{fmt::format("system calls per request, {} / baseline", cell.target),
+                     fmt::format("<= {:.2f}", syscall_ratio_target), "", false};
+      if (cell.error.empty() && cell.requests > 0) {
+        const double r = cell.per_request() / base;
+        t.measured = fmt::format("{:.2f}", r);
+        t.met = r <= syscall_ratio_target;
+      } else {
+        t.measured = cell.error.empty() ? "failed: no requests" : "failed: " + cell.error;
+      }
+      out.push_back(std::move(t));
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace primeloop::bench

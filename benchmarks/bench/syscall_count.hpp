@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace primeloop::lab {
+namespace primeloop::bench {
 
 /// One system call's line of an strace -c summary.
 struct syscall_tally {
@@ -61,4 +61,4 @@ struct syscall_target {
 [[nodiscard]] std::string format_syscalls(const std::vector<syscall_cell>& cells,
                                           const syscall_config& config);
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::bench

@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <system_error>
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 namespace {
 
 using clock = std::chrono::steady_clock;
@@ -75,4 +75,4 @@ void busy_core::stop() noexcept {
   pid_ = -1;
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

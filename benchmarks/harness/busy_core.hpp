@@ -11,7 +11,7 @@
 
 #include <chrono>
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 
 /// One spinning child process. Starting it forks and execs /bin/sh running an empty loop (it
 /// inherits no descriptor but a pipe, and dies with its parent); destroying it kills it.
@@ -35,4 +35,4 @@ class busy_core {
   pid_t pid_ = -1;
 };
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

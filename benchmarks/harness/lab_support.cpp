@@ -13,7 +13,7 @@
 #include <fstream>
 #include <stdexcept>
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 
 std::filesystem::path sibling_binary(const std::string& explicit_path, std::string_view name) {
   std::filesystem::path p = explicit_path;
@@ -101,9 +101,15 @@ std::string describe_build() {
   return fmt::format("primeloop {}, commit {}", primeloop::version, primeloop::build_commit());
 }
 
+std::string describe_build_and_machine() {
+  const auto machine = read_machine();
+  return fmt::format("build: {}\nmachine: {}; load average {}\n", describe_build(),
+                     describe_cpus(machine), machine.loadavg);
+}
+
 std::string describe_cpus(const machine_info& m) {
   return fmt::format("{} cpus ({}), {}", m.cpus,
                      m.cpu_model.empty() ? "unknown model" : m.cpu_model, m.kernel);
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

@@ -1,6 +1,8 @@
 #pragma once
 /// Small helpers the lab's and the benchmark's mains share.
+#include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <optional>
@@ -15,7 +17,7 @@
 
 #include "server/open_files.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 
 /// The path of a program next to the running one (/proc/self/exe's directory), or explicit when
 /// it is not empty. Throws std::runtime_error when the file is not there.
@@ -50,18 +52,41 @@ struct machine_info {
 /// "primeloop 0.1.0, commit 264fe17": the build a figure comes from ("-dirty": uncommitted
 /// changes were built in).
 [[nodiscard]] std::string describe_build();
+/// The lines a measuring command prints before it measures: "build: ...\nmachine: ...; load
+/// average ...\n" (the load now).
+[[nodiscard]] std::string describe_build_and_machine();
 
-/// Runs `task` on a loop of its own until it finishes or SIGINT/SIGTERM interrupts it. An
-/// interruption stops the loop, which destroys the run and with it every server child it
-/// started. Returns the task's result, or nullopt with `status` set: 130 when interrupted, 1
-/// after an exception (printed as "<program>: ...").
-template <class T>
-[[nodiscard]] std::optional<T> run_interruptible(std::string_view program, asio::awaitable<T> task,
-                                                 int& status) {
+/// Runs f (finding what a command needs, writing what it measured); an exception is printed
+/// as "<program>: ..." and gives false with exit_code 1.
+template <class F>
+[[nodiscard]] bool succeeded(std::string_view program, F f, int& exit_code) {
+  try {
+    f();
+    return true;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", program, e.what());
+    exit_code = 1;
+    return false;
+  }
+}
+
+/// A measuring command (the lab, the bench) from its first lines to its exit status: prints
+/// header, then runs task on a loop of its own until it finishes or SIGINT/SIGTERM interrupts
+/// it (130; the loop stops, which destroys the run and with it every server child it started),
+/// then hands its result and the seconds it took to report, which prints and writes what was
+/// measured and returns the exit status. An exception from the task or from report (a file that
+/// could not be written) is printed as "<program>: ..." and gives 1: a report that did not
+/// reach the disk must not look written.
+template <class T, class Report>
+[[nodiscard]] int run_command(std::string_view program, std::string_view header,
+                              asio::awaitable<T> task, Report report) {
+  fmt::print("{}", header);
+  std::fflush(stdout);
+  const auto started = std::chrono::steady_clock::now();
   asio::io_context io;
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::optional<T> result;
-  status = 1;
+  int status = 1;
   asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T r) {
     signals.cancel();
     if (e) return report_exception(program, e);
@@ -75,8 +100,12 @@ template <class T>
     io.stop();
   });
   io.run();
-  if (status != 0) result.reset();
-  return result;
+  if (status != 0) return status;
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  if (!succeeded(
+          program, [&] { status = report(*result, took.count()); }, status))
+    return 1;
+  return status;
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

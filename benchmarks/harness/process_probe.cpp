@@ -2,6 +2,7 @@
 
 #include "benchmarks/harness/proc_stat.hpp"
 #include "benchmarks/harness/spawn.hpp"
+#include "clients/connect.hpp"
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -10,7 +11,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
@@ -20,7 +20,7 @@
 #include <cstdlib>
 #include <fstream>
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 namespace {
 
 using clock = std::chrono::steady_clock;
@@ -44,7 +44,7 @@ std::optional<std::chrono::nanoseconds> task_runtime(const std::filesystem::path
 
 }  // namespace
 
-std::optional<std::uint64_t> proc_status_kib(pid_t pid, std::string_view field) {
+std::optional<std::uint64_t> proc_status_value(pid_t pid, std::string_view field) {
   std::ifstream f(fmt::format("/proc/{}/status", pid));
   for (std::string line; std::getline(f, line);) {
     if (line.size() > field.size() && line.starts_with(field) && line[field.size()] == ':') {
@@ -87,35 +87,9 @@ std::optional<std::chrono::nanoseconds> process_cpu_time(pid_t pid) {
   return harness::ticks_to_duration(st->cpu_ticks());
 }
 
-command_run run_timed(const std::vector<std::string>& argv) {
-  const auto start = clock::now();
-  const auto child = harness::spawn(argv, {.stderr_to_pipe = false});
-  const int out = child.output;
-  const pid_t pid = child.pid;
-  command_run run;
-  char buf[4096];
-  for (;;) {
-    const auto n = ::read(out, buf, sizeof buf);
-    if (n > 0) {
-      run.output.append(buf, static_cast<std::size_t>(n));
-    } else if (n == 0 || errno != EINTR) {
-      break;
-    }
-  }
-  ::close(out);
-  int status = 0;
-  rusage usage{};
-  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
-  }
-  run.time.wall = clock::now() - start;
-  run.time.cpu = to_ns(usage.ru_utime) + to_ns(usage.ru_stime);
-  run.exit_status = harness::exit_status(status);
-  return run;
-}
-
-asio::awaitable<command_run> run_timed_async(std::vector<std::string> argv) {
+asio::awaitable<command_run> run_timed(std::vector<std::string> argv) {
   namespace net = asio;
-  constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
+  using clients::use_tuple;
   const auto ex = co_await net::this_coro::executor;
   const auto start = clock::now();
   const auto child = harness::spawn(argv, {.stderr_to_pipe = false});
@@ -159,4 +133,4 @@ std::filesystem::path find_on_path(std::string_view name) {
   return {};
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

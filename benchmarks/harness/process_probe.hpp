@@ -14,10 +14,11 @@
 
 #include <asio/awaitable.hpp>
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 
-/// A field of /proc/<pid>/status given in kB ("VmRSS", "VmHWM"), or nullopt when absent.
-[[nodiscard]] std::optional<std::uint64_t> proc_status_kib(pid_t pid, std::string_view field);
+/// A numeric field of /proc/<pid>/status ("VmRSS" and "VmHWM" in kB, "TracerPid"), or nullopt
+/// when absent.
+[[nodiscard]] std::optional<std::uint64_t> proc_status_value(pid_t pid, std::string_view field);
 
 /// The number of open descriptors of a process (entries of /proc/<pid>/fd).
 [[nodiscard]] std::size_t open_fd_count(pid_t pid);
@@ -40,17 +41,14 @@ struct command_run {
   timing time;           ///< wall from fork to reap; CPU from wait4's rusage
 };
 
-/// Runs argv (argv[0] a path) with stdin from /dev/null and stderr inherited, blocking until it
-/// ends. Throws std::system_error when it cannot be started.
-[[nodiscard]] command_run run_timed(const std::vector<std::string>& argv);
-
-/// run_timed for a coroutine: the loop goes on serving everything else (server children's logs,
-/// signals) while the command runs. Its output is read asynchronously; its end is awaited with a
-/// short back-off on a timer (no descriptor announces it), the wall time taken at the end of
-/// its output. Throws std::system_error when it cannot be started.
-[[nodiscard]] asio::awaitable<command_run> run_timed_async(std::vector<std::string> argv);
+/// Runs argv (argv[0] a path) with stdin from /dev/null and stderr inherited, to its end. The
+/// loop goes on serving everything else (server children's logs, signals) while the command
+/// runs: its output is read asynchronously; its end is awaited with a short back-off on a timer
+/// (no descriptor announces it), the wall time taken at the end of its output. Throws
+/// std::system_error when it cannot be started.
+[[nodiscard]] asio::awaitable<command_run> run_timed(std::vector<std::string> argv);
 
 /// The path of a program found in $PATH, or empty when none is.
 [[nodiscard]] std::filesystem::path find_on_path(std::string_view name);
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

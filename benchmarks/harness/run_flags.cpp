@@ -4,7 +4,7 @@
 
 #include "cli/validators.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 
 void add_long_request_flags(CLI::App& app, unsigned& before_s, unsigned& during_s,
                             bool& no_standin) {
@@ -29,4 +29,4 @@ void add_server_flags(CLI::App& app, std::optional<unsigned>& workers, std::stri
       ->allow_extra_args(false);
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

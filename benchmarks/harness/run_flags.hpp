@@ -9,7 +9,7 @@ namespace CLI {
 class App;
 }
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 
 /// The long request's scenario: --before and --during (seconds of load, 1 to 3600) and
 /// --no-standin (no process keeping a core busy before the long request).
@@ -21,4 +21,4 @@ void add_long_request_flags(CLI::App& app, unsigned& before_s, unsigned& during_
 void add_server_flags(CLI::App& app, std::optional<unsigned>& workers, std::string& server,
                       std::vector<std::string>& server_flags);
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

@@ -5,6 +5,7 @@
 #include "benchmarks/harness/listening_line.hpp"
 #include "benchmarks/harness/proc_stat.hpp"
 #include "benchmarks/harness/spawn.hpp"
+#include "clients/connect.hpp"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -13,7 +14,6 @@
 #include <fmt/format.h>
 
 #include <asio/co_spawn.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/read_until.hpp>
@@ -23,13 +23,13 @@
 #include <stdexcept>
 #include <system_error>
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 namespace {
 
 namespace net = asio;
 using clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-constexpr auto use_tuple = net::experimental::as_tuple(net::use_awaitable);
+using clients::use_tuple;
 /// A server's log is for reading: past this size the rest of its output is dropped.
 constexpr std::size_t max_log_bytes = 4 << 20;
 
@@ -70,11 +70,11 @@ std::string stop_outcome::describe() const {
 server_child::server_child(const net::any_io_executor& ex, std::vector<std::string> argv,
                            const std::string& log_path)
     : ex_(ex),
-      path_(argv.at(0)),
-      wants_http_(std::find(argv.begin(), argv.end(), "--http-port") != argv.end()) {
+      argv_(std::move(argv)),
+      wants_http_(std::find(argv_.begin(), argv_.end(), "--http-port") != argv_.end()) {
   // Its own process group, so the lab can end the server and any worker it forked at once;
   // and death with the lab, so a crashed lab leaves no server behind.
-  const auto child = harness::spawn(argv, {.own_process_group = true, .die_with_parent = true});
+  const auto child = harness::spawn(argv_, {.own_process_group = true, .die_with_parent = true});
   pid_ = child.pid;
   try {
     out_ = std::make_shared<output>(ex_, child.output, log_path);
@@ -108,13 +108,13 @@ net::awaitable<void> server_child::wait_listening(std::chrono::milliseconds dead
         timer.async_wait(net::use_awaitable));
     if (r.index() == 1) {
       throw std::runtime_error(fmt::format("{} did not print 'listening on' within {} ms{}{}",
-                                           path_, deadline.count(), before.empty() ? "" : ": ",
-                                           before));
+                                           argv_.at(0), deadline.count(),
+                                           before.empty() ? "" : ": ", before));
     }
     auto [ec, len] = std::get<0>(r);
     if (ec) {
       before += out_->pending;
-      throw std::runtime_error(fmt::format("{} exited before listening: {}", path_,
+      throw std::runtime_error(fmt::format("{} exited before listening: {}", argv_.at(0),
                                            before.empty() ? std::string("(no output)") : before));
     }
     std::string line = out_->pending.substr(0, len - 1);
@@ -123,7 +123,8 @@ net::awaitable<void> server_child::wait_listening(std::chrono::milliseconds dead
     if (port_ != 0 && line.starts_with("http listening on ")) {
       const auto address = harness::parse_listening_line(std::string_view(line).substr(5));
       if (!address) {
-        throw std::runtime_error(fmt::format("no port in the http line of {}: '{}'", path_, line));
+        throw std::runtime_error(
+            fmt::format("no port in the http line of {}: '{}'", argv_.at(0), line));
       }
       http_port_ = address->port;
       break;
@@ -134,7 +135,8 @@ net::awaitable<void> server_child::wait_listening(std::chrono::milliseconds dead
     }
     const auto address = harness::parse_listening_line(line);
     if (!address) {
-      throw std::runtime_error(fmt::format("no port in the first line of {}: '{}'", path_, line));
+      throw std::runtime_error(
+          fmt::format("no port in the first line of {}: '{}'", argv_.at(0), line));
     }
     port_ = address->port;
     first_line_ = std::move(line);
@@ -194,4 +196,4 @@ net::awaitable<stop_outcome> server_child::stop(std::chrono::milliseconds grace)
   co_return outcome;
 }
 
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

@@ -14,7 +14,7 @@
 
 #include "benchmarks/harness/proc_stat.hpp"
 
-namespace primeloop::lab {
+namespace primeloop::harness {
 
 /// How a child server ended.
 struct stop_outcome {
@@ -47,6 +47,8 @@ class server_child {
   [[nodiscard]] std::uint16_t http_port() const { return http_port_; }
   /// The whole first line.
   [[nodiscard]] const std::string& first_line() const { return first_line_; }
+  /// The command line it was started with.
+  [[nodiscard]] const std::vector<std::string>& argv() const { return argv_; }
   /// Its process id, which is also its process group's.
   [[nodiscard]] pid_t pid() const { return pid_; }
   /// Sends SIGTERM, waits up to grace for the server to exit, then kills what is left of its
@@ -58,7 +60,7 @@ class server_child {
   asio::any_io_executor ex_;
   pid_t pid_ = -1;
   bool reaped_ = false;
-  std::string path_;
+  std::vector<std::string> argv_;
   std::shared_ptr<output> out_;  // shared with the coroutine that copies output to the log
   std::uint16_t port_ = 0;
   std::string first_line_;
@@ -66,7 +68,4 @@ class server_child {
   std::uint16_t http_port_ = 0;
 };
 
-/// For the lab and bench code that reads a server's group by its short name.
-using harness::living_group_members;
-
-}  // namespace primeloop::lab
+}  // namespace primeloop::harness

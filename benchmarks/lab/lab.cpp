@@ -4,6 +4,7 @@
 
 #include "benchmarks/harness/busy_core.hpp"
 #include "cli/validators.hpp"
+#include "core/offload.hpp"
 
 #include <fmt/format.h>
 
@@ -28,23 +29,45 @@ double mean_rps(const clients::load_result& r, unsigned first, unsigned last) {
 
 net::awaitable<executor_run> run_one(const lab_config& config, std::size_t index,
                                      lab_observer& observer) {
-  executor_run run;
-  run.executor = config.executors[index];
-  const auto log = config.out_dir / fmt::format("server-{}.log", run.executor);
-  const auto argv = server_argv(config, run.executor);
-  server_child server(co_await net::this_coro::executor, argv, log.string());
-  std::optional<busy_core> standin;
+  const auto& column = config.executors[index];
+  const auto log = config.out_dir / fmt::format("server-{}.log", column);
+  harness::server_child server(co_await net::this_coro::executor, server_argv(config, column),
+                               log.string());
+  std::string error;
   try {
     co_await server.wait_listening(std::chrono::seconds{10});
-    run.listening_line = server.first_line();
-    observer.started(index, run.listening_line);
-    if (config.standin) standin.emplace(long_computation_nice(argv));
+    observer.started(index, server.first_line());
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (error.empty()) {
+    co_return co_await run_scenario(server, config, column,
+                                    [&](const auto& s) { observer.second(index, s); });
+  }
+  executor_run run;
+  run.executor = column;
+  run.error = std::move(error);
+  run.stopped = co_await server.stop(config.stop_grace);
+  co_return run;
+}
+
+}  // namespace
+
+net::awaitable<executor_run> run_scenario(harness::server_child& server, const lab_config& config,
+                                          std::string column, second_fn each_second) {
+  executor_run run;
+  run.executor = std::move(column);
+  run.listening_line = server.first_line();
+  std::optional<harness::busy_core> standin;
+  try {
+    if (config.standin) standin.emplace(long_computation_nice(server.argv()));
     clients::load_config load;
     load.port = server.port();
     load.connections = config.connections;
     load.depth = config.depth;
     load.n = config.n;
     load.duration_s = config.total_s();
+    load.warmup = config.warmup;
     load.long_n = config.long_n;
     load.long_after = std::chrono::seconds{config.before_s};
     load.rate = config.rate;
@@ -52,19 +75,17 @@ net::awaitable<executor_run> run_one(const lab_config& config, std::size_t index
     run.load = co_await clients::run_load(load, [&](const clients::second_sample& s) {
       // The long request is sent at this second's end: the stand-in makes way for it.
       if (s.second == config.before_s && standin) standin->stop();
-      observer.second(index, s);
+      if (each_second) each_second(s);
     });
   } catch (const std::exception& e) {
     run.error = e.what();
   }
   standin.reset();
   // Stopping also ends the long computation: the whole process group goes if SIGTERM is not
-  // enough, so nothing of this executor competes with the next one for the CPU.
+  // enough, so nothing of this column competes with the next one for the CPU.
   run.stopped = co_await server.stop(config.stop_grace);
   co_return run;
 }
-
-}  // namespace
 
 namespace {
 
@@ -128,7 +149,7 @@ std::optional<column_spec> parse_column(std::string_view name) {
       nice = true;
     } else if (part == "adaptive" && !adaptive && server->adaptive) {
       spec.flags.insert(spec.flags.end(),
-                        {"--offload-above", fmt::format("{}", adaptive_offload_above)});
+                        {"--offload-above", fmt::format("{}", default_offload_above)});
       adaptive = true;
     } else {
       return std::nullopt;

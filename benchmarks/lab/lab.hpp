@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,8 @@ struct lab_config {
   /// --slo: open loop, the latency the share of slow requests during the long one is counted
   /// against.
   std::chrono::microseconds slo{10'000};
+  /// Load before the measured seconds, not counted (the bench's --warmup; the lab has none).
+  std::chrono::milliseconds warmup{0};
   /// While "before" is measured, one core is kept busy by a stand-in process (harness/busy_core),
   /// stopped when the long request is sent, so that before and during run with one busy core
   /// each (docs/lessons.md). False (--no-standin): "before" runs with idle cores.
@@ -53,11 +56,11 @@ struct lab_config {
 
 /// One executor's run.
 struct executor_run {
-  std::string executor;        ///< its name
-  std::string listening_line;  ///< the server's first line
-  clients::load_result load;   ///< what the client side measured
-  stop_outcome stopped;        ///< how the server ended
-  std::string error;           ///< non-empty when the run failed (the rest is then partial)
+  std::string executor;           ///< its name
+  std::string listening_line;     ///< the server's first line
+  clients::load_result load;      ///< what the client side measured
+  harness::stop_outcome stopped;  ///< how the server ended
+  std::string error;              ///< non-empty when the run failed (the rest is then partial)
 };
 
 /// The derived figures of one run, as the summary table shows them.
@@ -97,6 +100,18 @@ class lab_observer {
   virtual void finished(std::size_t index, const executor_run& run) = 0;
 };
 
+/// A callback for each measured second of a run.
+using second_fn = std::function<void(const clients::second_sample&)>;
+
+/// The scenario on one server that is already listening: the stand-in (config.standin) until
+/// the long request, the small-request load with the long request after config.before_s, then
+/// the server stopped, which ends the long computation with it. A failure is kept in run.error.
+/// The lab runs it on a server of its own per column; the bench on the servers it keeps up.
+[[nodiscard]] asio::awaitable<executor_run> run_scenario(harness::server_child& server,
+                                                         const lab_config& config,
+                                                         std::string column,
+                                                         second_fn each_second = {});
+
 /// Runs every executor of config in turn. A failing executor is reported in its run and the
 /// others still run.
 [[nodiscard]] asio::awaitable<std::vector<executor_run>> run_lab(const lab_config& config,
@@ -126,8 +141,6 @@ struct lesson_stage {
 
 /// The column a name asks for, or nullopt when it names none.
 [[nodiscard]] std::optional<column_spec> parse_column(std::string_view name);
-/// The --offload-above a '+adaptive' column gives the server (estimated steps; about 20 us).
-inline constexpr double adaptive_offload_above = 20000;
 /// Why name is not a column, in one line that starts with it ("threads+gil5: the switch
 /// interval needs a unit ..."); empty when it is one.
 [[nodiscard]] std::string column_error(std::string_view name);

@@ -4,11 +4,7 @@
 #include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
 
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
-#include <chrono>
-#include <csignal>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -64,7 +60,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
       ->excludes(executors_option)
       ->excludes("--gil-sweep");
   bool no_standin = false;
-  add_long_request_flags(app, config.before_s, config.during_s, no_standin);
+  harness::add_long_request_flags(app, config.before_s, config.during_s, no_standin);
   app.add_option("--n", config.n, "The small request")
       ->default_val(config.n)
       ->check(cli::range_u64(1, largest_n(workload::fast)));
@@ -77,7 +73,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   app.add_option("--depth", config.depth, "Pipelining depth per connection")
       ->default_val(config.depth)
       ->check(cli::range(1, 4096));
-  add_server_flags(app, config.workers, server, config.server_flags);
+  harness::add_server_flags(app, config.workers, server, config.server_flags);
   app.add_option("--workload", config.workload, "Server --workload")
       ->default_val(config.workload)
       ->check(cli::one_of(names_of(workload_names), "workload"));
@@ -110,40 +106,30 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   config.out_dir = std::filesystem::absolute(out_dir);
   config.slo = cli::microseconds_of(slo_ms / 1000);
   config.stop_grace = cli::milliseconds_of(stop_grace_s);
-  config.command = quote_command_without_out(argc, argv);
-  try {
-    config.server = sibling_binary(server, "primeloop-server");
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "primeloop-lab: {}\n", e.what());
-    exit_code = 1;
+  config.command = harness::quote_command_without_out(argc, argv);
+  if (!harness::succeeded(
+          "primeloop-lab",
+          [&] { config.server = harness::sibling_binary(server, "primeloop-server"); },
+          exit_code)) {
     return std::nullopt;
   }
-
   return config;
 }
 
 int run_lab_command(const lab_config& config) {
-  const auto machine = read_machine();
-  fmt::print("primeloop lab: {}\nserver: {}\nbuild: {}\nmachine: {}; load average {}\n{}\n",
-             describe_scenario(config), config.server.string(), describe_build(),
-             describe_cpus(machine), machine.loadavg, describe_before_load(config.standin));
-  std::fflush(stdout);
+  const auto header = fmt::format(
+      "primeloop lab: {}\nserver: {}\n{}{}\n", describe_scenario(config), config.server.string(),
+      harness::describe_build_and_machine(), describe_before_load(config.standin));
   live_table table(config, stdout);
-  int status = 1;
-  const auto started = std::chrono::steady_clock::now();
-  const auto finished = run_interruptible("primeloop-lab", run_lab(config, table), status);
-  if (!finished) return status;
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-  const std::vector<executor_run>& runs = *finished;
-
-  std::vector<executor_summary> rows;
-  for (const auto& r : runs) rows.push_back(summarize(r, config));
-  fmt::print("\n{}", format_summary_table(rows, config));
-  if (config.story) fmt::print("\n{}", format_story_table(rows, config));
-  const auto open_loop = format_open_loop_table(runs, config);
-  if (!open_loop.empty()) fmt::print("\n{}", open_loop);
-  fmt::print("the lab took {:.0f} s; load average now {}\n", took.count(), read_machine().loadavg);
-  try {
+  const auto report = [&](const std::vector<executor_run>& runs, double took_s) {
+    std::vector<executor_summary> rows;
+    for (const auto& r : runs) rows.push_back(summarize(r, config));
+    fmt::print("\n{}", format_summary_table(rows, config));
+    if (config.story) fmt::print("\n{}", format_story_table(rows, config));
+    const auto open_loop = format_open_loop_table(runs, config);
+    if (!open_loop.empty()) fmt::print("\n{}", open_loop);
+    fmt::print("the lab took {:.0f} s; load average now {}\n", took_s,
+               harness::read_machine().loadavg);
     const auto files = write_lab_results(runs, rows, config);
     fmt::print("\nwrote, in {}/: {}, {}, {}, {} and the server logs server-*.log\n",
                config.out_dir.string(), files.series_csv.filename().string(),
@@ -151,14 +137,11 @@ int run_lab_command(const lab_config& config) {
                files.run_txt.filename().string());
     // The open-loop table goes after the summary in run.txt too.
     if (!open_loop.empty()) append_file(files.run_txt, "\n" + open_loop);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "primeloop-lab: {}\n", e.what());
-    return 1;
-  }
-  for (const auto& r : runs) {
-    if (!r.error.empty()) return 1;
-  }
-  return 0;
+    const bool failed = std::any_of(runs.begin(), runs.end(),
+                                    [](const executor_run& r) { return !r.error.empty(); });
+    return failed ? 1 : 0;
+  };
+  return harness::run_command("primeloop-lab", header, run_lab(config, table), report);
 }
 
 }  // namespace primeloop::lab

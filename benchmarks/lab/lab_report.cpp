@@ -14,11 +14,8 @@
 namespace primeloop::lab {
 namespace {
 
-/// The short name the columns below use.
-constexpr auto us = &primeloop::microseconds;
-
 /// The short name the writers below use.
-constexpr auto write_file = &write_text_file;
+constexpr auto write_file = &harness::write_text_file;
 
 /// Which of p50, p99 and max are lower bounds, as "p99+max" (empty: none).
 std::string lower_bounds(const executor_summary& r) {
@@ -129,9 +126,9 @@ std::string format_summary_table(const std::vector<executor_summary>& rows,
   out += fmt::format("{:<{}} {:>9} {:>9} {:>7} {:>12} {:>12} {:>12} {:>4}\n", "executor",
                      name_width, "before/s", "during/s", "kept", "p50", "p99", "max", "long");
   for (const auto& r : rows) {
+    const bool any = r.during_answered > 0 || r.unfinished > 0;
     const auto shown = [&](std::chrono::nanoseconds d, bool lower_bound) {
-      if (r.during_answered == 0 && r.unfinished == 0) return std::string("-");
-      return (lower_bound ? ">= " : "") + clients::human_duration(d);
+      return clients::human_latency(d, lower_bound, any);
     };
     out += fmt::format("{:<{}} {:>9.0f} {:>9.0f} {:>7} {:>12} {:>12} {:>12} {:>4}\n", r.executor,
                        name_width, r.before_rps, r.during_rps,
@@ -229,11 +226,11 @@ lab_files write_lab_results(const std::vector<executor_run>& runs,
   write_file(files.summary_csv, summary_csv(rows, config));
   write_file(files.chart_svg, lab_svg(runs, config));
   // Other processes on the machine change every figure: the load average says if there were.
-  const auto machine = read_machine();
+  const auto machine = harness::read_machine();
   std::string run_txt = fmt::format(
       "command: {}\nscenario: {}\nbuild: {}\nmachine: {}; load average after the run: {}\n",
-      config.command, describe_scenario(config), describe_build(), describe_cpus(machine),
-      machine.loadavg);
+      config.command, describe_scenario(config), harness::describe_build(),
+      harness::describe_cpus(machine), machine.loadavg);
   for (const auto& r : runs) run_txt += fmt::format("{}: {}\n", r.executor, r.listening_line);
   run_txt += '\n';
   run_txt += format_summary_table(rows, config);

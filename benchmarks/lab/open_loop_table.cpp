@@ -7,15 +7,6 @@
 #include "clients/report.hpp"
 
 namespace primeloop::lab {
-namespace {
-
-std::string shown(std::chrono::nanoseconds v, bool lower_bound, bool exists) {
-  if (!exists) return "-";
-  return (lower_bound ? ">= " : "") + clients::human_duration(v);
-}
-
-}  // namespace
-
 std::string format_open_loop_table(const std::vector<executor_run>& runs,
                                    const lab_config& config) {
   if (config.rate <= 0) return {};
@@ -34,15 +25,12 @@ std::string format_open_loop_table(const std::vector<executor_run>& runs,
     const auto& o = *r.load.open_loop;
     const auto& d = o.during_long_latency;
     const auto& u = o.latency_uncorrected;
-    const auto share =
-        o.during_long_due
-            ? fmt::format("{:.1f}%", 100.0 * static_cast<double>(o.during_long_over_slo) /
-                                         static_cast<double>(o.during_long_due))
-            : std::string("-");
+    const auto share = clients::percent(o.during_long_over_slo, o.during_long_due);
     out += fmt::format(
         "{:<18} {:>8} {:>12} {:>12} {:>11} {:>10}  {}\n", r.executor, o.during_long_due,
-        shown(d.p99, d.p99_lower_bound, !d.empty()), shown(d.p999, d.p999_lower_bound, !d.empty()),
-        share, shown(u.p99, u.p99_lower_bound, !u.empty()),
+        clients::human_latency(d.p99, d.p99_lower_bound, !d.empty()),
+        clients::human_latency(d.p999, d.p999_lower_bound, !d.empty()), share,
+        clients::human_latency(u.p99, u.p99_lower_bound, !u.empty()),
         o.schedule_kept ? "kept"
                         : fmt::format("NOT KEPT (send lag p99 {})",
                                       clients::human_duration(o.send_lag.percentile(0.99))));
