@@ -48,23 +48,24 @@ void lag_histogram::observe(std::chrono::nanoseconds lag) noexcept {
   window_max_ = std::max(window_max_, lag);
 }
 
+std::chrono::nanoseconds lag_histogram::window_quantile(double q) const noexcept {
+  if (window_count_ == 0) return std::chrono::nanoseconds(0);
+  // The smallest lag at or below which a share q of the window lies (nearest rank).
+  const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(window_count_)));
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < window_buckets; ++i) {
+    seen += window_[i];
+    if (seen >= rank) return std::min(window_bound(i), window_max_);
+  }
+  return window_max_;
+}
+
 lag_window lag_histogram::take_window() noexcept {
   lag_window w;
   w.samples = window_count_;
   w.max = window_max_;
-  if (window_count_ > 0) {
-    // The smallest lag at or above which 1% of the window lies (nearest rank).
-    const auto rank =
-        static_cast<std::uint64_t>(std::ceil(0.99 * static_cast<double>(window_count_)));
-    std::uint64_t seen = 0;
-    for (std::size_t i = 0; i < window_buckets; ++i) {
-      seen += window_[i];
-      if (seen >= rank) {
-        w.p99 = std::min(window_bound(i), window_max_);
-        break;
-      }
-    }
-  }
+  w.p50 = window_quantile(0.5);
+  w.p99 = window_quantile(0.99);
   window_.fill(0);
   window_count_ = 0;
   window_max_ = std::chrono::nanoseconds(0);

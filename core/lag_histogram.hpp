@@ -9,8 +9,9 @@
 
 namespace primeloop {
 
-/// The p99 and the max of the lags recorded in one window.
+/// The p50, p99 and max of the lags recorded in one window.
 struct lag_window {
+  std::chrono::nanoseconds p50{0};  ///< at most 5% above the true p50, never above max
   std::chrono::nanoseconds p99{0};  ///< at most 5% above the true p99, never above max
   std::chrono::nanoseconds max{0};  ///< exact
   std::uint64_t samples = 0;        ///< lags recorded in the window (corrected ones included)
@@ -39,11 +40,12 @@ class lag_histogram {
   /// The largest observation so far.
   [[nodiscard]] std::chrono::nanoseconds max() const noexcept { return max_; }
 
-  /// The current window's p99 and max; the window starts again empty.
+  /// The current window's p50, p99 and max; the window starts again empty.
   [[nodiscard]] lag_window take_window() noexcept;
 
  private:
   void observe(std::chrono::nanoseconds lag) noexcept;
+  [[nodiscard]] std::chrono::nanoseconds window_quantile(double q) const noexcept;
 
   // The window: log-spaced buckets 5% wide from 1 us up (index 0 holds everything under 1 us,
   // the last everything over ~10 minutes), so its memory is fixed whatever the stall.

@@ -1,5 +1,6 @@
 #include "server/loop_lag.hpp"
 
+#include <algorithm>
 #include <iterator>
 
 #include <fmt/format.h>
@@ -117,6 +118,15 @@ std::string loop_lag::metrics() const {
   fmt::format_to(it, "primeloop_loop_lag_seconds_sum {}\n", h.sum_seconds());
   fmt::format_to(it, "primeloop_loop_lag_seconds_count {}\n", cumulative);
   return out;
+}
+
+std::string format_stats_lag(const loop_lag_snapshot& s) {
+  const auto ms = [](std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; };
+  // Overdue by less than a tenth of a second is ordinary scheduling, not a stuck loop.
+  if (s.overdue > std::max(s.max, std::chrono::nanoseconds(std::chrono::milliseconds(100)))) {
+    return fmt::format("lag now {:.1f} s (the loop is stuck)", ms(s.overdue) / 1000);
+  }
+  return fmt::format("lag p99 {:.2f} ms max {:.2f} ms", ms(s.p99), ms(s.max));
 }
 
 }  // namespace primeloop

@@ -58,4 +58,9 @@ class loop_lag {
   std::shared_ptr<state> state_;  // shared with the pending tick, which may outlive *this
 };
 
+/// The stats line's words for the loop's lag: "lag p99 0.08 ms max 0.21 ms", and while the loop
+/// is stuck (the next tick overdue by more than the last second's max) "lag now 3.2 s (the loop
+/// is stuck)", which the printer's own thread can say while the loop cannot.
+[[nodiscard]] std::string format_stats_lag(const loop_lag_snapshot& s);
+
 }  // namespace primeloop

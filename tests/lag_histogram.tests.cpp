@@ -21,6 +21,8 @@ TEST_CASE("A stall of 8 s on a 5 ms timer records 8 s and the 1599 ticks it swal
   // nearest rank 1584 is 7.92 s, and the window's buckets are at most 5% wide.
   CHECK(w.p99 >= 7.9s);
   CHECK(w.p99 <= 8s);
+  CHECK(w.p50 >= 4s);
+  CHECK(w.p50 <= 4.2s);
 }
 
 TEST_CASE("A lag shorter than the period, or a period of zero, records one observation",
@@ -71,4 +73,6 @@ TEST_CASE("An unstalled window's p99 stands near its lags, never above its max",
   CHECK(w.max == 200us);
   CHECK(w.p99 >= 198us);
   CHECK(w.p99 <= 200us);
+  CHECK(w.p50 >= 100us);
+  CHECK(w.p50 <= 105us);
 }

@@ -152,3 +152,15 @@ TEST_CASE("The loop lag histogram is valid exposition text for Prometheus' parse
   probe.stop();
   ctx.run_for(1s);
 }
+
+TEST_CASE("The stats line says the last second's lag, or that the loop is stuck now",
+          "[loop_lag]") {
+  primeloop::loop_lag_snapshot s;
+  s.p99 = 80us;
+  s.max = 210us;
+  CHECK(primeloop::format_stats_lag(s) == "lag p99 0.08 ms max 0.21 ms");
+  s.overdue = 3200ms;
+  CHECK(primeloop::format_stats_lag(s) == "lag now 3.2 s (the loop is stuck)");
+  s.overdue = 50ms;  // late, not stuck
+  CHECK(primeloop::format_stats_lag(s) == "lag p99 0.08 ms max 0.21 ms");
+}
