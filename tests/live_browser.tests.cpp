@@ -1,0 +1,67 @@
+// The live page in a real browser: tests/live_browser.py drives Debian's headless Chromium
+// through chromium-driver and selenium. Until the server serves the page, it is served by
+// tests/live_standin.py (the page's source as the build embeds it, made-up figures, and a
+// --inline mode that holds every answer while /prime/N computes); serve_page() is the one place
+// to point at primeloop-server --http-port 0 instead.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+using primeloop::test::child_process;
+
+namespace {
+
+const std::string source_dir = PRIMELOOP_SOURCE_DIR;
+constexpr int skipped = 77;  // tests/live_browser.py: no Chromium, driver or selenium here
+
+/// A server of the page on 127.0.0.1 port 0, and its URL.
+struct page_server {
+  child_process proc;
+  std::string url;
+};
+
+page_server serve_page(std::vector<std::string> flags) {
+  std::vector<std::string> argv{"/usr/bin/python3", source_dir + "/tests/live_standin.py", "--port",
+                                "0"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  page_server s{child_process(std::move(argv)), {}};
+  const auto line = s.proc.wait_for_line("http listening on ");
+  REQUIRE(line);
+  s.url = "http://" + line->substr(line->rfind(' ') + 1);
+  return s;
+}
+
+/// Runs the browser test on url with these flags: its status, and its output for the report.
+int run_browser(const std::string& url, std::vector<std::string> flags) {
+  std::vector<std::string> argv{"/usr/bin/python3", source_dir + "/tests/live_browser.py", url};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  child_process browser(std::move(argv));
+  const auto output = browser.read_all(std::chrono::seconds(100));
+  const auto status = browser.wait();
+  REQUIRE(status);
+  if (*status == skipped) {
+    WARN(output);
+  } else {
+    INFO(output);
+    CHECK(*status == 0);
+  }
+  return *status;
+}
+
+}  // namespace
+
+TEST_CASE("In Chromium the live page updates its figures and shows a long request's answer",
+          "[live_page][browser]") {
+  auto server = serve_page({});
+  run_browser(server.url, {"--n", "1000", "--expect", "7919"});
+}
+
+TEST_CASE("In Chromium the live page says so when the server stops answering on inline",
+          "[live_page][browser]") {
+  // 2 s of "computing" for n = 1000: long enough for the page's 0.6 s threshold to be passed.
+  auto server = serve_page({"--inline", "--seconds-per-100k", "200"});
+  run_browser(server.url, {"--inline", "--n", "1000", "--expect", "7919"});
+}
