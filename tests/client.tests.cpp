@@ -53,16 +53,6 @@ std::uint16_t closed_port() {
   return ntohs(a.sin_port);
 }
 
-/// The number after "name": in a JSON line, or -1 when it is missing or not a number.
-double json_number(const std::string& line, const std::string& name) {
-  const auto at = line.find("\"" + name + "\":");
-  if (at == std::string::npos) return -1;
-  const char* begin = line.c_str() + at + name.size() + 3;
-  char* end = nullptr;
-  const double v = std::strtod(begin, &end);
-  return end == begin ? -1 : v;
-}
-
 }  // namespace
 
 TEST_CASE("The latency histogram reports percentiles within its bucket precision", "[histogram]") {

@@ -26,7 +26,7 @@ struct stat_fields {
   unsigned long utime = 0;
   long nice = 0;
 };
-std::optional<stat_fields> read_stat(pid_t pid) {
+std::optional<stat_fields> read_utime_nice(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
   if (!std::getline(in, line)) return std::nullopt;
@@ -52,14 +52,14 @@ TEST_CASE("The busy-core stand-in spins at the niceness asked for, and stops wit
   primeloop::harness::busy_core core(nice);
   const pid_t pid = core.pid();
   REQUIRE(pid > 0);
-  const auto first = read_stat(pid);
+  const auto first = read_utime_nice(pid);
   REQUIRE(first);
   CHECK(first->nice == nice);
   // It burns CPU: its user time grows (in clock ticks, 10 ms), well before the deadline.
   // No descriptor announces a CPU counter moving: poll it, bounded by the default deadline.
   std::optional<stat_fields> now = first;
   primeloop::test::eventually([&] {
-    now = read_stat(pid);
+    now = read_utime_nice(pid);
     return !now || now->utime >= first->utime + 5;
   });
   REQUIRE(now);
@@ -68,7 +68,7 @@ TEST_CASE("The busy-core stand-in spins at the niceness asked for, and stops wit
   CHECK(core.pid() == -1);
   // Reaped, not a zombie: the pid names no process of ours any more.
   CHECK(::waitpid(pid, nullptr, WNOHANG) == -1);
-  CHECK_FALSE(read_stat(pid));
+  CHECK_FALSE(read_utime_nice(pid));
   core.stop();  // a second stop does nothing
 }
 
@@ -77,8 +77,8 @@ TEST_CASE("A busy-core stand-in still running when it goes out of scope is kille
   {
     primeloop::harness::busy_core core;
     pid = core.pid();
-    REQUIRE(read_stat(pid));
+    REQUIRE(read_utime_nice(pid));
   }
   CHECK(::waitpid(pid, nullptr, WNOHANG) == -1);
-  CHECK_FALSE(read_stat(pid));
+  CHECK_FALSE(read_utime_nice(pid));
 }

@@ -20,23 +20,6 @@ using ns = std::chrono::nanoseconds;
 
 namespace {
 
-/// The number after "key": inside the JSON object named object (or at the top level when
-/// object is empty), or -1 when it is missing or not a number.
-double json_number(const std::string& line, const std::string& key,
-                   const std::string& object = "") {
-  std::size_t from = 0;
-  if (!object.empty()) {
-    from = line.find("\"" + object + "\":{");
-    if (from == std::string::npos) return -1;
-  }
-  const auto at = line.find("\"" + key + "\":", from);
-  if (at == std::string::npos) return -1;
-  const char* begin = line.c_str() + at + key.size() + 3;
-  char* end = nullptr;
-  const double v = std::strtod(begin, &end);
-  return end == begin ? -1 : v;
-}
-
 /// True when v is within the histogram's relative error (1/32) of want.
 bool near(ns v, double want) {
   return std::abs(static_cast<double>(v.count()) - want) <= want / 32 + 1;

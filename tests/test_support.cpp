@@ -4,6 +4,7 @@
 #include "benchmarks/harness/spawn.hpp"
 
 #include <fmt/format.h>
+#include <cstdlib>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -264,6 +265,20 @@ std::size_t count(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
   for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
   return n;
+}
+
+double json_number(const std::string& line, const std::string& key, const std::string& object) {
+  std::size_t from = 0;
+  if (!object.empty()) {
+    from = line.find("\"" + object + "\":{");
+    if (from == std::string::npos) return -1;
+  }
+  const auto at = line.find("\"" + key + "\":", from);
+  if (at == std::string::npos) return -1;
+  const char* begin = line.c_str() + at + key.size() + 3;
+  char* end = nullptr;
+  const double v = std::strtod(begin, &end);
+  return end == begin ? -1 : v;
 }
 
 }  // namespace primeloop::test

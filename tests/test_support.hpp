@@ -165,4 +165,9 @@ void reset(line_client& c);
 /// open, so that a check on how it starts fails and shows why.
 [[nodiscard]] std::string refusal(line_client& c);
 
+/// The number after "key": inside the JSON object named object (or at the top level when
+/// object is empty), or -1 when it is missing or not a number.
+[[nodiscard]] double json_number(const std::string& line, const std::string& key,
+                                 const std::string& object = "");
+
 }  // namespace primeloop::test
