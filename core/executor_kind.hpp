@@ -5,7 +5,7 @@
 
 #include "core/names.hpp"
 
-namespace primeloop::executors {
+namespace primeloop {
 
 /// Where the CPU work of a request runs (--executor).
 enum class executor_kind { inline_, threads, processes };
@@ -23,4 +23,4 @@ inline constexpr names_table<executor_kind, 3> executor_names{{
   return name_of(executor_names, k);
 }
 
-}  // namespace primeloop::executors
+}  // namespace primeloop

@@ -14,11 +14,12 @@
 namespace {
 
 namespace ex = primeloop::executors;
+using primeloop::executor_kind;
 
 // Each policy answers to its row of the names table (--executor, the listening line).
-static_assert(ex::inline_executor::name == to_string(ex::executor_kind::inline_));
-static_assert(ex::thread_pool_executor::name == to_string(ex::executor_kind::threads));
-static_assert(ex::process_pool_executor::name == to_string(ex::executor_kind::processes));
+static_assert(ex::inline_executor::name == to_string(executor_kind::inline_));
+static_assert(ex::thread_pool_executor::name == to_string(executor_kind::threads));
+static_assert(ex::process_pool_executor::name == to_string(executor_kind::processes));
 
 template <ex::executor_policy Policy>
 int serve(const primeloop::server_options& options) {
@@ -43,11 +44,11 @@ int main(int argc, char** argv) {
   const auto& options = *parsed.options;
   try {
     switch (options.executor) {
-      case ex::executor_kind::inline_:
+      case executor_kind::inline_:
         return serve<ex::inline_executor>(options);
-      case ex::executor_kind::threads:
+      case executor_kind::threads:
         return serve_pool<ex::thread_pool_executor>(options);
-      case ex::executor_kind::processes:
+      case executor_kind::processes:
         return serve_pool<ex::process_pool_executor>(options);
     }
   } catch (const std::exception& e) {

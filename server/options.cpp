@@ -72,7 +72,7 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   double drain_delay = 0.0;
   constexpr std::int64_t big = std::int64_t{1} << 24;
 
-  cli::add_enum_option(app, "--executor", o.executor, executors::executor_names, "executor",
+  cli::add_enum_option(app, "--executor", o.executor, executor_names, "executor",
                        "Where computations run");
   app.add_option(cli::flag("--bind"), o.bind, "Address to listen on")->capture_default_str();
   app.add_option(cli::flag("--port"), o.port, "Port to listen on (0: any free port)")

@@ -14,8 +14,6 @@
 
 namespace primeloop {
 
-using executors::executor_kind;
-
 /// Everything primeloop-server can be told.
 struct server_options {
   executor_kind executor = executor_kind::threads;

@@ -50,7 +50,7 @@ inline constexpr names_table<bench_phase, 8> phase_names{{
 struct bench_config {
   /// The measured columns after the baseline: executors and variants (see parse_column,
   /// "threads+nice19").
-  std::vector<std::string> executors = names_of(::primeloop::executors::executor_names);
+  std::vector<std::string> executors = names_of(::primeloop::executor_names);
   /// Extra server flags of one column only, by column name (--column-arg NAME=FLAG).
   std::map<std::string, std::vector<std::string>> column_flags;
   /// Another primeloop-server binary for one column (--column-server NAME=PATH): a change's

@@ -24,8 +24,8 @@ namespace {
 /// (bench_sieve.cpp): every one but processes, whose workers are other processes.
 std::vector<std::string> in_process_executors() {
   std::vector<std::string> out;
-  for (const auto& row : executors::executor_names) {
-    if (row.value != executors::executor_kind::processes) out.emplace_back(row.name);
+  for (const auto& row : executor_names) {
+    if (row.value != executor_kind::processes) out.emplace_back(row.name);
   }
   return out;
 }

@@ -23,7 +23,7 @@ namespace primeloop::lab {
 /// What the lab runs. The defaults are the lesson's scenario and take under a minute.
 struct lab_config {
   /// The columns, in this order: by default every executor (executor_names).
-  std::vector<std::string> executors = names_of(::primeloop::executors::executor_names);
+  std::vector<std::string> executors = names_of(::primeloop::executor_names);
   unsigned before_s = 5;              ///< seconds of small-request load before the long request
   unsigned during_s = 8;              ///< seconds of load after the long request starts
   std::uint64_t n = 1;                ///< the small request

@@ -44,7 +44,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
                                  "'+gil5ms' adds --gil with that switch interval (us, ms or s), "
                                  "'+nice19' adds --worker-nice 19 (server executors), '+adaptive' "
                                  "keeps cheap work on the loop (threads, processes)",
-                                 fmt::join(names_of(executors::executor_names), ", ")))
+                                 fmt::join(names_of(executor_names), ", ")))
           ->delimiter(',')
           ->check(column_check)
           ->default_str(fmt::format("{}", fmt::join(config.executors, ",")));
