@@ -8,7 +8,7 @@ namespace {
 using protocol::event;
 
 constexpr std::string_view not_found_text =
-    "not found: the paths are /prime/N, /healthz, /readyz and /metrics\n";
+    "not found: the paths are /prime/N, /healthz, /readyz, /metrics, / and /live.json\n";
 
 /// A slot's meta: the request's minor version and whether its connection stays open.
 constexpr std::uint8_t meta_of(int minor_version, bool keep_alive) noexcept {
@@ -83,6 +83,10 @@ event http_codec::handle(const request& req) {
   if (path == "/healthz") return respond(tag, status(200), "ok\n");
   if (path == "/readyz" || path == "/metrics") {
     const page p = path == "/readyz" ? pages_.readyz() : pages_.metrics();
+    return respond(tag, p.head, p.body);
+  }
+  if (path == "/" || path == "/live.json") {
+    const page p = path == "/" ? pages_.live_page() : pages_.live_json();
     return respond(tag, p.head, p.body);
   }
   return respond(tag, status(404), not_found_text);

@@ -1,8 +1,8 @@
 #pragma once
 /// The HTTP face as a codec (docs/protocol.md, "The HTTP face"): GET /prime/N is a request like
-/// a line; /healthz is answered at once, /readyz and /metrics from what the server says
-/// (http::site). Pipelined requests are answered in order; every response says whether the
-/// connection stays open. Pure, no I/O.
+/// a line; /healthz is answered at once, /readyz, /metrics, the live page (/) and its figures
+/// (/live.json) from what the server says (http::site). Pipelined requests are answered in order;
+/// every response says whether the connection stays open. Pure, no I/O.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -27,6 +27,10 @@ class site {
   [[nodiscard]] virtual page readyz() const = 0;
   /// GET /metrics.
   [[nodiscard]] virtual page metrics() const = 0;
+  /// GET /: the live page.
+  [[nodiscard]] virtual page live_page() const = 0;
+  /// GET /live.json: the figures the live page draws.
+  [[nodiscard]] virtual page live_json() const = 0;
 
  protected:
   ~site() = default;

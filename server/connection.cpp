@@ -177,7 +177,9 @@ void connection::on_result(std::uint64_t tag, executors::outcome result) {
   if (closed_ || !replies.pending(tag)) return;
   --activity_.computing;
   ctx_.stats.in_flight.fetch_sub(1, std::memory_order_relaxed);
-  ctx_.stats.latency.observe(clock::now() - replies.started(tag));
+  const auto took = clock::now() - replies.started(tag);
+  ctx_.stats.latency.observe(took);
+  ctx_.stats.latency_window.record(took, {});
   ctx_.stats.count(result.error);
   codec_->complete(tag, result.value, result.error);
   // A batch of results from a pool comes in one loop turn: they go in one write.

@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <iterator>
+#include <utility>
 
 #include <fmt/format.h>
+
+#include "server/live_page.hpp"
+#include "server/process_metrics.hpp"
 
 namespace primeloop {
 namespace {
@@ -149,6 +153,24 @@ http::page status_pages::metrics() const {
   http::page p;
   p.head.content_type = metrics_content_type;
   p.body = format_metrics(counters_, info_);
+  p.body += lag_.metrics();
+  p.body += format_process_metrics();
+  return p;
+}
+
+http::page status_pages::live_page() const {
+  http::page p;
+  p.head.content_type = live_page_content_type;
+  p.body = primeloop::live_page();
+  return p;
+}
+
+http::page status_pages::live_json() const {
+  http::page p;
+  p.head.content_type = live_json_content_type;
+  // The page polls it several times a second: every answer must be fresh.
+  p.head.extra_headers = "Cache-Control: no-store\r\n";
+  p.body = format_live_json(live_());
   return p;
 }
 

@@ -2,10 +2,13 @@
 /// GET /metrics: the stats counters in Prometheus' text exposition format 0.0.4. Formatting
 /// only; the counters stay where the stats line reads them (server/stats.hpp).
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "core/http_codec.hpp"
+#include "core/live_json.hpp"
+#include "server/loop_lag.hpp"
 #include "server/stats.hpp"
 
 namespace primeloop {
@@ -28,21 +31,33 @@ struct metrics_info {
 /// (busy, timeout, cancelled, too_large, ...).
 [[nodiscard]] std::string_view outcome_name(errc e) noexcept;
 
-/// The HTTP face's pages that report on the server: /readyz and /metrics (core/http_codec.hpp).
+/// The HTTP face's pages that report on the server: /readyz, /metrics, the live page and
+/// /live.json (core/http_codec.hpp). Called on the loop thread.
 class status_pages final : public http::site {
  public:
-  /// not_ready: shutdown has begun; queue_limit: --queue-limit, past which /readyz says 503.
+  /// not_ready: shutdown has begun; queue_limit: --queue-limit, past which /readyz says 503;
+  /// lag: the loop's probe, in /metrics; live: the figures of /live.json, gathered when asked.
   status_pages(const stats_counters& counters, const metrics_info& info, const bool& not_ready,
-               std::size_t queue_limit)
-      : counters_(counters), info_(info), not_ready_(not_ready), queue_limit_(queue_limit) {}
+               std::size_t queue_limit, const loop_lag& lag, std::function<live_figures()> live)
+      : counters_(counters),
+        info_(info),
+        not_ready_(not_ready),
+        queue_limit_(queue_limit),
+        lag_(lag),
+        live_(std::move(live)) {}
   [[nodiscard]] http::page readyz() const override;
+  /// The counters, the loop's lag histogram and the process_* metrics.
   [[nodiscard]] http::page metrics() const override;
+  [[nodiscard]] http::page live_page() const override;
+  [[nodiscard]] http::page live_json() const override;
 
  private:
   const stats_counters& counters_;
   const metrics_info& info_;
   const bool& not_ready_;
   std::size_t queue_limit_;
+  const loop_lag& lag_;
+  std::function<live_figures()> live_;
 };
 
 }  // namespace primeloop

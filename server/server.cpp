@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <utility>
@@ -63,7 +64,8 @@ server::server(server_options options, policy_factory make_policy)
       info_{version, policy_->name(), to_string(options_.pool.work),
             policy_->name() == to_string(executor_kind::inline_) ? stats_source::loop
                                                                  : stats_source::pool},
-      pages_(counters_, info_, shutting_down_, options_.pool.queue_limit),
+      pages_(counters_, info_, shutting_down_, options_.pool.queue_limit, lag_,
+             [this] { return live_now(); }),
       line_(io_, ctx_,
             {"line", options_.port, std::string(errors_[errc::too_many_connections]), [this] {
                return std::make_unique<protocol::line_codec>(errors_, options_.max_n,
@@ -98,8 +100,12 @@ int server::run() {
 
   line_.start();
   if (http_) http_->start();
+  lag_.start();
   publish_stats();
-  printer_.emplace(counters_, options_.stats_interval, info_.source);
+  // The printer's thread reads the probe's published figures: it says "lag now 3.2 s" while
+  // the loop is stuck and cannot.
+  printer_.emplace(counters_, options_.stats_interval, info_.source, stdout,
+                   [this] { return format_stats_lag(lag_.snapshot()); });
   signal_watcher watcher(shutdown_, [this](int sig, int count) { on_signal(sig, count); });
   io_.run();
   printer_.reset();
@@ -126,6 +132,7 @@ void server::on_signal(int sig, int count) {
 void server::begin_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
+  lag_.stop();  // the drain's own waits are not the loop's lag
   if (options_.drain_delay.count() <= 0) {
     close_listeners();
     return;
@@ -184,11 +191,44 @@ void server::publish_stats() {
   counters_.workers.store(st.workers, std::memory_order_relaxed);
   counters_.crashes.store(st.crashes, std::memory_order_relaxed);
   counters_.kills.store(st.cancel_kills, std::memory_order_relaxed);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - second_.start >= std::chrono::seconds(1)) {
+    const auto answered = counters_.answered.load(std::memory_order_relaxed);
+    const double secs = std::chrono::duration<double>(now - second_.start).count();
+    second_.rps =
+        static_cast<std::uint64_t>(static_cast<double>(answered - second_.answered) / secs + 0.5);
+    second_.latency = counters_.latency_window.take_window();
+    second_.answered = answered;
+    second_.start = now;
+  }
   if (listeners_closed_) return;
   publish_timer_.expires_after(std::chrono::milliseconds(100));
   publish_timer_.async_wait([this](std::error_code ec) {
     if (!ec) publish_stats();
   });
+}
+
+live_figures server::live_now() const {
+  using seconds = std::chrono::duration<double>;
+  const auto load = [](const std::atomic<std::uint64_t>& a) {
+    return a.load(std::memory_order_relaxed);
+  };
+  live_figures f;
+  f.uptime = seconds(std::chrono::steady_clock::now() - started_).count();
+  f.executor = info_.executor;
+  f.rps = second_.rps;
+  f.latency_p50 = seconds(second_.latency.p50).count();
+  f.latency_p99 = seconds(second_.latency.p99).count();
+  const auto lag = lag_.snapshot();
+  f.lag_p99 = seconds(lag.p99).count();
+  f.lag_max = seconds(std::max(lag.max, lag.overdue)).count();
+  f.in_flight = load(counters_.in_flight);
+  f.queued = load(counters_.queued);
+  // Inline computes on the loop: what is in flight is the loop computing (as /metrics says).
+  const bool loop = info_.source == stats_source::loop;
+  f.busy = loop ? std::min<std::uint64_t>(f.in_flight, 1) : load(counters_.busy);
+  f.workers = loop ? 1 : load(counters_.workers);
+  return f;  // long_request: the server keeps no age per request; the page marks its own
 }
 
 }  // namespace primeloop

@@ -9,6 +9,8 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "core/lag_histogram.hpp"
+#include "core/live_json.hpp"
 #include "core/protocol.hpp"
 #include "executors/executor_policy.hpp"
 #include "executors/gil.hpp"
@@ -16,6 +18,7 @@
 #include "server/connection.hpp"
 #include "server/connection_manager.hpp"
 #include "server/listener.hpp"
+#include "server/loop_lag.hpp"
 #include "server/metrics.hpp"
 #include "server/options.hpp"
 #include "server/signal_watcher.hpp"
@@ -45,8 +48,19 @@ class server {
   void close_listeners();
   /// Every connection has closed; the loop ends once no accept handler is left to run either.
   void on_all_closed();
-  /// Copies the pool's counters where the stats thread can read them, every 100 ms.
+  /// Copies the pool's counters where the stats thread can read them, every 100 ms, and closes
+  /// the live page's second once a second has passed.
   void publish_stats();
+  /// /live.json's figures, on the loop thread.
+  [[nodiscard]] live_figures live_now() const;
+
+  /// The last whole second the live page shows: answers per second and their latency.
+  struct live_second {
+    std::chrono::steady_clock::time_point start;
+    std::uint64_t answered = 0;  // the count when it began
+    std::uint64_t rps = 0;
+    lag_window latency;
+  };
 
   // Before anything that may start a thread: every thread inherits the blocked signals, and only
   // the signal watcher takes them.
@@ -55,6 +69,10 @@ class server {
   std::unique_ptr<executors::gil> gil_;  // before the policy: outlives the pool's threads
   server_options options_;
   asio::io_context io_{1};
+  // After the loop, so destroyed before it; started by run(), stopped when shutdown begins.
+  loop_lag lag_{io_.get_executor()};
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  live_second second_{started_, 0, 0, {}};
   protocol::error_lines errors_;
   stats_counters counters_;
   std::unique_ptr<executor_binding> policy_;

@@ -1,14 +1,20 @@
 #include "server/stats.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
 namespace primeloop {
 
 stats_printer::stats_printer(const stats_counters& counters, std::chrono::duration<double> interval,
-                             stats_source source, std::FILE* out)
-    : counters_(counters), interval_(interval), source_(source), out_(out) {
+                             stats_source source, std::FILE* out,
+                             std::function<std::string()> extra)
+    : counters_(counters),
+      interval_(interval),
+      source_(source),
+      out_(out),
+      extra_(std::move(extra)) {
   // The first count is taken here, not on the new thread: a thread that starts late on a busy
   // machine would otherwise miss the answers given before it ran.
   const auto answered = counters_.answered.load(std::memory_order_relaxed);
@@ -62,7 +68,11 @@ void stats_printer::run(std::stop_token stop, std::uint64_t last_answered) {
     const double seconds = std::chrono::duration<double>(now - last_time).count();
     const auto rate = static_cast<std::uint64_t>(
         static_cast<double>(answered - last_answered) / (seconds > 0 ? seconds : 1.0) + 0.5);
-    fmt::print(out_, "{}\n", format_line(counters_, rate, source_));
+    if (extra_) {
+      fmt::print(out_, "{} {}\n", format_line(counters_, rate, source_), extra_());
+    } else {
+      fmt::print(out_, "{}\n", format_line(counters_, rate, source_));
+    }
     std::fflush(out_);
     last_answered = answered;
     last_time = now;

@@ -8,11 +8,13 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "core/errc.hpp"
+#include "core/lag_histogram.hpp"
 #include "server/latency_histogram.hpp"
 
 namespace primeloop {
@@ -34,6 +36,9 @@ struct stats_counters {
   /// Requests by how they ended: [0] answered, [e] errc e (busy, timeout, cancelled, ...).
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(last_errc) + 1> outcomes{};
   latency_histogram latency;  ///< from dispatch to result, both protocols
+  /// The same latencies for the live page's last second: the loop thread alone writes it and
+  /// takes its window (server/server.cpp), so it is not atomic.
+  lag_histogram latency_window;
 
   /// Counts one answer (e == errc{}) or one error reply, in the stats line's totals too.
   void count(errc e, std::uint64_t n = 1) noexcept {
@@ -49,11 +54,13 @@ enum class stats_source {
 };
 
 /// Prints "stats: <N> req/s in-flight <a> queued <b> busy <c>/<w> connections <k> errors <e>
-/// crashes <x> kills <y>" every interval on its own thread, until stop() or destruction.
+/// crashes <x> kills <y>" every interval on its own thread, until stop() or destruction; `extra`,
+/// when given, is called on that thread and its words end the line (the server's loop lag).
 class stats_printer {
  public:
   stats_printer(const stats_counters& counters, std::chrono::duration<double> interval,
-                stats_source source = stats_source::pool, std::FILE* out = stdout);
+                stats_source source = stats_source::pool, std::FILE* out = stdout,
+                std::function<std::string()> extra = {});
   ~stats_printer();
   stats_printer(const stats_printer&) = delete;
   stats_printer& operator=(const stats_printer&) = delete;
@@ -73,6 +80,7 @@ class stats_printer {
   std::chrono::duration<double> interval_;
   stats_source source_;
   std::FILE* out_;
+  std::function<std::string()> extra_;
   std::mutex mutex_;
   std::condition_variable_any wake_;
   std::jthread thread_;  // last: started after everything it reads

@@ -61,6 +61,8 @@ struct fake_dispatcher final : primeloop::dispatcher {
 struct no_site final : primeloop::http::site {
   primeloop::http::page readyz() const override { return {}; }
   primeloop::http::page metrics() const override { return {}; }
+  primeloop::http::page live_page() const override { return {}; }
+  primeloop::http::page live_json() const override { return {}; }
 };
 
 /// One connection on a loopback pair, its client end and everything it shares with a server.

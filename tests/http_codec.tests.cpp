@@ -39,6 +39,19 @@ struct fake_site final : primeloop::http::site {
     p.body = "primeloop_up 1\n";
     return p;
   }
+  page live_page() const override {
+    page p;
+    p.head.content_type = "text/html; charset=utf-8";
+    p.body = "<title>live</title>\n";
+    return p;
+  }
+  page live_json() const override {
+    page p;
+    p.head.content_type = "application/json";
+    p.head.extra_headers = "Cache-Control: no-store\r\n";
+    p.body = "{}";
+    return p;
+  }
 };
 
 std::string get(std::string_view target, std::string_view headers = "Host: x\r\n") {
@@ -96,6 +109,21 @@ TEST_CASE("The HTTP codec answers pages and bad requests at once, in request ord
   CHECK(out.find("not a number: send decimal digits only") != std::string::npos);
   CHECK(out.find("ERR ") == std::string::npos);
   CHECK(out.find("Content-Type: text/plain; version=0.0.4\r\n") != std::string::npos);
+}
+
+TEST_CASE("The HTTP codec serves the live page at / and its figures at /live.json",
+          "[http_codec]") {
+  fake_site site;
+  http_codec c(errors, 1000, site);
+  const auto t = feed(c, get("/") + get("/live.json?t=1"));
+  REQUIRE(t.events.size() == 2);
+  for (const auto& ev : t.events) CHECK(ev.what == kind::replied);
+  const auto out = answer_all(c, t);
+  CHECK(statuses(out) == std::vector<int>{200, 200});
+  CHECK(out.find("Content-Type: text/html; charset=utf-8\r\n") != std::string::npos);
+  CHECK(out.find("<title>live</title>") != std::string::npos);
+  CHECK(out.find("Content-Type: application/json\r\n") != std::string::npos);
+  CHECK(out.find("Cache-Control: no-store\r\n") != std::string::npos);
 }
 
 TEST_CASE("The HTTP codec answers each error of a computation with its status", "[http_codec]") {

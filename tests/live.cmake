@@ -9,5 +9,6 @@ primeloop_test(primeloop_live_tests
 # The page in headless Chromium (tests/live_browser.py; skipped with a warning where
 # `.ci/install-deps browser` did not run).
 primeloop_test(primeloop_live_browser_tests SOURCES live_browser.tests.cpp LIBS primeloop::core)
+add_dependencies(primeloop_live_browser_tests primeloop-server)
 target_compile_definitions(primeloop_live_browser_tests PRIVATE
   PRIMELOOP_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

@@ -1,8 +1,5 @@
 // The live page in a real browser: tests/live_browser.py drives Debian's headless Chromium
-// through chromium-driver and selenium. Until the server serves the page, it is served by
-// tests/live_standin.py (the page's source as the build embeds it, made-up figures, and a
-// --inline mode that holds every answer while /prime/N computes); serve_page() is the one place
-// to point at primeloop-server --http-port 0 instead.
+// through chromium-driver and selenium, against primeloop-server --http-port 0 itself.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -17,14 +14,19 @@ namespace {
 const std::string source_dir = PRIMELOOP_SOURCE_DIR;
 constexpr int skipped = 77;  // tests/live_browser.py: no Chromium, driver or selenium here
 
-/// A server of the page on 127.0.0.1 port 0, and its URL.
+/// primeloop-server on 127.0.0.1 port 0 with its HTTP face, and the URL of its live page.
 struct page_server {
   child_process proc;
   std::string url;
 };
 
 page_server serve_page(std::vector<std::string> flags) {
-  std::vector<std::string> argv{"/usr/bin/python3", source_dir + "/tests/live_standin.py", "--port",
+  std::vector<std::string> argv{std::string(PRIMELOOP_BIN_DIR) + "/primeloop-server",
+                                "--port",
+                                "0",
+                                "--http-port",
+                                "0",
+                                "--stats-interval",
                                 "0"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   page_server s{child_process(std::move(argv)), {}};
@@ -55,13 +57,14 @@ int run_browser(const std::string& url, std::vector<std::string> flags) {
 
 TEST_CASE("In Chromium the live page updates its figures and shows a long request's answer",
           "[live_page][browser]") {
-  auto server = serve_page({});
+  auto server = serve_page({"--executor", "threads"});
   run_browser(server.url, {"--n", "1000", "--expect", "7919"});
 }
 
 TEST_CASE("In Chromium the live page says so when the server stops answering on inline",
           "[live_page][browser]") {
-  // 2 s of "computing" for n = 1000: long enough for the page's 0.6 s threshold to be passed.
-  auto server = serve_page({"--inline", "--seconds-per-100k", "200"});
-  run_browser(server.url, {"--inline", "--n", "1000", "--expect", "7919"});
+  // The naive workload's n = 10000 holds the loop for a second or more here: past the page's
+  // 0.6 s threshold, so the page must say it stalled.
+  auto server = serve_page({"--executor", "inline"});
+  run_browser(server.url, {"--inline", "--n", "10000", "--expect", "104729"});
 }

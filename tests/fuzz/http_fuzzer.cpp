@@ -84,6 +84,8 @@ reading read_all(std::string_view stream, std::size_t max_head, std::size_t chun
 struct fixed_site final : http::site {
   http::page readyz() const override { return {{}, "ready\n"}; }
   http::page metrics() const override { return {{}, "primeloop_up 1\n"}; }
+  http::page live_page() const override { return {{}, "<title>live</title>\n"}; }
+  http::page live_json() const override { return {{}, "{}"}; }
 };
 
 /// The responses an HTTP codec queues for a stream read chunk bytes at a time, every request
