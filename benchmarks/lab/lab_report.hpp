@@ -40,6 +40,9 @@ class live_table final : public lab_observer {
 /// The summary table as text, one row per executor.
 [[nodiscard]] std::string format_summary_table(const std::vector<executor_summary>& rows,
                                                const lab_config& config);
+/// The summary's note on its `long` column: what it counts, and why 0 is normal in a short run.
+[[nodiscard]] std::string describe_long_column(const std::vector<executor_summary>& rows,
+                                               const lab_config& config);
 /// --story: one row per stage of the lesson, saying which stage it is and what it shows.
 [[nodiscard]] std::string format_story_table(const std::vector<executor_summary>& rows,
                                              const lab_config& config);
