@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "benchmarks/harness/listening_line.hpp"
+#include "benchmarks/harness/wrap_words.hpp"
 
 namespace primeloop::lab {
 
@@ -14,9 +15,9 @@ std::string long_n_refusal(std::string_view listening_line, std::uint64_t long_n
   const auto max_n = harness::listening_max_n(listening_line);
   if (!max_n || long_n <= *max_n) return {};
   return fmt::format(
-      "--long-n {} is above the server's max-n={} (its listening line says so):\n"
-      "  every long request would be answered ERR; raise the limit with\n"
-      "  --server-arg=--max-n={}, or ask for a smaller --long-n",
+      "--long-n {} is above the server's max-n={}:\n"
+      "  every long request would be answered ERR (the limit is on its listening line);\n"
+      "  raise it with --server-arg=--max-n={}, or ask for a smaller --long-n",
       long_n, *max_n, long_n);
 }
 
@@ -32,8 +33,13 @@ int report_failures(const std::vector<executor_summary>& rows, std::FILE* out) {
   int status = 0;
   for (const auto& r : rows) {
     if (!r.failed) continue;
-    fmt::print(out, "primeloop-lab: column {} failed, its figures are not valid: {}\n", r.executor,
-               r.server_end);
+    std::string_view why = r.server_end;
+    if (why.starts_with("FAILED: ")) why.remove_prefix(8);
+    fmt::print(out, "{}\n",
+               harness::wrap_words(fmt::format("primeloop-lab: column {} failed, its figures are "
+                                               "not valid: {}",
+                                               r.executor, why),
+                                   100));
     status = 1;
   }
   return status;
