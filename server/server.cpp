@@ -88,11 +88,18 @@ server::server(server_options options, policy_factory make_policy)
 
 int server::run() {
   const auto st = policy_->stats();
-  fmt::print("listening on {} executor={} workers={} workload={} max-n={}{}\n",
-             host_port(line_.local_endpoint()), policy_->name(), st.workers,
-             to_string(options_.pool.work), options_.max_n,
-             gil_ ? fmt::format(" gil={}s", std::chrono::duration<double>(gil_->interval()).count())
-                  : std::string());
+  const auto line = fmt::format("listening on {} executor={} workers={} workload={} max-n={}",
+                                host_port(line_.local_endpoint()), policy_->name(), st.workers,
+                                to_string(options_.pool.work), options_.max_n);
+  const auto gil =
+      gil_ ? fmt::format("gil={}s", std::chrono::duration<double>(gil_->interval()).count())
+           : std::string();
+  // Within a 100-column terminal: the lock's word goes to a line of its own when it does not fit.
+  fmt::print("{}{}{}\n", line,
+             gil.empty()                           ? ""
+             : line.size() + 1 + gil.size() <= 100 ? " "
+                                                   : "\n  ",
+             gil);
   if (http_) fmt::print("http listening on {}\n", host_port(http_->local_endpoint()));
   std::fflush(stdout);
 
