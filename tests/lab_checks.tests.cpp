@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include "benchmarks/harness/listening_line.hpp"
+#include "benchmarks/harness/stats_lag.hpp"
 #include "benchmarks/harness/wrap_words.hpp"
 #include "benchmarks/lab/lab.hpp"
 #include "benchmarks/lab/lab_checks.hpp"
@@ -195,4 +196,19 @@ TEST_CASE("Ctrl-C in the lab prints what was measured so far and exits 130", "[l
   CHECK_THAT(text, Catch::Contains("summary:"));
   CHECK(wide_lines(text) == "");
   std::filesystem::remove_all(out);
+}
+
+TEST_CASE("The lab reads the loop lag from a server's stats line and says what it means", "[lab]") {
+  using namespace std::chrono_literals;
+  CHECK(harness::parse_stats_lag("stats: 10 req/s in-flight 0 lag p99 0.08 ms max 0.21 ms") ==
+        210us);
+  CHECK(harness::parse_stats_lag("stats: 0 req/s lag now 3.2 s (the loop is stuck)") == 3200ms);
+  CHECK_FALSE(harness::parse_stats_lag("stats: 0 req/s in-flight 0 queued 0 busy 0/2"));
+  CHECK_FALSE(harness::parse_stats_lag("stats: lag p99 x ms max"));
+  CHECK_THAT(lab::lag_verdict(8s), Catch::Contains("stood still") && Catch::Contains("waited"));
+  CHECK_THAT(lab::lag_verdict(200us), Catch::Contains("kept up"));
+  CHECK_THAT(lab::lag_verdict(std::nullopt), Catch::Contains("no loop lag"));
+  lab::executor_summary quiet;
+  quiet.executor = "threads";
+  CHECK_THAT(lab::format_lag_verdicts({quiet}, 10), Catch::Contains("threads            -"));
 }

@@ -83,12 +83,14 @@ net::awaitable<executor_run> run_scenario(harness::server_child& server, const l
     run.load = co_await clients::run_load(load, [&](const clients::second_sample& s) {
       // The long request is sent at this second's end: the stand-in makes way for it.
       if (s.second == config.before_s && standin) standin->stop();
+      if (s.second == config.before_s) server.reset_lag();  // the lag during the long request
       if (each_second) each_second(s);
     });
   } catch (const std::exception& e) {
     run.error = e.what();
   }
   standin.reset();
+  run.worst_lag = server.worst_lag();
   // Stopping also ends the long computation: the whole process group goes if SIGTERM is not
   // enough, so nothing of this column competes with the next one for the CPU.
   run.stopped = co_await server.stop(config.stop_grace);
@@ -302,6 +304,7 @@ executor_summary summarize(const executor_run& run, const lab_config& config) {
   s.connections_answered = r.connections_answered;
   const auto failure = run_failure(run);
   s.failed = !failure.empty();
+  s.worst_lag = run.worst_lag;
   s.server_end += s.failed ? fmt::format("FAILED: {}; {}", failure, run.stopped.describe())
                            : run.stopped.describe();
   return s;

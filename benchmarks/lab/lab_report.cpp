@@ -156,9 +156,34 @@ std::string format_summary_table(const std::vector<executor_summary>& rows,
       "  share of the small-request rate the server kept while the long request ran;\n"
       "  '>=' = small requests still unanswered at the end: their wait so far is a lower bound\n";
   out += describe_long_column(rows, config);
+  out += format_lag_verdicts(rows, name_width);
   // How each server ended, one line each (it can be long: a failure says why).
   for (const auto& r : rows) {
     out += wrap_words(fmt::format("  [{}] server {}", r.executor, r.server_end), 100) + "\n";
+  }
+  return out;
+}
+
+std::string lag_verdict(const std::optional<std::chrono::nanoseconds>& lag) {
+  if (!lag) return "the server's stats report no loop lag";
+  const auto shown = clients::human_duration(*lag);
+  if (*lag >= std::chrono::seconds{1}) {
+    return fmt::format("the loop stood still for {}: every client waited", shown);
+  }
+  if (*lag >= std::chrono::milliseconds{10}) {
+    return fmt::format("the loop ran up to {} late: every client felt it", shown);
+  }
+  return fmt::format("the loop kept up ({} late at worst): clients were served", shown);
+}
+
+std::string format_lag_verdicts(const std::vector<executor_summary>& rows, std::size_t name_width) {
+  std::string out =
+      "  loop lag: how late the server's event loop ran, worst during the long request\n";
+  for (const auto& r : rows) {
+    if (r.failed) continue;
+    out += fmt::format("  {:<{}} {:>9}  {}\n", r.executor, name_width,
+                       r.worst_lag ? clients::human_duration(*r.worst_lag) : "-",
+                       lag_verdict(r.worst_lag));
   }
   return out;
 }
