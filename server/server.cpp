@@ -90,11 +90,21 @@ server::server(server_options options, policy_factory make_policy)
 
 int server::run() {
   const auto st = policy_->stats();
-  fmt::print("listening on {} executor={} workers={} workload={} max-n={}{}\n",
-             host_port(line_.local_endpoint()), policy_->name(), st.workers,
-             to_string(options_.pool.work), options_.max_n,
-             gil_ ? fmt::format(" gil={}s", std::chrono::duration<double>(gil_->interval()).count())
-                  : std::string());
+  const auto head = fmt::format("listening on {} executor={}", host_port(line_.local_endpoint()),
+                                policy_->name());
+  const auto pool =
+      fmt::format("workers={} workload={}", st.workers, to_string(options_.pool.work));
+  auto limits = fmt::format("max-n={}", options_.max_n);
+  if (gil_) {
+    limits += fmt::format(" gil={}s", std::chrono::duration<double>(gil_->interval()).count());
+  }
+  // Within a 100-column terminal: when the line does not fit, workers and workload go to a
+  // second line; the address, the executor, max-n (which the lab reads) and gil stay.
+  if (head.size() + pool.size() + limits.size() + 2 <= 100) {
+    fmt::print("{} {} {}\n", head, pool, limits);
+  } else {
+    fmt::print("{} {}\n  {}\n", head, limits, pool);
+  }
   if (http_) fmt::print("http listening on {}\n", host_port(http_->local_endpoint()));
   std::fflush(stdout);
 

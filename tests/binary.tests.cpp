@@ -1,4 +1,7 @@
 // Smoke tests of the real executable: what a user sees at the command line.
+#include <signal.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -215,4 +218,57 @@ TEST_CASE("A flag that means nothing without another one is refused with the rea
     CHECK(out.size() <= 101);
     CHECK(p.wait() == 2);
   }
+}
+
+namespace {
+
+/// The lines of text longer than 100 columns, each with its length (empty: all fit).
+std::string wide_lines(const std::string& text) {
+  std::string wide;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto end = std::min(text.find('\n', start), text.size());
+    if (end - start > 100) {
+      wide += std::to_string(end - start) + ": " + text.substr(start, end - start) + "\n";
+    }
+    start = end + 1;
+  }
+  return wide;
+}
+
+}  // namespace
+
+TEST_CASE("Every program's default output fits 100 columns", "[binary][cli]") {
+  // The servers: their listening lines in the variants that make them longest, then their end.
+  const std::vector<std::pair<std::string, std::vector<std::string>>> servers{
+      {"primeloop-server", {"--executor", "threads", "--gil"}},
+      {"primeloop-server", {"--executor", "processes", "--gil", "--workload", "fast"}},
+      {"primeloop-threaded", {"--gil"}},
+      {"primeloop-blocking", {}},
+  };
+  for (const auto& [program, flags] : servers) {
+    if (!built(bin(program))) continue;
+    INFO(program);
+    auto s = start_server(flags, program);
+    CHECK(wide_lines(s.first_line) == "");
+    // One answer from the one-shot client, then the server's own end.
+    child_process client({bin("primeloop-client"), "--port", std::to_string(s.port), "100"});
+    CHECK(wide_lines(client.read_all()) == "");
+    CHECK(client.wait() == 0);
+    s.proc.signal(SIGTERM);
+    CHECK(wide_lines(s.proc.read_all()) == "");
+    CHECK(s.proc.wait());
+  }
+  if (built(bin("primeloop-bench"))) {
+    const auto out = std::filesystem::temp_directory_path() /
+                     ("primeloop-bench-width-" + std::to_string(::getpid()));
+    child_process bench({bin("primeloop-bench"), "-e", "inline", "--phases", "throughput", "-c",
+                         "1", "-d", "1", "-r", "1", "--warmup", "0", "-o", out.string()});
+    const auto text = bench.read_all(std::chrono::seconds{60});
+    INFO(text);
+    CHECK(bench.wait() == 0);
+    CHECK(wide_lines(text) == "");
+    std::filesystem::remove_all(out);
+  }
+  // The lab's output is checked by its own tests (lab_checks.tests.cpp), on short runs.
 }

@@ -328,7 +328,8 @@ TEST_CASE("The lab says what ran beside the server before the long request: stan
   const auto text = p.read_all(std::chrono::seconds{60});
   INFO(text);
   REQUIRE(p.wait() == 0);
-  const std::string line = standin ? "before load: standin (" : "before load: none (";
+  const std::string line =
+      standin ? "before: one core kept busy by a stand-in" : "before: idle cores (--no-standin)";
   CHECK(count(text, line) == 2);  // at the start and in the summary
   const auto rows = read_lines(out / "lab-summary.csv");
   REQUIRE(rows.size() == 2);

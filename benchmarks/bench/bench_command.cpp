@@ -12,6 +12,7 @@
 #include "benchmarks/bench/bench_report.hpp"
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/harness/run_flags.hpp"
+#include "benchmarks/harness/wrap_words.hpp"
 #include "cli/cli.hpp"
 #include "cli/validators.hpp"
 #include "core/executor_kind.hpp"
@@ -184,15 +185,17 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
 int run_bench_command(const bench_config& config) {
   // Thousands of idle connections need as many descriptors here; the servers raise their own.
   raise_open_file_limit();
-  const auto header =
-      fmt::format("primeloop-bench: {}\n{}", config.command, harness::describe_build_and_machine());
+  // Every line within a 100-column terminal: longer ones fold at spaces.
+  const auto header = harness::wrap_lines(
+      fmt::format("primeloop-bench: {}\n{}", config.command, harness::describe_build_and_machine()),
+      100);
   const auto progress = [](const std::string& line) {
-    fmt::print("{}\n", line);
+    fmt::print("{}\n", harness::wrap_lines(line, 100));
     std::fflush(stdout);
   };
   const auto report = [&](const bench_results& results, double took_s) {
     const auto text = format_bench(results, config);
-    fmt::print("\n{}the bench took {:.0f} s\n", text, took_s);
+    fmt::print("\n{}the bench took {:.0f} s\n", harness::wrap_lines(text, 100), took_s);
     const auto csv = config.out_dir / "bench.csv";
     const auto figures = config.out_dir / "bench-figures.csv";
     const auto targets = config.out_dir / "bench-targets.csv";
@@ -201,8 +204,9 @@ int run_bench_command(const bench_config& config) {
     harness::write_text_file(figures, figures_csv(results));
     harness::write_text_file(targets, targets_csv(check_targets(results, config)));
     harness::write_text_file(txt, "command: " + config.command + "\n\n" + text);
-    fmt::print("wrote {}, {}, {} and {}\n", csv.string(), figures.string(), targets.string(),
-               txt.string());
+    fmt::print("wrote, in {}/:\n  {}, {}, {} and {}\n", config.out_dir.string(),
+               csv.filename().string(), figures.filename().string(), targets.filename().string(),
+               txt.filename().string());
     return 0;
   };
   return harness::run_command("primeloop-bench", header, run_bench(config, progress), report);

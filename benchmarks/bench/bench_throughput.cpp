@@ -164,7 +164,7 @@ std::string format_throughput(const std::vector<bench_cell>& cells, const bench_
   const auto names = targets(config);
   std::string out = fmt::format(
       "throughput: small requests (n=1), depth {}, {} s per cell after {} ms warm-up, best of {} "
-      "rounds; req/s and ratio of the baseline measured in this run\n{:>18}",
+      "rounds;\n  req/s and ratio of the baseline measured in this run\n{:>18}",
       config.depth, config.duration_s, config.warmup.count(), config.rounds, "connections");
   out += by_connections(cells, config, names, [&](const bench_cell* c) {
     if (!c) return std::string("failed");

@@ -1,5 +1,6 @@
 #include "benchmarks/harness/listening_line.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace primeloop::harness {
@@ -30,6 +31,29 @@ std::optional<listen_address> parse_listening_line(std::string_view line) {
     return std::nullopt;
   }
   return listen_address{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
+std::optional<std::string_view> listening_field(std::string_view line, std::string_view name) {
+  for (std::size_t at = 0; at < line.size();) {
+    const auto end = std::min(line.find(' ', at), line.size());
+    const auto word = line.substr(at, end - at);
+    if (word.size() > name.size() && word.starts_with(name) && word[name.size()] == '=') {
+      auto value = word.substr(name.size() + 1);
+      if (!value.empty() && value.back() == '\r') value.remove_suffix(1);
+      return value;
+    }
+    at = end + 1;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> listening_max_n(std::string_view line) {
+  const auto value = listening_field(line, "max-n");
+  if (!value) return std::nullopt;
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
+  if (ec != std::errc{} || end != value->data() + value->size()) return std::nullopt;
+  return n;
 }
 
 }  // namespace primeloop::harness

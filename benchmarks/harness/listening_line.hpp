@@ -19,4 +19,11 @@ struct listen_address {
 /// colon). nullopt for any other line, a missing or empty host, or a port not in 1..65535.
 [[nodiscard]] std::optional<listen_address> parse_listening_line(std::string_view line);
 
+/// The value of a "name=value" word of a listening line ("max-n" in "... max-n=100000000"),
+/// or nullopt when the line has no such word.
+[[nodiscard]] std::optional<std::string_view> listening_field(std::string_view line,
+                                                              std::string_view name);
+/// The max-n a listening line announces: the largest n the server accepts; nullopt without one.
+[[nodiscard]] std::optional<std::uint64_t> listening_max_n(std::string_view line);
+
 }  // namespace primeloop::harness

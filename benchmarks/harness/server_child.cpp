@@ -5,6 +5,7 @@
 #include "benchmarks/harness/listening_line.hpp"
 #include "benchmarks/harness/proc_stat.hpp"
 #include "benchmarks/harness/spawn.hpp"
+#include "benchmarks/harness/stats_lag.hpp"
 #include "clients/connect.hpp"
 
 #include <signal.h>
@@ -58,7 +59,30 @@ struct server_child::output {
   std::string pending;
   std::ofstream log;
   std::size_t logged = 0;
+  std::string line;  // the line being read, for its stats (lag)
+  std::optional<std::chrono::nanoseconds> worst_lag;
+  /// Reads the lag of each whole line in data.
+  void scan(std::string_view data) {
+    for (const char c : data) {
+      if (c != '\n') {
+        if (line.size() < 4096) line += c;
+        continue;
+      }
+      if (const auto lag = harness::parse_stats_lag(line)) {
+        worst_lag = worst_lag ? std::max(*worst_lag, *lag) : *lag;
+      }
+      line.clear();
+    }
+  }
 };
+
+std::optional<std::chrono::nanoseconds> server_child::worst_lag() const {
+  return out_ ? out_->worst_lag : std::nullopt;
+}
+
+void server_child::reset_lag() {
+  if (out_) out_->worst_lag.reset();
+}
 
 std::string stop_outcome::describe() const {
   std::string s = killed ? fmt::format("killed: no exit {} ms after SIGTERM", took.count())
@@ -151,6 +175,7 @@ net::awaitable<void> server_child::wait_listening(std::chrono::milliseconds dead
         for (;;) {
           auto [ec, n] = co_await out->pipe.async_read_some(net::buffer(buf), use_tuple);
           if (ec) co_return;
+          out->scan(std::string_view(buf, n));
           // Keep reading past the cap: a server blocked on a full pipe would stall the run.
           if (out->logged < max_log_bytes) {
             out->log.write(buf, static_cast<std::streamsize>(n));

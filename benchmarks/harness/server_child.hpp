@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,11 @@ class server_child {
   [[nodiscard]] const std::vector<std::string>& argv() const { return argv_; }
   /// Its process id, which is also its process group's.
   [[nodiscard]] pid_t pid() const { return pid_; }
+  /// The worst loop lag its stats lines reported since the last reset_lag (parse_stats_lag);
+  /// nullopt when none said anything of lag.
+  [[nodiscard]] std::optional<std::chrono::nanoseconds> worst_lag() const;
+  /// Forgets the lag seen so far: worst_lag then covers what comes after.
+  void reset_lag();
   /// Sends SIGTERM, waits up to grace for the server to exit, then kills what is left of its
   /// process group. Safe to call once; afterwards nothing of the server runs.
   asio::awaitable<stop_outcome> stop(std::chrono::milliseconds grace);

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "benchmarks/harness/busy_core.hpp"
+#include "benchmarks/lab/lab_checks.hpp"
 #include "cli/validators.hpp"
 #include "core/offload.hpp"
 
@@ -36,9 +37,16 @@ net::awaitable<executor_run> run_one(const lab_config& config, std::size_t index
   std::string error;
   try {
     co_await server.wait_listening(std::chrono::seconds{10});
-    observer.started(index, server.first_line());
   } catch (const std::exception& e) {
     error = e.what();
+  }
+  // A long request the server would refuse makes every column meaningless: stop the whole lab
+  // before any load, saying which limit and which flag (the server child dies with the frame).
+  if (error.empty()) {
+    if (auto refusal = long_n_refusal(server.first_line(), config.long_n); !refusal.empty()) {
+      throw std::runtime_error(refusal);
+    }
+    observer.started(index, server.first_line());
   }
   if (error.empty()) {
     co_return co_await run_scenario(server, config, column,
@@ -75,12 +83,14 @@ net::awaitable<executor_run> run_scenario(harness::server_child& server, const l
     run.load = co_await clients::run_load(load, [&](const clients::second_sample& s) {
       // The long request is sent at this second's end: the stand-in makes way for it.
       if (s.second == config.before_s && standin) standin->stop();
+      if (s.second == config.before_s) server.reset_lag();  // the lag during the long request
       if (each_second) each_second(s);
     });
   } catch (const std::exception& e) {
     run.error = e.what();
   }
   standin.reset();
+  run.worst_lag = server.worst_lag();
   // Stopping also ends the long computation: the whole process group goes if SIGTERM is not
   // enough, so nothing of this column competes with the next one for the CPU.
   run.stopped = co_await server.stop(config.stop_grace);
@@ -264,8 +274,8 @@ std::string_view before_load_name(bool standin) noexcept {
 
 std::string describe_before_load(bool standin) {
   // Short enough for the summary in a 100-column terminal.
-  return standin ? "before load: standin (one core kept busy by a stand-in until the long request)"
-                 : "before load: none (idle cores: a pool may look faster during than before)";
+  return standin ? "before: one core kept busy by a stand-in computation, as the long request will"
+                 : "before: idle cores (--no-standin): a pool may look faster during than before";
 }
 
 executor_summary summarize(const executor_run& run, const lab_config& config) {
@@ -292,12 +302,10 @@ executor_summary summarize(const executor_run& run, const lab_config& config) {
   s.oldest_unfinished = r.oldest_unfinished;
   s.long_completed = r.long_completed;
   s.connections_answered = r.connections_answered;
-  if (r.connection_failures > 0) {
-    s.server_end +=
-        fmt::format("{} connections failed ({}); ", r.connection_failures, r.first_failure);
-  }
-  s.failed = !run.error.empty();
-  s.server_end += s.failed ? fmt::format("FAILED: {}; {}", run.error, run.stopped.describe())
+  const auto failure = run_failure(run);
+  s.failed = !failure.empty();
+  s.worst_lag = run.worst_lag;
+  s.server_end += s.failed ? fmt::format("FAILED: {}; {}", failure, run.stopped.describe())
                            : run.stopped.describe();
   return s;
 }

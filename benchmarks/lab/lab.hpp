@@ -61,6 +61,9 @@ struct executor_run {
   clients::load_result load;      ///< what the client side measured
   harness::stop_outcome stopped;  ///< how the server ended
   std::string error;              ///< non-empty when the run failed (the rest is then partial)
+  /// The worst loop lag the server's stats lines reported during the long request; nullopt when
+  /// they report none.
+  std::optional<std::chrono::nanoseconds> worst_lag;
 };
 
 /// The derived figures of one run, as the summary table shows them.
@@ -83,6 +86,7 @@ struct executor_summary {
   unsigned connections_answered = 0;              ///< small-request connections that got any answer
   std::string server_end;                         ///< stop_outcome::describe(), or the error
   bool failed = false;  ///< the run failed (its error is in server_end): no figure of it counts
+  std::optional<std::chrono::nanoseconds> worst_lag;  ///< executor_run::worst_lag
 };
 
 /// Computes the summary of one run.

@@ -12,7 +12,10 @@
 
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/harness/run_flags.hpp"
+#include "benchmarks/harness/wrap_words.hpp"
 #include "benchmarks/lab/lab.hpp"
+#include "benchmarks/lab/lab_checks.hpp"
+#include "benchmarks/lab/lab_partial.hpp"
 #include "benchmarks/lab/lab_report.hpp"
 #include "benchmarks/lab/open_loop_table.hpp"
 #include "cli/cli.hpp"
@@ -33,7 +36,9 @@ void append_file(const std::filesystem::path& path, const std::string& text) {
 }  // namespace
 
 std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code) {
-  CLI::App app{"primeloop-lab: small-request load plus one long request, for each executor"};
+  CLI::App app{
+      "primeloop-lab: small-request load plus one long request, for each executor.\nWords of its "
+      "output (stand-in, kept, depth, ...): docs/lessons.md, \"Words of the lab\""};
   cli::setup(app, "primeloop-lab");
   lab_config config;
   std::string out_dir = config.out_dir.string(), server;
@@ -91,8 +96,11 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
   app.add_option("--stop-grace", stop_grace_s, "Seconds from SIGTERM to SIGKILL of each server")
       ->default_val(stop_grace_s)
       ->check(cli::seconds(0, 3600));
-  app.add_option(cli::flag("--out"), out_dir, "Directory for CSV, SVG and server logs")
-      ->default_val(out_dir);
+  auto* out_option =
+      app.add_option(cli::flag("--out"), out_dir,
+                     "Directory for CSV, SVG and server logs (without it: lab-results, or a new "
+                     "lab-results-<time> when that one holds earlier results)")
+          ->default_val(out_dir);
   if (const auto status = cli::parse(app, argc, argv)) {
     exit_code = *status;
     return std::nullopt;
@@ -104,6 +112,8 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
     for (const auto& stage : lesson_stages()) config.executors.emplace_back(stage.column);
   }
   config.out_dir = std::filesystem::absolute(out_dir);
+  // Earlier results are kept: without --out, a run never writes over them.
+  if (out_option->count() == 0) config.out_dir = fresh_out_dir(config.out_dir);
   config.slo = cli::microseconds_of(slo_ms / 1000);
   config.stop_grace = cli::milliseconds_of(stop_grace_s);
   config.command = harness::quote_command_without_out(argc, argv);
@@ -117,10 +127,19 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
 }
 
 int run_lab_command(const lab_config& config) {
-  const auto header = fmt::format(
-      "primeloop lab: {}\nserver: {}\n{}{}\n", describe_scenario(config), config.server.string(),
-      harness::describe_build_and_machine(), describe_before_load(config.standin));
+  const auto machine = harness::read_machine();
+  const auto header = harness::wrap_lines(
+      fmt::format(
+          "primeloop lab\n  {}\n  (depth = requests each connection keeps in flight; words: "
+          "docs/lessons.md)\nserver: {}\n{}{}\n{}this run's files go to {}/\n",
+          describe_scenario(config), config.server.string(), harness::describe_build_and_machine(),
+          describe_before_load(config.standin),
+          noisy_machine_warning(first_load_average(machine.loadavg), machine.cpus),
+          config.out_dir.string()),
+      100);
   live_table table(config, stdout);
+  // What was measured so far, for a Ctrl-C: the table prints, the record keeps.
+  partial_record record(table);
   const auto report = [&](const std::vector<executor_run>& runs, double took_s) {
     std::vector<executor_summary> rows;
     for (const auto& r : runs) rows.push_back(summarize(r, config));
@@ -131,17 +150,17 @@ int run_lab_command(const lab_config& config) {
     fmt::print("the lab took {:.0f} s; load average now {}\n", took_s,
                harness::read_machine().loadavg);
     const auto files = write_lab_results(runs, rows, config);
-    fmt::print("\nwrote, in {}/: {}, {}, {}, {} and the server logs server-*.log\n",
+    fmt::print("\nwrote, in {}/:\n  {}, {}, {}, {} and the server logs server-*.log\n",
                config.out_dir.string(), files.series_csv.filename().string(),
                files.summary_csv.filename().string(), files.chart_svg.filename().string(),
                files.run_txt.filename().string());
     // The open-loop table goes after the summary in run.txt too.
     if (!open_loop.empty()) append_file(files.run_txt, "\n" + open_loop);
-    const bool failed = std::any_of(runs.begin(), runs.end(),
-                                    [](const executor_run& r) { return !r.error.empty(); });
-    return failed ? 1 : 0;
+    return report_failures(rows, stderr);
   };
-  return harness::run_command("primeloop-lab", header, run_lab(config, table), report);
+  const int status = harness::run_command("primeloop-lab", header, run_lab(config, record), report);
+  if (status == 130) fmt::print("\n{}", record.summary(config));
+  return status;
 }
 
 }  // namespace primeloop::lab

@@ -7,6 +7,8 @@
 #include <stdexcept>
 
 #include "benchmarks/harness/lab_support.hpp"
+#include "benchmarks/harness/wrap_words.hpp"
+#include "benchmarks/lab/lab_checks.hpp"
 #include "benchmarks/lab/svg_chart.hpp"
 #include "clients/report.hpp"
 #include "core/report_format.hpp"
@@ -16,6 +18,7 @@ namespace {
 
 /// The short name the writers below use.
 constexpr auto write_file = &harness::write_text_file;
+using harness::wrap_words;
 
 /// Which of p50, p99 and max are lower bounds, as "p99+max" (empty: none).
 std::string lower_bounds(const executor_summary& r) {
@@ -34,7 +37,7 @@ std::string lower_bounds(const executor_summary& r) {
 
 std::string describe_scenario(const lab_config& c) {
   return fmt::format(
-      "{} connections x {} asking n={}; long request {} n={} after {} s; {} s per executor",
+      "{} connections x {} asking n={}; long request {} n={} after {} s; {} s a column",
       c.connections,
       c.rate > 0 ? fmt::format("open loop at {:.0f} req/s", c.rate)
                  : fmt::format("depth {}", c.depth),
@@ -83,7 +86,10 @@ std::string live_table::header() const {
 }
 
 void live_table::started(std::size_t index, const std::string& listening_line) {
-  fmt::print(out_, "\n[{}] {}\n{}", config_.executors[index], listening_line, header());
+  fmt::print(
+      out_, "\n{}\n{}",
+      wrap_words(fmt::format("[{}] {}", config_.executors[index], listening_line), max_width),
+      header());
   std::fflush(out_);
 }
 
@@ -107,7 +113,12 @@ void live_table::second(std::size_t index, const clients::second_sample& sample)
 }
 
 void live_table::finished(std::size_t index, const executor_run& run) {
-  if (!run.error.empty()) fmt::print(out_, "\n[{}] FAILED: {}\n", run.executor, run.error);
+  if (const auto failure = run_failure(run); !failure.empty()) {
+    fmt::print(
+        out_, "\n{}\n",
+        wrap_words(fmt::format("[{}] FAILED, its figures are not valid: {}", run.executor, failure),
+                   max_width));
+  }
   fmt::print(out_, "[{}] server stopped: {}\n", config_.executors[index], run.stopped.describe());
   std::fflush(out_);
 }
@@ -126,6 +137,10 @@ std::string format_summary_table(const std::vector<executor_summary>& rows,
   out += fmt::format("{:<{}} {:>9} {:>9} {:>7} {:>12} {:>12} {:>12} {:>4}\n", "executor",
                      name_width, "before/s", "during/s", "kept", "p50", "p99", "max", "long");
   for (const auto& r : rows) {
+    if (r.failed) {
+      out += fmt::format("{:<{}} FAILED: no valid figures (why: below)\n", r.executor, name_width);
+      continue;
+    }
     const bool any = r.during_answered > 0 || r.unfinished > 0;
     const auto shown = [&](std::chrono::nanoseconds d, bool lower_bound) {
       return clients::human_latency(d, lower_bound, any);
@@ -137,12 +152,52 @@ std::string format_summary_table(const std::vector<executor_summary>& rows,
                        shown(r.max, r.max_lower_bound), r.long_completed);
   }
   out +=
-      "  before/s, during/s = small requests answered per second; kept = during / before;\n"
-      "  long = long requests answered; '>=' = small requests still unanswered at the end: their\n"
-      "  wait so far is a lower bound\n";
+      "  before/s, during/s = small requests answered per second; kept = during / before, the\n"
+      "  share of the small-request rate the server kept while the long request ran;\n"
+      "  '>=' = small requests still unanswered at the end: their wait so far is a lower bound\n";
+  out += describe_long_column(rows, config);
+  out += format_lag_verdicts(rows, name_width);
   // How each server ended, one line each (it can be long: a failure says why).
-  for (const auto& r : rows) out += fmt::format("  [{}] server {}\n", r.executor, r.server_end);
+  for (const auto& r : rows) {
+    out += wrap_words(fmt::format("  [{}] server {}", r.executor, r.server_end), 100) + "\n";
+  }
   return out;
+}
+
+std::string lag_verdict(const std::optional<std::chrono::nanoseconds>& lag) {
+  if (!lag) return "the server's stats report no loop lag";
+  const auto shown = clients::human_duration(*lag);
+  if (*lag >= std::chrono::seconds{1}) {
+    return fmt::format("the loop stood still for {}: every client waited", shown);
+  }
+  if (*lag >= std::chrono::milliseconds{10}) {
+    return fmt::format("the loop ran up to {} late: every client felt it", shown);
+  }
+  return fmt::format("the loop kept up ({} late at worst): clients were served", shown);
+}
+
+std::string format_lag_verdicts(const std::vector<executor_summary>& rows, std::size_t name_width) {
+  std::string out =
+      "  loop lag: how late the server's event loop ran, worst during the long request\n";
+  for (const auto& r : rows) {
+    if (r.failed) continue;
+    out += fmt::format("  {:<{}} {:>9}  {}\n", r.executor, name_width,
+                       r.worst_lag ? clients::human_duration(*r.worst_lag) : "-",
+                       lag_verdict(r.worst_lag));
+  }
+  return out;
+}
+
+std::string describe_long_column(const std::vector<executor_summary>& rows,
+                                 const lab_config& config) {
+  const bool none = std::all_of(rows.begin(), rows.end(), [](const executor_summary& r) {
+    return r.failed || r.long_completed == 0;
+  });
+  if (!none) return "  long = long requests answered in the run\n";
+  return fmt::format(
+      "  long = long requests answered: 0 is expected when n={} takes longer than the {} s\n"
+      "  measured after it starts; the lab then stops it with the server\n",
+      config.long_n, config.during_s);
 }
 
 std::string format_story_table(const std::vector<executor_summary>& rows,

@@ -1,6 +1,7 @@
 #pragma once
 /// What the lab shows and writes: the live table (one row a second, one column per executor),
 /// the summary table, the CSV files and the SVG chart.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -39,6 +40,14 @@ class live_table final : public lab_observer {
 [[nodiscard]] std::string describe_scenario(const lab_config& config);
 /// The summary table as text, one row per executor.
 [[nodiscard]] std::string format_summary_table(const std::vector<executor_summary>& rows,
+                                               const lab_config& config);
+/// One verdict in words on a loop lag ("the loop stood still for 8.00 s: every client waited").
+[[nodiscard]] std::string lag_verdict(const std::optional<std::chrono::nanoseconds>& lag);
+/// The summary's lines on each executor's worst loop lag during the long request, with verdicts.
+[[nodiscard]] std::string format_lag_verdicts(const std::vector<executor_summary>& rows,
+                                              std::size_t name_width);
+/// The summary's note on its `long` column: what it counts, and why 0 is normal in a short run.
+[[nodiscard]] std::string describe_long_column(const std::vector<executor_summary>& rows,
                                                const lab_config& config);
 /// --story: one row per stage of the lesson, saying which stage it is and what it shows.
 [[nodiscard]] std::string format_story_table(const std::vector<executor_summary>& rows,

@@ -26,8 +26,16 @@ int reference_server::run(
   const std::string gil =
       gil_ ? fmt::format(" gil={}s", std::chrono::duration<double>(gil_->interval()).count())
            : std::string();
-  fmt::print("listening on {}:{} executor={} {} workload={} max-n={}{}\n", listener_.address(),
-             listener_.port(), executor_, details_, to_string(options_.work), options_.max_n, gil);
+  // Within a 100-column terminal: the details go to a line of their own when they do not fit.
+  const auto head = fmt::format("listening on {}:{} executor={}", listener_.address(),
+                                listener_.port(), executor_);
+  const auto tail =
+      fmt::format("workload={} max-n={}{}", to_string(options_.work), options_.max_n, gil);
+  if (head.size() + details_.size() + tail.size() + 2 <= 100) {
+    fmt::print("{} {} {}\n", head, details_, tail);
+  } else {
+    fmt::print("{} {}\n  {}\n", head, tail, details_);
+  }
   std::fflush(stdout);
   connection_context ctx{options_, errors_, counters_, shutdown_, wake_, gil_.get()};
   stats_printer printer(counters_, options_.stats_interval);
