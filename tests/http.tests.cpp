@@ -93,7 +93,7 @@ TEST_CASE("The HTTP face answers unknown paths, other methods, versions and bad 
   };
   const auto post = raw("POST /prime/10 HTTP/1.1\r\nHost: a\r\n\r\n");
   CHECK(post.status == 405);
-  CHECK(post.header("allow") == "GET");
+  CHECK(post.header("allow") == "GET, HEAD, OPTIONS");
   CHECK(raw("GET /prime/10 HTTP/2.0\r\nHost: a\r\n\r\n").status == 505);
   CHECK(raw("GET /prime/10 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc").status == 413);
   CHECK(raw("GET  /prime/10 HTTP/1.1\r\nHost: a\r\n\r\n").status == 400);
@@ -107,6 +107,46 @@ TEST_CASE("The HTTP face answers unknown paths, other methods, versions and bad 
   CHECK(r->status == 400);
   CHECK(r->header("connection") == "close");
   CHECK(c.wait_closed());
+}
+
+TEST_CASE("HEAD is answered for every GET resource with its head alone, and what follows parses",
+          "[http]") {
+  auto h = start_http({"--stats-interval", "0"});
+  http_client c(h.http_port);
+  const auto head = [](std::string_view target) {
+    return "HEAD " + std::string(target) + " HTTP/1.1\r\nHost: a\r\n\r\n";
+  };
+  // A strict client: a HEAD response ends at its empty line, so any body would be read as the
+  // next status line, and that response would not parse.
+  c.send(head("/prime/10") + "GET /prime/10 HTTP/1.1\r\nHost: a\r\n\r\n" + head("/metrics") +
+         head("/nowhere") + "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+  const auto r1 = c.read_response(default_deadline, true);
+  REQUIRE(r1);
+  CHECK(r1->status == 200);
+  CHECK(r1->header("content-length") == "3");
+  const auto r2 = c.read_response();
+  REQUIRE(r2);
+  CHECK(r2->status == 200);
+  CHECK(r2->body == "29\n");
+  const auto r3 = c.read_response(default_deadline, true);
+  REQUIRE(r3);
+  CHECK(r3->status == 200);
+  CHECK(std::stoul(r3->header("content-length")) > 0);
+  const auto r4 = c.read_response(default_deadline, true);
+  REQUIRE(r4);
+  CHECK(r4->status == 404);
+  const auto r5 = c.read_response();
+  REQUIRE(r5);
+  CHECK(r5->body == "ok\n");
+  // OPTIONS * and an absolute-form target, as a client talking to a proxy sends it.
+  c.send("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\nGET http://a/prime/10 HTTP/1.1\r\nHost: a\r\n\r\n");
+  const auto r6 = c.read_response();
+  REQUIRE(r6);
+  CHECK(r6->status == 200);
+  CHECK(r6->header("allow") == "GET, HEAD, OPTIONS");
+  const auto r7 = c.read_response();
+  REQUIRE(r7);
+  CHECK(r7->body == "29\n");
 }
 
 TEST_CASE("The HTTP face keeps connections alive and answers pipelined requests in order",
