@@ -105,6 +105,11 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
                  "Unanswered requests per connection before it stops reading")
       ->check(cli::range(1, std::int64_t{1} << 20))
       ->capture_default_str();
+  app.add_option("--max-pipeline-bytes", o.max_pipeline_bytes,
+                 "Bytes of finished replies waiting for a client before its connection stops "
+                 "reading (a client that pipelines large pages and never reads holds no more)")
+      ->check(cli::range(1024, std::int64_t{1} << 30))
+      ->capture_default_str();
   app.add_option("--queue-limit", o.pool.queue_limit,
                  "Requests waiting for a worker before new ones get ERR busy")
       ->check(cli::range(1, big))
