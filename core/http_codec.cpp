@@ -10,10 +10,16 @@ using protocol::event;
 constexpr std::string_view not_found_text =
     "not found: the paths are /prime/N, /healthz, /readyz, /metrics, / and /live.json\n";
 
-/// A slot's meta: the request's minor version and whether its connection stays open.
-constexpr std::uint8_t meta_of(int minor_version, bool keep_alive) noexcept {
-  return static_cast<std::uint8_t>((minor_version & 1) | (keep_alive ? 2 : 0));
+/// A slot's meta: the request's minor version, whether its connection stays open and whether it
+/// was a HEAD (its response ends at its headers, RFC 9110 9.3.2).
+constexpr std::uint8_t meta_minor = 1, meta_keep_alive = 2, meta_head = 4;
+constexpr std::uint8_t meta_of(int minor_version, bool keep_alive, bool head = false) noexcept {
+  return static_cast<std::uint8_t>((minor_version & 1) | (keep_alive ? meta_keep_alive : 0) |
+                                   (head ? meta_head : 0));
 }
+
+/// What every resource allows: HEAD is GET without the body.
+constexpr std::string_view allow_header = "Allow: GET, HEAD, OPTIONS\r\n";
 
 response status(int code, std::string_view extra_headers = {}) {
   response r;
@@ -69,10 +75,13 @@ event http_codec::next() {
 
 event http_codec::handle(const request& req) {
   if (!req.keep_alive) done_ = true;  // Connection: close, or HTTP/1.0
-  const auto tag = replies_.push(meta_of(req.minor_version, req.keep_alive && !draining_));
-  if (req.method != "GET") {
-    return respond(tag, status(405, "Allow: GET\r\n"), "method not allowed: only GET\n");
+  const bool head = req.method == "HEAD";
+  const auto tag = replies_.push(meta_of(req.minor_version, req.keep_alive && !draining_, head));
+  if (req.method == "OPTIONS") return respond(tag, status(200, allow_header), {});
+  if (req.method != "GET" && !head) {
+    return respond(tag, status(405, allow_header), "method not allowed: only GET and HEAD\n");
   }
+  if (req.target == "*") return respond(tag, status(400), "bad target: * is for OPTIONS only\n");
   const std::string_view path = req.target.substr(0, req.target.find('?'));
   constexpr std::string_view prime = "/prime/";
   if (path.starts_with(prime)) {
@@ -106,9 +115,12 @@ event http_codec::respond(std::uint64_t tag, const response& head, std::string_v
                           errc counted) {
   response r = head;
   const auto meta = replies_.meta(tag);
-  r.minor_version = meta & 1;
-  r.keep_alive = (meta & 2) != 0;
-  append_response(replies_.fill(tag), r, body);
+  r.minor_version = meta & meta_minor;
+  r.keep_alive = (meta & meta_keep_alive) != 0;
+  auto& out = replies_.fill(tag);
+  append_response(out, r, body);
+  // HEAD: the same head, Content-Length included, and no body.
+  if ((meta & meta_head) != 0) out.resize(out.size() - body.size());
   return {event::kind::replied, tag, 0, counted};
 }
 

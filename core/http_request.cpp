@@ -65,6 +65,24 @@ void read_connection(std::string_view value, bool& close, bool& keep_alive) noex
   }
 }
 
+/// The request target in origin-form ("/prime/10"), as RFC 9112 3.2 allows it to come: as is,
+/// in absolute-form ("http://host/prime/10", what a client sends to a proxy: a server MUST
+/// accept it, 3.2.2), or "*" for OPTIONS (3.2.4), kept as is. False: no form fits.
+bool origin_of(std::string_view method, std::string_view& target) noexcept {
+  if (target.front() == '/') return true;
+  if (target == "*") return method == "OPTIONS";
+  std::size_t scheme = 0;
+  if (target.size() > 7 && iequals(target.substr(0, 7), "http://")) scheme = 7;
+  if (target.size() > 8 && iequals(target.substr(0, 8), "https://")) scheme = 8;
+  if (scheme == 0) return false;
+  const auto path = target.find_first_of("/?", scheme);
+  if (path == scheme) return false;  // no authority
+  // "http://host" and "http://host?q" name the root; the query is not used by any resource.
+  target = path == std::string_view::npos || target[path] == '?' ? std::string_view("/")
+                                                                 : target.substr(path);
+  return true;
+}
+
 }  // namespace
 
 bool parse_head(std::string_view head, request& out, parse_error& error) noexcept {
@@ -80,13 +98,13 @@ bool parse_head(std::string_view head, request& out, parse_error& error) noexcep
   out.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   const std::string_view version = line.substr(sp2 + 1);
   if (!is_token(out.method)) return fail(error, 400, "bad request line: bad method");
-  if (out.target.empty() || out.target.front() != '/' ||
-      !std::all_of(out.target.begin(), out.target.end(), [](char c) {
+  if (out.target.empty() || !std::all_of(out.target.begin(), out.target.end(), [](char c) {
         const auto u = static_cast<unsigned char>(c);
         return u > 0x20 && u != 0x7f;
       })) {
     return fail(error, 400, "bad request line: bad target");
   }
+  if (!origin_of(out.method, out.target)) return fail(error, 400, "bad request line: bad target");
   const bool digits = version.size() == 8 && version.substr(0, 5) == "HTTP/" && version[5] >= '0' &&
                       version[5] <= '9' && version[6] == '.' && version[7] >= '0' &&
                       version[7] <= '9';

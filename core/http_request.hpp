@@ -15,9 +15,10 @@ inline constexpr std::size_t default_max_head = 8 * 1024;
 /// One parsed request. The views point into the reader's buffer: valid until its next prepare().
 struct request {
   std::string_view method;  ///< as sent (methods are case-sensitive)
-  std::string_view target;  ///< origin-form, e.g. "/prime/10"
-  int minor_version = 1;    ///< HTTP/1.<minor_version>: 0 or 1
-  bool keep_alive = true;   ///< the connection stays open after the response
+  /// origin-form, e.g. "/prime/10" (an absolute-form target is cut to its path), or "*"
+  std::string_view target;
+  int minor_version = 1;   ///< HTTP/1.<minor_version>: 0 or 1
+  bool keep_alive = true;  ///< the connection stays open after the response
 };
 
 /// Why a request head was refused, and the status to answer it with.

@@ -24,6 +24,8 @@ class reply_store {
   /// True when the slot of tag exists and has no reply yet.
   [[nodiscard]] bool pending(std::uint64_t tag) const noexcept;
   [[nodiscard]] std::uint8_t meta(std::uint64_t tag) const noexcept { return at(tag).meta; }
+  /// The bytes of the reply in slot tag (0 while it has none).
+  [[nodiscard]] std::size_t bytes(std::uint64_t tag) const noexcept { return at(tag).bytes.size(); }
   /// When the request of tag was dispatched (for the latency histogram).
   void set_started(std::uint64_t tag, clock::time_point t) noexcept { at(tag).started = t; }
   [[nodiscard]] clock::time_point started(std::uint64_t tag) const noexcept {

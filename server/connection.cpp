@@ -159,6 +159,7 @@ void connection::handle(const event& ev) {
   } else if (ev.error != errc{}) {
     ctx_.stats.count(ev.error);
   }
+  held_bytes_ += codec_->replies().bytes(ev.tag);
   // The writer runs after the current handler: every reply ready by then goes in one write.
   writer_wake_.notify();
 }
@@ -182,6 +183,7 @@ void connection::on_result(std::uint64_t tag, executors::outcome result) {
   ctx_.stats.latency_window.record(took, {});
   ctx_.stats.count(result.error);
   codec_->complete(tag, result.value, result.error);
+  held_bytes_ += replies.bytes(tag);
   // A batch of results from a pool comes in one loop turn: they go in one write.
   writer_wake_.notify();
   if (activity_.computing == 0) reader_wake_.notify();
@@ -240,7 +242,10 @@ net::awaitable<bool> connection::wait_for_room() {
 }
 
 bool connection::full() const noexcept {
-  return codec_->replies().size() >= ctx_.options.max_pipeline;
+  // By count (a client that sends many small requests) and by bytes (one that pipelines large
+  // pages, /metrics say, and never reads: 1024 of them would be megabytes).
+  return codec_->replies().size() >= ctx_.options.max_pipeline ||
+         held_bytes_ >= ctx_.options.max_pipeline_bytes;
 }
 
 bool connection::owes_nothing() const noexcept {
@@ -273,6 +278,7 @@ net::awaitable<void> connection::writer() {
       }
       sent += n;
       activity_.bytes_written += n;
+      held_bytes_ -= std::min(held_bytes_, n);
     }
     writing_ = false;
     reader_wake_.notify();

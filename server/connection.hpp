@@ -131,6 +131,7 @@ class connection final : public executors::result_sink {
   wake_signal writer_wake_;       // a reply became ready, or the reader ended
   wake_signal reader_wake_;       // a write finished, or the last computation did
   std::string out_;               // the write in progress; reused
+  std::size_t held_bytes_ = 0;    // finished replies not written yet (in the store or out_)
   std::size_t drain_budget_ = 0;  // bytes received before the drain and not read yet
   bool draining_ = false;         // shutdown: read no further than drain_budget_
   bool reading_done_ = false;

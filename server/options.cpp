@@ -66,7 +66,8 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   server_options o;
   CLI::App app{
       "Answers \"the nth prime\" over TCP from one event loop. Protocol: send n (1-based) and "
-      "a newline, read the prime and a newline. SIGINT or SIGTERM (Ctrl-C) stops it."};
+      "a newline, read the prime and a newline. SIGINT, SIGTERM or SIGHUP (Ctrl-C, a closed "
+      "terminal) drains and stops it; SIGUSR1 is ignored."};
   cli::setup(app, "primeloop-server");
   double stats = 1.0, idle = 60.0, line = 10.0, grace = 2.0, timeout = 0.0, switch_interval = 0.005;
   double drain_delay = 0.0;
@@ -104,6 +105,11 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   app.add_option("--max-pipeline", o.max_pipeline,
                  "Unanswered requests per connection before it stops reading")
       ->check(cli::range(1, std::int64_t{1} << 20))
+      ->capture_default_str();
+  app.add_option("--max-pipeline-bytes", o.max_pipeline_bytes,
+                 "Bytes of finished replies waiting for a client before its connection stops "
+                 "reading (a client that pipelines large pages and never reads holds no more)")
+      ->check(cli::range(1024, std::int64_t{1} << 30))
       ->capture_default_str();
   app.add_option("--queue-limit", o.pool.queue_limit,
                  "Requests waiting for a worker before new ones get ERR busy")

@@ -25,6 +25,8 @@ struct server_options {
   std::uint64_t max_n = protocol::default_max_n;
   std::size_t max_line = protocol::default_max_line;
   std::size_t max_pipeline = 1024;  ///< unanswered requests per connection before it stops reading
+  /// bytes of finished replies waiting for a connection's client before it stops reading
+  std::size_t max_pipeline_bytes = 32 * 1024;
   std::size_t max_connections = 16384;  ///< past it: ERR too many connections, close
   std::size_t send_buffer = 64 * 1024;  ///< SO_SNDBUF per connection; 0: the kernel's sizing
   std::chrono::milliseconds idle_timeout{60'000};  ///< 0: never

@@ -13,6 +13,10 @@ sigset_t termination_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  // A closed terminal (SIGHUP) drains as SIGTERM does; SIGUSR1 means nothing to the server and
+  // is taken and ignored, where its default would kill the process with no drain.
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
   return set;
 }
 
@@ -40,8 +44,8 @@ void signal_watcher::run(std::stop_token stop) {
   int count = 0;
   for (;;) {
     const int sig = ::sigwaitinfo(&set, nullptr);
-    if (stop.stop_requested()) return;  // the destructor's wake-up, not a user's signal
-    if (sig <= 0) continue;             // EINTR
+    if (stop.stop_requested()) return;         // the destructor's wake-up, not a user's signal
+    if (sig <= 0 || sig == SIGUSR1) continue;  // EINTR, or the signal that means nothing
     if (++count == 1) {
       flag_.at_ns.store(std::chrono::steady_clock::now().time_since_epoch().count(),
                         std::memory_order_relaxed);

@@ -1,5 +1,6 @@
 #pragma once
-/// SIGINT and SIGTERM, taken by a thread of their own. The loop may be frozen (an inline
+/// SIGINT, SIGTERM and SIGHUP (all three drain), taken by a thread of their own; SIGUSR1 is
+/// taken and ignored. The loop may be frozen (an inline
 /// computation) or waiting a whole switch interval for the interpreter-lock model: a signal must
 /// still be seen at once. The watcher blocks nothing itself: every thread of the server blocks
 /// both signals from the start (termination_signals_blocked), and the watcher takes them with

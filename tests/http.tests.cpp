@@ -1,11 +1,15 @@
 // The HTTP face end to end (docs/protocol.md, "The HTTP face"): primeloop-server with
 // --http-port 0 on 127.0.0.1, every status it answers, keep-alive and pipelining, the health
 // checks of a frozen and of a free loop, /metrics read by Prometheus' own parser, and the drain.
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -59,6 +63,15 @@ std::map<std::string, double> parse_with_prometheus(const std::string& text) {
   return samples;
 }
 
+/// The process's resident memory in KiB, from /proc/PID/status.
+std::size_t rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6));
+  }
+  return 0;
+}
+
 }  // namespace
 
 TEST_CASE("The HTTP face prints its port and answers /prime/N like the line protocol", "[http]") {
@@ -94,7 +107,7 @@ TEST_CASE("The HTTP face answers unknown paths, other methods, versions and bad 
   };
   const auto post = raw("POST /prime/10 HTTP/1.1\r\nHost: a\r\n\r\n");
   CHECK(post.status == 405);
-  CHECK(post.header("allow") == "GET");
+  CHECK(post.header("allow") == "GET, HEAD, OPTIONS");
   CHECK(raw("GET /prime/10 HTTP/2.0\r\nHost: a\r\n\r\n").status == 505);
   CHECK(raw("GET /prime/10 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc").status == 413);
   CHECK(raw("GET  /prime/10 HTTP/1.1\r\nHost: a\r\n\r\n").status == 400);
@@ -108,6 +121,46 @@ TEST_CASE("The HTTP face answers unknown paths, other methods, versions and bad 
   CHECK(r->status == 400);
   CHECK(r->header("connection") == "close");
   CHECK(c.wait_closed());
+}
+
+TEST_CASE("HEAD is answered for every GET resource with its head alone, and what follows parses",
+          "[http]") {
+  auto h = start_http({"--stats-interval", "0"});
+  http_client c(h.http_port);
+  const auto head = [](std::string_view target) {
+    return "HEAD " + std::string(target) + " HTTP/1.1\r\nHost: a\r\n\r\n";
+  };
+  // A strict client: a HEAD response ends at its empty line, so any body would be read as the
+  // next status line, and that response would not parse.
+  c.send(head("/prime/10") + "GET /prime/10 HTTP/1.1\r\nHost: a\r\n\r\n" + head("/metrics") +
+         head("/nowhere") + "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+  const auto r1 = c.read_response(default_deadline, true);
+  REQUIRE(r1);
+  CHECK(r1->status == 200);
+  CHECK(r1->header("content-length") == "3");
+  const auto r2 = c.read_response();
+  REQUIRE(r2);
+  CHECK(r2->status == 200);
+  CHECK(r2->body == "29\n");
+  const auto r3 = c.read_response(default_deadline, true);
+  REQUIRE(r3);
+  CHECK(r3->status == 200);
+  CHECK(std::stoul(r3->header("content-length")) > 0);
+  const auto r4 = c.read_response(default_deadline, true);
+  REQUIRE(r4);
+  CHECK(r4->status == 404);
+  const auto r5 = c.read_response();
+  REQUIRE(r5);
+  CHECK(r5->body == "ok\n");
+  // OPTIONS * and an absolute-form target, as a client talking to a proxy sends it.
+  c.send("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\nGET http://a/prime/10 HTTP/1.1\r\nHost: a\r\n\r\n");
+  const auto r6 = c.read_response();
+  REQUIRE(r6);
+  CHECK(r6->status == 200);
+  CHECK(r6->header("allow") == "GET, HEAD, OPTIONS");
+  const auto r7 = c.read_response();
+  REQUIRE(r7);
+  CHECK(r7->body == "29\n");
 }
 
 TEST_CASE("The HTTP face keeps connections alive and answers pipelined requests in order",
@@ -293,4 +346,54 @@ TEST_CASE("SIGTERM turns /readyz to 503 at once, and the listeners close after -
   REQUIRE(h.s.proc.wait_for_line("shutting down"));
   CHECK(kept.wait_closed());
   CHECK(h.s.proc.wait() == 0);
+}
+
+TEST_CASE("HTTP clients that pipeline large pages and never read hold little memory each",
+          "[http][slow-reader]") {
+  auto h = start_http({"--stats-interval", "0"});
+  REQUIRE(http_get(h.http_port, "/metrics")->status == 200);
+  const auto rss_before = rss_kib(h.s.proc.pid());
+  std::string burst;
+  for (int i = 0; i < 3000; ++i) burst += "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n";
+  // 40 clients with a 4 KiB receive buffer each send 3000 requests for /metrics and read
+  // nothing: each sends until its socket stays full (the server stopped reading it).
+  std::vector<std::unique_ptr<line_client>> clients;
+  for (int i = 0; i < 40; ++i) clients.push_back(std::make_unique<line_client>(h.http_port, 4096));
+  for (auto& c : clients) ::fcntl(c->fd(), F_SETFL, ::fcntl(c->fd(), F_GETFL) | O_NONBLOCK);
+  std::vector<std::size_t> sent(clients.size(), 0);
+  const auto until = std::chrono::steady_clock::now() + default_deadline;
+  for (bool moving = true; moving && std::chrono::steady_clock::now() < until;) {
+    moving = false;
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+      const auto n =
+          ::send(clients[i]->fd(), burst.data() + sent[i], burst.size() - sent[i], MSG_NOSIGNAL);
+      if (n > 0) sent[i] += static_cast<std::size_t>(n);
+      if (sent[i] < burst.size()) {
+        pollfd p{clients[i]->fd(), POLLOUT, 0};
+        // Writable again within 200 ms: the server still reads this one.
+        if (::poll(&p, 1, 200) > 0) moving = true;
+      }
+    }
+  }
+  // The kernel's buffers took the bursts; the server reads them until each connection is held
+  // back. The most it holds meanwhile, sampled while /healthz is answered on the side.
+  std::size_t rss_stuck = 0;
+  for (int i = 0; i < 15; ++i) {
+    rss_stuck = std::max(rss_stuck, rss_kib(h.s.proc.pid()));
+    REQUIRE(http_get(h.http_port, "/healthz", std::chrono::milliseconds(2000)));
+    pollfd none{-1, 0, 0};
+    ::poll(&none, 1, 200);
+  }
+  INFO("server RSS " << rss_before << " KiB -> " << rss_stuck << " KiB with 40 stuck clients");
+  CHECK(rss_stuck < rss_before + 40 * 256);
+  // Liveness meanwhile, on a connection of its own.
+  const auto health = http_get(h.http_port, "/healthz", std::chrono::milliseconds(2000));
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  clients.clear();
+  // Gone: the server still answers, and holds no more than it did while they were stuck.
+  REQUIRE(http_get(h.http_port, "/healthz"));
+  const auto rss_after = rss_kib(h.s.proc.pid());
+  INFO("server RSS after they left " << rss_after << " KiB");
+  CHECK(rss_after <= rss_stuck + 1024);
 }

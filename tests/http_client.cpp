@@ -29,7 +29,7 @@ void http_client::send_get(std::string_view target, std::string_view extra_heade
   send(req);
 }
 
-std::optional<http_response> http_client::read_response(milliseconds deadline) {
+std::optional<http_response> http_client::read_response(milliseconds deadline, bool to_head) {
   using clock = std::chrono::steady_clock;
   const auto until = clock::now() + deadline;
   const auto left = [&] {
@@ -53,6 +53,7 @@ std::optional<http_response> http_client::read_response(milliseconds deadline) {
     while (!value.empty() && value.front() == ' ') value.erase(0, 1);
     r.headers[lower(header.substr(0, colon))] = value;
   }
+  if (to_head) return r;
   const std::size_t length = std::stoul(
       r.header("content-length").empty() ? std::string("0") : r.header("content-length"));
   while (r.body.size() < length) {

@@ -32,9 +32,10 @@ class http_client {
   void send(std::string_view bytes) const { conn_.send(bytes); }
   /// Sends "GET target HTTP/1.1" with a Host header and the extra header lines given.
   void send_get(std::string_view target, std::string_view extra_headers = {}) const;
-  /// The next response, or nullopt on close or at the deadline.
-  [[nodiscard]] std::optional<http_response> read_response(
-      milliseconds deadline = default_deadline);
+  /// The next response, or nullopt on close or at the deadline. to_head: the response to a
+  /// HEAD, which ends at its headers whatever its Content-Length says (RFC 9110 9.3.2).
+  [[nodiscard]] std::optional<http_response> read_response(milliseconds deadline = default_deadline,
+                                                           bool to_head = false);
   /// send_get, then read_response.
   [[nodiscard]] std::optional<http_response> get(std::string_view target,
                                                  milliseconds deadline = default_deadline) {

@@ -71,6 +71,14 @@ std::vector<int> statuses(std::string_view responses) {
   return out;
 }
 
+/// How many times needle occurs in text.
+std::size_t count_of(std::string_view text, std::string_view needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string_view::npos; at = text.find(needle, at + 1))
+    ++n;
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("The HTTP codec makes GET /prime/N a request however the stream is split",
@@ -105,7 +113,7 @@ TEST_CASE("The HTTP codec answers pages and bad requests at once, in request ord
   CHECK(c.replies().take_ready(none) == 0);
   const auto out = answer_all(c, t);
   CHECK(statuses(out) == std::vector<int>{200, 200, 404, 400, 405, 200, 200});
-  CHECK(out.find("Allow: GET\r\n") != std::string::npos);
+  CHECK(out.find("Allow: GET, HEAD, OPTIONS\r\n") != std::string::npos);
   CHECK(out.find("not a number: send decimal digits only") != std::string::npos);
   CHECK(out.find("ERR ") == std::string::npos);
   CHECK(out.find("Content-Type: text/plain; version=0.0.4\r\n") != std::string::npos);
@@ -199,4 +207,43 @@ TEST_CASE("The HTTP codec's last word is 408 for a head begun and not finished o
   CHECK(c.end_of_stream() == primeloop::protocol::end_rule::linger);
   CHECK_FALSE(c.maybe_bare());
   (void)t;
+}
+
+TEST_CASE("A HEAD response is the GET response's head, Content-Length included, and no body",
+          "[http_codec]") {
+  fake_site site;
+  http_codec c(errors, 1000, site);
+  const auto head = [](std::string_view target) {
+    return "HEAD " + std::string(target) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  };
+  // Pipelined: each HEAD ends at its empty line, so the next response follows it at once.
+  const auto t = feed(c, head("/prime/10") + get("/prime/10") + head("/healthz") + get("/healthz") +
+                             head("/nowhere") + head("/prime/x"));
+  REQUIRE(t.events.size() == 6);
+  CHECK(t.requests() == std::vector<std::uint64_t>{10, 10});
+  const auto out = answer_all(c, t);
+  CHECK(statuses(out) == std::vector<int>{200, 200, 200, 200, 404, 400});
+  const std::string ok_head =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 4\r\n\r\n";
+  CHECK(out.rfind(ok_head + ok_head + "100\n", 0) == 0);
+  CHECK(out.find("Content-Length: 3\r\n\r\nHTTP/1.1 200 OK\r\n") != std::string::npos);
+  CHECK(out.find("Content-Length: 3\r\n\r\nok\n") != std::string::npos);
+  CHECK(out.find("not found") == std::string::npos);
+  CHECK(out.find("not a number") == std::string::npos);
+  CHECK(out.ends_with("\r\n\r\n"));
+}
+
+TEST_CASE("OPTIONS is answered with what is allowed, and * is only OPTIONS' target",
+          "[http_codec]") {
+  fake_site site;
+  http_codec c(errors, 1000, site);
+  const auto t = feed(c,
+                      "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\nOPTIONS /prime/1 HTTP/1.1\r\n"
+                      "Host: x\r\n\r\n" +
+                          get("/healthz"));
+  REQUIRE(t.events.size() == 3);
+  const auto out = answer_all(c, t);
+  CHECK(statuses(out) == std::vector<int>{200, 200, 200});
+  CHECK(count_of(out, "Content-Length: 0\r\nAllow: GET, HEAD, OPTIONS\r\n\r\n") == 2);
+  CHECK(out.ends_with("\r\n\r\nok\n"));
 }

@@ -65,6 +65,25 @@ TEST_CASE("The HTTP reader parses a request's method, target, version and keep-a
   CHECK(r.buffered() == 0);
 }
 
+TEST_CASE("The HTTP reader takes absolute-form targets as their path, and * for OPTIONS",
+          "[http_request]") {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"GET http://127.0.0.1:8080/prime/10 HTTP/1.1", "/prime/10"},
+      {"GET HTTPS://h/prime/10?x=1 HTTP/1.1", "/prime/10?x=1"},
+      {"GET http://h HTTP/1.1", "/"},
+      {"GET http://h?q HTTP/1.1", "/"},
+      {"OPTIONS * HTTP/1.1", "*"},
+  };
+  for (const auto& [line, target] : cases) {
+    INFO(line);
+    request_reader r;
+    const auto evs = feed(r, line + "\r\nHost: h\r\n\r\n");
+    REQUIRE(evs.size() == 1);
+    REQUIRE(evs[0].what == status::request);
+    CHECK(evs[0].target == target);
+  }
+}
+
 TEST_CASE("The HTTP reader gives two pipelined requests from one buffer, in order",
           "[http_request]") {
   request_reader r;
@@ -132,6 +151,9 @@ TEST_CASE("The HTTP reader answers bad request lines and headers with 400", "[ht
            "GET  / HTTP/1.1\r\nHost: a\r\n\r\n",
            "GET / HTTP/1.1 \r\nHost: a\r\n\r\n",
            "GET x HTTP/1.1\r\nHost: a\r\n\r\n",
+           "GET * HTTP/1.1\r\nHost: a\r\n\r\n",
+           "GET http:///prime/1 HTTP/1.1\r\nHost: a\r\n\r\n",
+           "GET ftp://a/prime/1 HTTP/1.1\r\nHost: a\r\n\r\n",
            "G(T / HTTP/1.1\r\nHost: a\r\n\r\n",
            "GET / HTTP/1\r\nHost: a\r\n\r\n",
            "GET / http/1.1\r\nHost: a\r\n\r\n",

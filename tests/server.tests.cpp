@@ -148,6 +148,15 @@ TEST_CASE("The stats line counts requests, errors, connections and work in fligh
   CHECK(s.proc.wait_for_line("connections 0 errors 3 "));
 }
 
+TEST_CASE("SIGHUP drains as SIGTERM does and SIGUSR1 is ignored", "[server]") {
+  auto s = start_server({"--executor", "threads", "--stats-interval", "0"});
+  s.proc.signal(SIGUSR1);
+  CHECK(ask(s.port, "3\n") == "5");
+  s.proc.signal(SIGHUP);
+  CHECK(s.proc.wait_for_line("signal 1 received").has_value());
+  CHECK(s.proc.wait() == 0);
+}
+
 TEST_CASE("SIGTERM stops the server with status 0", "[server]") {
   for (const auto& ex : all_executors) {
     INFO(ex);
