@@ -61,6 +61,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
       ->excludes("--gil-sweep");
   bool no_standin = false;
   harness::add_long_request_flags(app, config.before_s, config.during_s, no_standin);
+  harness::add_after_flag(app, config.after_s);
   app.add_option("--n", config.n, "The small request")
       ->default_val(config.n)
       ->check(cli::range_u64(1, largest_n(workload::fast)));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <stdexcept>
 
@@ -99,6 +100,8 @@ void live_table::second(std::size_t index, const clients::second_sample& sample)
   }
   if (sample.second == config_.before_s + 1) {
     row += marker();
+  } else if (config_.after_s > 0 && sample.second == config_.during_end_s() + 1) {
+    row += numbered_ ? "  <- long closed" : "   <- long request's connection closed";
   } else if (sample.long_completed > 0) {
     row += fmt::format("   (long request answered x{})", sample.long_completed);
   }
@@ -114,30 +117,40 @@ void live_table::finished(std::size_t index, const executor_run& run) {
 
 std::string format_summary_table(const std::vector<executor_summary>& rows,
                                  const lab_config& config) {
+  const auto after =
+      config.after_s == 0
+          ? std::string()
+          : fmt::format(", after = seconds {}-{} (its connection closed)",
+                        config.during_end_s() + (config.after_s >= 2 ? 2 : 1), config.total_s());
   std::string out = fmt::format(
-      "summary:\n  {}\n  before = mean of seconds {}-{}, during = seconds {}-{};\n  latency of "
-      "small "
-      "requests answered during the long request\n  {}\n",
+      "summary:\n  {}\n  before = mean of seconds {}-{}, during = seconds {}-{}{};\n  latency of "
+      "small requests answered during the long request\n  {}\n",
       describe_scenario(config), config.before_s >= 2 ? 2 : 1, config.before_s, config.before_s + 1,
-      config.total_s(), describe_before_load(config.standin));
+      config.during_end_s(), after, describe_before_load(config.standin));
   // Wide enough for column names such as "thread-per-conn+gil5ms"; with those, 92 columns.
   std::size_t name_width = 10;
   for (const auto& r : rows) name_width = std::max(name_width, r.executor.size());
-  out += fmt::format("{:<{}} {:>9} {:>9} {:>7} {:>12} {:>12} {:>12} {:>4}\n", "executor",
-                     name_width, "before/s", "during/s", "kept", "p50", "p99", "max", "long");
+  out += fmt::format("{:<{}} {:>9} {:>9} {:>9} {:>7} {:>11} {:>11} {:>11} {:>4}\n", "executor",
+                     name_width, "before/s", "during/s", "after/s", "kept", "p50", "p99", "max",
+                     "long");
   for (const auto& r : rows) {
     const bool any = r.during_answered > 0 || r.unfinished > 0;
     const auto shown = [&](std::chrono::nanoseconds d, bool lower_bound) {
       return clients::human_latency(d, lower_bound, any);
     };
-    out += fmt::format("{:<{}} {:>9.0f} {:>9.0f} {:>7} {:>12} {:>12} {:>12} {:>4}\n", r.executor,
-                       name_width, r.before_rps, r.during_rps,
+    out += fmt::format("{:<{}} {:>9.0f} {:>9.0f} {:>9} {:>7} {:>11} {:>11} {:>11} {:>4}\n",
+                       r.executor, name_width, r.before_rps, r.during_rps,
+                       r.after_first == 0 ? "-"
+                       : r.after_counts   ? fmt::format("{:.0f}", r.after_rps)
+                                          : fmt::format("({:.0f})", r.after_rps),
                        r.retention ? fmt::format("{:.1f}%", *r.retention * 100) : "-",
                        shown(r.p50, r.p50_lower_bound), shown(r.p99, r.p99_lower_bound),
                        shown(r.max, r.max_lower_bound), r.long_completed);
   }
   out +=
-      "  before/s, during/s = small requests answered per second; kept = during / before;\n"
+      "  before/s, during/s, after/s = small requests answered per second; kept = during /\n"
+      "  mean(before, after), which cancels drift of the machine; '(after)': the server cannot\n"
+      "  stop a computation whose client left, so kept = during / before;\n"
       "  long = long requests answered; '>=' = small requests still unanswered at the end: their\n"
       "  wait so far is a lower bound\n";
   // How each server ended, one line each (it can be long: a failure says why).
@@ -182,16 +195,17 @@ std::string summary_csv(const std::vector<executor_summary>& rows, const lab_con
   std::string out =
       "executor,connections,depth,n,long_n,workload,workers,before_s,during_s,before_rps,"
       "during_rps,retention,during_answered,p50_us,p99_us,max_us,lower_bounds,unfinished,"
-      "oldest_unfinished_us,long_completed,server_end,before_load\n";
+      "oldest_unfinished_us,long_completed,server_end,after_s,after_rps,after_counts,before_load\n";
   for (const auto& r : rows) {
     out += fmt::format(
         "{},{},{},{},{},{},{},{},{},{:.1f},{:.1f},{},{},{:.1f},{:.1f},{:.1f},{},{},"
-        "{:.1f},{},{},{}\n",
+        "{:.1f},{},{},{},{:.1f},{},{}\n",
         r.executor, c.connections, c.depth, c.n, c.long_n, c.workload,
         c.workers ? std::to_string(*c.workers) : "default", c.before_s, c.during_s, r.before_rps,
         r.during_rps, r.retention ? fmt::format("{:.4f}", *r.retention) : "", r.during_answered,
         us(r.p50), us(r.p99), us(r.max), lower_bounds(r), r.unfinished, us(r.oldest_unfinished),
-        r.long_completed, csv_field(r.server_end), before_load_name(c.standin));
+        r.long_completed, csv_field(r.server_end), c.after_s, r.after_rps, r.after_counts ? 1 : 0,
+        before_load_name(c.standin));
   }
   return out;
 }
@@ -205,15 +219,27 @@ std::string lab_svg(const std::vector<executor_run>& runs, const lab_config& con
     chart_series s{run.executor, {}};
     for (const auto& sample : run.load.seconds) {
       s.values.push_back(static_cast<double>(sample.completed));
+      // A second with neither an answer nor a stuck request has no latency: a gap.
+      s.latency_s.push_back(sample.has_latency() ? std::chrono::duration<double>(sample.p99).count()
+                                                 : 0.0);
     }
+    const auto r = summarize(run, config);
+    s.note = fmt::format("{:.0f} / {:.0f} / {} req/s, kept {}", r.before_rps, r.during_rps,
+                         r.after_first == 0 ? "-" : fmt::format("{:.0f}", r.after_rps),
+                         r.retention ? fmt::format("{:.0f}%", *r.retention * 100) : "-");
     c.series.push_back(std::move(s));
   }
   c.marker_x = config.before_s;
   c.marker_label = fmt::format("long request n={} starts", config.long_n);
+  if (config.after_s > 0) {
+    c.end_marker_x = config.during_end_s();
+    c.end_marker_label = "its connection closed";
+  }
   // Small rates matter in the lesson (the lock at 5 ms against 2 ms): a log axis keeps them apart.
   c.log_y = true;
   c.y_label = "requests per second (log scale)";
-  c.footer = fmt::format("made by: {}", config.command);
+  c.latency_label = "p99 of each second (log scale)";
+  c.footer = fmt::format("made by: {}; legend: before / during / after", config.command);
   return render_svg(c);
 }
 
