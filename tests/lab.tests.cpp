@@ -119,7 +119,7 @@ TEST_CASE("A short lab run of inline and threads prints and writes its summary",
   // The summary: one row per executor, in order, after the header.
   const auto summary = text.find("summary:\n  4 connections x depth 1");
   REQUIRE(summary != std::string::npos);
-  const auto header = text.find("executor    before/s  during/s   after/s    kept", summary);
+  const auto header = text.find("executor    before/s  during/s  after/s    kept", summary);
   REQUIRE(header != std::string::npos);
   const auto inline_row = text.find("\ninline ", header);
   const auto threads_row = text.find("\nthreads ", header);

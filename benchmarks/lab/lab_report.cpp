@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "benchmarks/harness/lab_support.hpp"
+#include "benchmarks/lab/story_words.hpp"
 #include "benchmarks/lab/svg_chart.hpp"
 #include "clients/report.hpp"
 #include "core/report_format.hpp"
@@ -35,11 +36,12 @@ std::string lower_bounds(const executor_summary& r) {
 
 std::string describe_scenario(const lab_config& c) {
   return fmt::format(
-      "{} connections x {} asking n={}; long request {} n={} after {} s; {} s per executor",
+      "{} connections x {} asking n={}; long request {} n={} after {} s{}; {} s per executor",
       c.connections,
       c.rate > 0 ? fmt::format("open loop at {:.0f} req/s", c.rate)
                  : fmt::format("depth {}", c.depth),
-      c.n, c.workload, c.long_n, c.before_s, c.total_s());
+      c.n, c.workload, c.long_n, c.before_s,
+      c.after_s > 0 ? fmt::format(", closed at {} s", c.during_end_s()) : "", c.total_s());
 }
 
 live_table::live_table(const lab_config& config, std::FILE* out)
@@ -120,7 +122,7 @@ std::string format_summary_table(const std::vector<executor_summary>& rows,
   const auto after =
       config.after_s == 0
           ? std::string()
-          : fmt::format(", after = seconds {}-{} (its connection closed)",
+          : fmt::format(", after = seconds {}-{}",
                         config.during_end_s() + (config.after_s >= 2 ? 2 : 1), config.total_s());
   std::string out = fmt::format(
       "summary:\n  {}\n  before = mean of seconds {}-{}, during = seconds {}-{}{};\n  latency of "
@@ -130,7 +132,7 @@ std::string format_summary_table(const std::vector<executor_summary>& rows,
   // Wide enough for column names such as "thread-per-conn+gil5ms"; with those, 92 columns.
   std::size_t name_width = 10;
   for (const auto& r : rows) name_width = std::max(name_width, r.executor.size());
-  out += fmt::format("{:<{}} {:>9} {:>9} {:>9} {:>7} {:>11} {:>11} {:>11} {:>4}\n", "executor",
+  out += fmt::format("{:<{}} {:>9} {:>9} {:>8} {:>7} {:>11} {:>11} {:>11} {:>4}\n", "executor",
                      name_width, "before/s", "during/s", "after/s", "kept", "p50", "p99", "max",
                      "long");
   for (const auto& r : rows) {
@@ -138,7 +140,7 @@ std::string format_summary_table(const std::vector<executor_summary>& rows,
     const auto shown = [&](std::chrono::nanoseconds d, bool lower_bound) {
       return clients::human_latency(d, lower_bound, any);
     };
-    out += fmt::format("{:<{}} {:>9.0f} {:>9.0f} {:>9} {:>7} {:>11} {:>11} {:>11} {:>4}\n",
+    out += fmt::format("{:<{}} {:>9.0f} {:>9.0f} {:>8} {:>7} {:>11} {:>11} {:>11} {:>4}\n",
                        r.executor, name_width, r.before_rps, r.during_rps,
                        r.after_first == 0 ? "-"
                        : r.after_counts   ? fmt::format("{:.0f}", r.after_rps)
@@ -162,7 +164,8 @@ std::string format_story_table(const std::vector<executor_summary>& rows,
                                const lab_config& config) {
   std::string out = fmt::format(
       "the lesson, stage by stage ({} small-request connections;\n'served' = connections that "
-      "got any answer)\n{:<13} {:<22} {:>7} {:>7} {:>6}  {}\n",
+      "got any answer;\n'shows' = what this run measured, 'lesson:' = what the original found)\n"
+      "{:<13} {:<22} {:>7} {:>7} {:>6}  {}\n",
       config.connections, "stage", "column", "during", "kept", "served", "shows");
   for (const auto& r : rows) {
     const auto* stage = find_stage(r.executor);
@@ -170,11 +173,12 @@ std::string format_story_table(const std::vector<executor_summary>& rows,
                        r.executor, r.during_rps,
                        r.retention ? fmt::format("{:.1f}%", *r.retention * 100) : "-",
                        fmt::format("{}/{}", r.connections_answered, config.connections),
-                       stage ? stage->teaches : "");
+                       measured_words(r, rows, config.connections));
+    if (stage) out += fmt::format("{:<14}lesson: {}\n", "", stage->teaches);
   }
   out +=
-      "  during = small requests answered per second while the long one runs; kept = during / "
-      "before\n";
+      "  during = small requests answered per second while the long one runs; kept as in the "
+      "summary\n";
   return out;
 }
 
@@ -224,6 +228,10 @@ std::string lab_svg(const std::vector<executor_run>& runs, const lab_config& con
                                                  : 0.0);
     }
     const auto r = summarize(run, config);
+    // The blocking server's lesson is who got served, not the rate: its legend says it.
+    if (run.executor == "blocking") {
+      s.name = fmt::format("blocking: served {}/{}", r.connections_answered, config.connections);
+    }
     s.note = fmt::format("{:.0f} / {:.0f} / {} req/s, kept {}", r.before_rps, r.during_rps,
                          r.after_first == 0 ? "-" : fmt::format("{:.0f}", r.after_rps),
                          r.retention ? fmt::format("{:.0f}%", *r.retention * 100) : "-");

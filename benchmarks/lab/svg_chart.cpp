@@ -72,6 +72,8 @@ struct y_axis {
 }  // namespace
 
 series_style style_of(std::string_view series_name) {
+  // "blocking: served 1/16": what follows a colon is a caption, not part of the column.
+  series_name = series_name.substr(0, series_name.find(':'));
   const auto plus = series_name.find('+');
   const auto base = series_name.substr(0, plus);
   series_style out{"#8c564b", ""};

@@ -45,6 +45,7 @@ struct series_style {
 
 /// One colour per executor in every chart ("threads" is the same blue everywhere); variants of
 /// an executor ("threads+gil5ms", "threads+adaptive") keep its colour and get a dash pattern.
+/// A caption after a colon ("blocking: served 1/16") is ignored.
 [[nodiscard]] series_style style_of(std::string_view series_name);
 
 /// The chart as a standalone SVG document (opens in any browser).
