@@ -14,6 +14,7 @@
 #include "benchmarks/harness/run_flags.hpp"
 #include "benchmarks/lab/lab.hpp"
 #include "benchmarks/lab/lab_report.hpp"
+#include "benchmarks/lab/live_screen.hpp"
 #include "benchmarks/lab/open_loop_table.hpp"
 #include "cli/cli.hpp"
 #include "cli/validators.hpp"
@@ -121,7 +122,10 @@ int run_lab_command(const lab_config& config) {
   const auto header = fmt::format(
       "primeloop lab: {}\nserver: {}\n{}{}\n", describe_scenario(config), config.server.string(),
       harness::describe_build_and_machine(), describe_before_load(config.standin));
-  live_table table(config, stdout);
+  // On a terminal one table redrawn in place; on a pipe or a file plain lines.
+  live_table lines(config, stdout);
+  live_screen screen(config, stdout);
+  lab_observer& table = is_terminal(stdout) ? static_cast<lab_observer&>(screen) : lines;
   const auto report = [&](const std::vector<executor_run>& runs, double took_s) {
     std::vector<executor_summary> rows;
     for (const auto& r : runs) rows.push_back(summarize(r, config));

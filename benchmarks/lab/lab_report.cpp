@@ -35,13 +35,14 @@ std::string lower_bounds(const executor_summary& r) {
 }  // namespace
 
 std::string describe_scenario(const lab_config& c) {
-  return fmt::format(
-      "{} connections x {} asking n={}; long request {} n={} after {} s{}; {} s per executor",
-      c.connections,
-      c.rate > 0 ? fmt::format("open loop at {:.0f} req/s", c.rate)
-                 : fmt::format("depth {}", c.depth),
-      c.n, c.workload, c.long_n, c.before_s,
-      c.after_s > 0 ? fmt::format(", closed at {} s", c.during_end_s()) : "", c.total_s());
+  return fmt::format("{} connections x {} asking n={}; long request {} n={} {}; {} s per executor",
+                     c.connections,
+                     c.rate > 0 ? fmt::format("open loop at {:.0f} req/s", c.rate)
+                                : fmt::format("depth {}", c.depth),
+                     c.n, c.workload, c.long_n,
+                     c.after_s > 0 ? fmt::format("at {}-{} s", c.before_s, c.during_end_s())
+                                   : fmt::format("after {} s", c.before_s),
+                     c.total_s());
 }
 
 live_table::live_table(const lab_config& config, std::FILE* out)
