@@ -29,6 +29,9 @@ struct load_config {
   std::optional<std::uint64_t> long_n;  ///< when set, one more connection asks for it repeatedly
   std::chrono::milliseconds long_after{5000};  ///< when the long connection starts (from the
                                                ///< start of the measured seconds)
+  /// When above zero, the long connection is closed at the end of this measured second (the
+  /// server then cancels what it computes for it) and no long request is sent after it.
+  unsigned long_until_s = 0;
   /// Open loop when above zero: this many requests a second over all connections, each due at
   /// a fixed time (see send_schedule), sent then even when earlier ones are still unanswered.
   /// Zero: closed loop (each connection sends when its answers come back).

@@ -18,31 +18,32 @@ namespace net = asio;
 asio::awaitable<void> run_long_client(asio::ip::tcp::socket& socket, asio::steady_timer& timer,
                                       long_client_context ctx, long_client_state& state) {
   using clock = std::chrono::steady_clock;
-  const bool& stopping = *ctx.stopping;
+  // Ended on purpose (the run closed the socket) is as normal an end as the run stopping.
+  const auto done = [&] { return *ctx.stopping || state.ended; };
   timer.expires_at(ctx.start_at);
   co_await timer.async_wait(use_tuple);
-  if (stopping) co_return;
+  if (done()) co_return;
   try {
     co_await connect_to(socket, ctx.host, ctx.port);
   } catch (const std::exception& e) {
-    if (!stopping) ctx.note_failure(fmt::format("long request: {}", e.what()));
+    if (!done()) ctx.note_failure(fmt::format("long request: {}", e.what()));
     co_return;
   }
   const std::string request = fmt::format("{}\n", ctx.n);
   std::string in;
-  while (!stopping) {
+  while (!done()) {
     const auto sent = clock::now();
     state.outstanding = true;
     state.active_in_second = true;
     auto [wec, w] = co_await net::async_write(socket, net::buffer(request), use_tuple);
     if (wec) {
-      if (!stopping) ctx.note_failure(fmt::format("long request: cannot send: {}", wec.message()));
+      if (!done()) ctx.note_failure(fmt::format("long request: cannot send: {}", wec.message()));
       co_return;
     }
     auto [rec, len] =
         co_await net::async_read_until(socket, net::dynamic_buffer(in), '\n', use_tuple);
     if (rec) {
-      if (!stopping) ctx.note_failure(fmt::format("long request: cannot read: {}", rec.message()));
+      if (!done()) ctx.note_failure(fmt::format("long request: cannot read: {}", rec.message()));
       co_return;
     }
     state.outstanding = false;

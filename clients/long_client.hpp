@@ -17,6 +17,7 @@ struct long_client_state {
   bool outstanding = false;       ///< a long request is sent and not yet answered
   bool active_in_second = false;  ///< one was outstanding at some point since the run reset it
   std::uint64_t completed = 0;    ///< answered while the run measured
+  bool ended = false;             ///< the run closed the connection on purpose (long_until_s)
   std::vector<std::chrono::nanoseconds> latencies;  ///< their latencies
 };
 

@@ -47,11 +47,21 @@ asio::awaitable<void> measured_run::measure_seconds(clock::time_point start) {
     co_await tick_.async_wait(use_tuple);
     // Interrupted: the part of this second counts in the totals, but it is no second.
     if (interrupted_) break;
+    if (s == config_.long_until_s) end_long();
     take_sample(s);
     if (s < config_.duration_s) ++slot_;
   }
   result_.elapsed = clock::now() - start;
   result_.interrupted = interrupted_;
+}
+
+void measured_run::end_long() {
+  // Closing sends end of stream: the server cancels the computation of a client that left.
+  long_.ended = true;
+  long_.outstanding = false;
+  long_timer_.cancel();
+  std::error_code ignored;
+  long_socket_.close(ignored);
 }
 
 void measured_run::record_second(unsigned s, const std::vector<std::chrono::nanoseconds>& waiting) {

@@ -56,6 +56,9 @@ class measured_run {
   /// waiting (sorted or not); records it and hands it to the callback.
   void record_second(unsigned s, const std::vector<std::chrono::nanoseconds>& waiting);
 
+  /// Closes the long connection on purpose (config_.long_until_s): nothing of it is a failure.
+  void end_long();
+
   /// Counts an answer that is an ERR line (keeping the first); false for any other answer.
   bool count_error_reply(std::string_view line);
 

@@ -80,13 +80,35 @@ TEST_CASE("The lab's summary skips the warm-up second and computes retention", "
   CHECK_THAT(lab::format_summary_table({s, f}, config), Catch::Contains(">= 2.00 s"));
 }
 
+TEST_CASE("Retention compares during with the mean of before and after", "[lab]") {
+  lab::lab_config config;
+  config.before_s = 3;
+  config.during_s = 2;
+  config.after_s = 3;
+  // The machine drifts from 200 to 100 req/s: before 200, after 100, during 120.
+  const auto s =
+      lab::summarize(fake_run("threads", {10, 200, 200, 120, 120, 50, 100, 100}), config);
+  CHECK(s.after_first == 7);
+  CHECK(s.after_last == 8);
+  CHECK(s.after_rps == Approx(100));
+  CHECK(s.after_counts);
+  REQUIRE(s.retention);
+  CHECK(*s.retention == Approx(0.8));
+  // Inline cannot stop the computation of a client that left: before alone is its reference.
+  const auto i = lab::summarize(fake_run("inline", {10, 200, 200, 0, 0, 0, 0, 0}), config);
+  CHECK_FALSE(i.after_counts);
+  CHECK(lab::cancels_abandoned("processes+gil5ms"));
+  CHECK_FALSE(lab::cancels_abandoned("thread-per-conn+gil5ms"));
+  CHECK_THAT(lab::format_summary_table({s, i}, config), Catch::Contains("after/s"));
+}
+
 TEST_CASE("A short lab run of inline and threads prints and writes its summary", "[lab]") {
   const auto out =
       std::filesystem::temp_directory_path() / ("primeloop-lab-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(out);
   child_process p({bin("primeloop-lab"), "--executors", "inline,threads", "--before", "2",
-                   "--during", "2", "--long-n", "20000", "--connections", "4", "--stop-grace", "2",
-                   "--out", out.string()});
+                   "--during", "2", "--after", "1", "--long-n", "20000", "--connections", "4",
+                   "--stop-grace", "2", "--out", out.string()});
   const auto text = p.read_all(std::chrono::seconds{60});
   INFO(text);
   REQUIRE(p.wait() == 0);
@@ -97,7 +119,7 @@ TEST_CASE("A short lab run of inline and threads prints and writes its summary",
   // The summary: one row per executor, in order, after the header.
   const auto summary = text.find("summary:\n  4 connections x depth 1");
   REQUIRE(summary != std::string::npos);
-  const auto header = text.find("executor    before/s  during/s    kept", summary);
+  const auto header = text.find("executor    before/s  during/s  after/s    kept", summary);
   REQUIRE(header != std::string::npos);
   const auto inline_row = text.find("\ninline ", header);
   const auto threads_row = text.find("\nthreads ", header);
@@ -106,12 +128,12 @@ TEST_CASE("A short lab run of inline and threads prints and writes its summary",
   CHECK(inline_row < threads_row);
 
   const auto series = read_lines(out / "lab-series.csv");
-  REQUIRE(series.size() == 1 + 2 * 4);
+  REQUIRE(series.size() == 1 + 2 * 5);
   CHECK(series[0] ==
         "executor,second,requests,errors,p50_us,p99_us,max_us,long_active,"
         "long_completed");
   CHECK_THAT(series[1], Catch::StartsWith("inline,1,"));
-  CHECK_THAT(series[5], Catch::StartsWith("threads,1,"));
+  CHECK_THAT(series[6], Catch::StartsWith("threads,1,"));
 
   const auto rows = read_lines(out / "lab-summary.csv");
   REQUIRE(rows.size() == 3);
@@ -123,7 +145,7 @@ TEST_CASE("A short lab run of inline and threads prints and writes its summary",
   std::ifstream svg_file(out / "lab-chart.svg");
   std::stringstream svg;
   svg << svg_file.rdbuf();
-  CHECK(count(svg.str(), "<polyline") == 2);
+  CHECK(count(svg.str(), "<polyline fill") == 2);  // the rates; the latencies are a panel below
   CHECK(std::filesystem::exists(out / "run.txt"));
   CHECK_THAT(text, Catch::Contains(out.string()));
   std::filesystem::remove_all(out);
@@ -158,8 +180,8 @@ TEST_CASE("The lab with --rate shows inline's freeze during the long request in 
   // naive n = 100000 takes minutes: inline is frozen from the long request's start to the end,
   // so the small requests due in the 2 s during it wait up to 2 s, counted from their due time.
   child_process p({bin("primeloop-lab"), "--executors", "inline,threads", "--before", "1",
-                   "--during", "2", "--long-n", "100000", "--connections", "4", "--rate", "500",
-                   "--stop-grace", "2", "--out", out.string()});
+                   "--during", "2", "--after", "1", "--long-n", "100000", "--connections", "4",
+                   "--rate", "500", "--stop-grace", "2", "--out", out.string()});
   const auto text = p.read_all(std::chrono::seconds{60});
   INFO(text);
   REQUIRE(p.wait() == 0);

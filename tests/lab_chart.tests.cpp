@@ -72,3 +72,25 @@ TEST_CASE("The command a chart names leaves out the temporary output directory",
   CHECK(harness::quote_command_without_out(static_cast<int>(argv.size()), argv.data()) ==
         "primeloop-lab --story --before 2");
 }
+
+TEST_CASE("A chart with latencies gets a second panel and keeps its labels off the lines",
+          "[lab]") {
+  lab::chart c;
+  c.series = {{"inline", {5, 5, 0}, {1e-4, 2e-4, 2.0}, "5 / 0 / 0"},
+              {"threads", {5, 4, 4}, {1e-4, 0, 3e-4}, ""}};
+  c.marker_x = 1;
+  c.marker_label = "long request starts";
+  c.end_marker_x = 2;
+  c.end_marker_label = "its connection closed";
+  const auto svg = lab::render_svg(c);
+  // Rates: one line each; latencies: inline one line, threads two (its empty second is a gap).
+  CHECK(count(svg, "<polyline class=\"latency\"") == 3);
+  CHECK(count(svg, "<polyline") == 5);
+  CHECK_THAT(svg, Catch::Contains(">100 us</text>"));
+  CHECK_THAT(svg, Catch::Contains(">10 s</text>"));
+  CHECK_THAT(svg, Catch::Contains("its connection closed"));
+  CHECK_THAT(svg, Catch::Contains("5 / 0 / 0"));
+  // Both marker labels sit above the plot's top edge (y = 70), where no line is drawn.
+  CHECK_THAT(svg, Catch::Contains("y=\"64\" fill=\"#333\">long request starts"));
+  CHECK_THAT(svg, Catch::Contains("y=\"64\" fill=\"#333\">its connection closed"));
+}

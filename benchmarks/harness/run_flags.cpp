@@ -20,6 +20,15 @@ void add_long_request_flags(CLI::App& app, unsigned& before_s, unsigned& during_
                "with one busy core (docs/lessons.md)");
 }
 
+void add_after_flag(CLI::App& app, unsigned& after_s) {
+  app.add_option("--after", after_s,
+                 "Seconds of load after the long request's connection is closed (the server "
+                 "cancels it); retention compares during with the mean of before and after, so "
+                 "drift of the machine cancels out. 0: no after, retention = during / before")
+      ->default_val(after_s)
+      ->check(cli::range(0, 3600));
+}
+
 void add_server_flags(CLI::App& app, std::optional<unsigned>& workers, std::string& server,
                       std::vector<std::string>& server_flags) {
   app.add_option("--workers", workers, "Server --workers (default: the server's)")

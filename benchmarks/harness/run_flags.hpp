@@ -16,6 +16,9 @@ namespace primeloop::harness {
 void add_long_request_flags(CLI::App& app, unsigned& before_s, unsigned& during_s,
                             bool& no_standin);
 
+/// --after: seconds of load once the long request's connection is closed.
+void add_after_flag(CLI::App& app, unsigned& after_s);
+
 /// The servers a run starts: --workers, --server (a primeloop-server, default next to this
 /// program) and --server-arg (an extra flag for every server, repeatable).
 void add_server_flags(CLI::App& app, std::optional<unsigned>& workers, std::string& server,

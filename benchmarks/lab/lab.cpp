@@ -78,12 +78,20 @@ net::awaitable<executor_run> run_scenario(harness::server_child& server, const l
     load.warmup = config.warmup;
     load.long_n = config.long_n;
     load.long_after = std::chrono::seconds{config.before_s};
+    if (config.after_s > 0) load.long_until_s = config.during_end_s();
+    // A server that cancels the abandoned computation frees its core: the stand-in takes it
+    // again, so "after" runs with one busy core as "before" did.
+    const bool standin_after =
+        config.standin && config.after_s > 0 && cancels_abandoned(run.executor);
     load.rate = config.rate;
     load.slo = config.slo;
     run.load = co_await clients::run_load(load, [&](const clients::second_sample& s) {
       // The long request is sent at this second's end: the stand-in makes way for it.
       if (s.second == config.before_s && standin) standin->stop();
       if (s.second == config.before_s) server.reset_lag();  // the lag during the long request
+      if (s.second == config.during_end_s() && standin_after) {
+        standin.emplace(long_computation_nice(server.argv()));
+      }
       if (each_second) each_second(s);
     });
   } catch (const std::exception& e) {
@@ -129,14 +137,21 @@ struct column_server {
   std::string_view name;
   std::string_view program;
   bool gil, nice, adaptive;  ///< which variants mean something to it
+  bool cancels;              ///< it cancels a computation whose client left
 };
 constexpr std::array<column_server, 5> column_servers{{
-    {"inline", "primeloop-server", true, true, false},
-    {"threads", "primeloop-server", true, true, true},
-    {"processes", "primeloop-server", true, true, true},
-    {"blocking", "primeloop-blocking", false, false, false},
-    {"thread-per-conn", "primeloop-threaded", true, false, false},
+    {"inline", "primeloop-server", true, true, false, false},
+    {"threads", "primeloop-server", true, true, true, true},
+    {"processes", "primeloop-server", true, true, true, true},
+    {"blocking", "primeloop-blocking", false, false, false, false},
+    {"thread-per-conn", "primeloop-threaded", true, false, false, false},
 }};
+
+bool cancels_abandoned(std::string_view column) {
+  const auto base = column.substr(0, column.find('+'));
+  return std::any_of(column_servers.begin(), column_servers.end(),
+                     [&](const auto& c) { return c.name == base && c.cancels; });
+}
 
 std::optional<column_spec> parse_column(std::string_view name) {
   auto plus = name.find('+');
@@ -286,9 +301,21 @@ executor_summary summarize(const executor_run& run, const lab_config& config) {
   s.before_last = config.before_s;
   s.before_rps = mean_rps(r, s.before_first, s.before_last);
   const unsigned during_first = config.before_s + 1;
-  const unsigned during_last = config.total_s();
+  const unsigned during_last = config.during_end_s();
   s.during_rps = mean_rps(r, during_first, during_last);
-  if (s.before_rps > 0) s.retention = s.during_rps / s.before_rps;
+  if (config.after_s > 0) {
+    // Its first second is the server cancelling the computation (and a pool replacing a
+    // killed worker): skipped, as before's first second is.
+    s.after_first = during_last + (config.after_s >= 2 ? 2 : 1);
+    s.after_last = config.total_s();
+    s.after_rps = mean_rps(r, s.after_first, s.after_last);
+    // A run cut short has no after: before alone is the reference then.
+    s.after_counts = cancels_abandoned(run.executor) && r.seconds.size() >= s.after_last;
+  }
+  // A-B-A: the mean of before and after is the rate the machine would have given at the
+  // middle of "during" had it drifted linearly; drift then cancels out of the ratio.
+  const double reference = s.after_counts ? (s.before_rps + s.after_rps) / 2 : s.before_rps;
+  if (reference > 0) s.retention = s.during_rps / reference;
   clients::latency_histogram during;
   for (unsigned sec = during_first; sec <= during_last && sec <= r.histograms.size(); ++sec) {
     during.merge(r.histograms[sec - 1]);

@@ -24,16 +24,20 @@ namespace primeloop::lab {
 struct lab_config {
   /// The columns, in this order: by default every executor (executor_names).
   std::vector<std::string> executors = names_of(::primeloop::executor_names);
-  unsigned before_s = 5;              ///< seconds of small-request load before the long request
-  unsigned during_s = 8;              ///< seconds of load after the long request starts
-  std::uint64_t n = 1;                ///< the small request
-  std::uint64_t long_n = 100'000;     ///< the long request (naive: minutes of CPU)
-  unsigned connections = 16;          ///< small-request connections
-  unsigned depth = 1;                 ///< pipelining depth per connection
-  std::optional<unsigned> workers{};  ///< --workers for the server (its default when unset)
-  std::string workload = "naive";     ///< --workload for the server
-  std::filesystem::path server{};     ///< path of primeloop-server
-  std::vector<std::string> server_flags{};        ///< extra flags passed to every server
+  unsigned before_s = 5;  ///< seconds of small-request load before the long request
+  unsigned during_s = 8;  ///< seconds of load after the long request starts
+  /// Seconds of load after the long request's connection is closed (the server cancels its
+  /// computation): "after", measured like "before", so that drift of the machine between the
+  /// phases cancels out of retention (docs/lessons.md). 0: no "after", retention = during / before.
+  unsigned after_s = 5;
+  std::uint64_t n = 1;                      ///< the small request
+  std::uint64_t long_n = 100'000;           ///< the long request (naive: minutes of CPU)
+  unsigned connections = 16;                ///< small-request connections
+  unsigned depth = 1;                       ///< pipelining depth per connection
+  std::optional<unsigned> workers{};        ///< --workers for the server (its default when unset)
+  std::string workload = "naive";           ///< --workload for the server
+  std::filesystem::path server{};           ///< path of primeloop-server
+  std::vector<std::string> server_flags{};  ///< extra flags passed to every server
   std::filesystem::path out_dir = "lab-results";  ///< where CSV, SVG and logs go
   std::chrono::milliseconds stop_grace{3000};     ///< SIGTERM to SIGKILL
   std::string command{};  ///< the command line that ran the lab, quoted in its outputs
@@ -51,7 +55,9 @@ struct lab_config {
   bool standin = true;
 
   /// Seconds of load per executor.
-  [[nodiscard]] unsigned total_s() const { return before_s + during_s; }
+  [[nodiscard]] unsigned total_s() const { return before_s + during_s + after_s; }
+  /// The last second of "during": the long request's connection is closed at its end.
+  [[nodiscard]] unsigned during_end_s() const { return before_s + during_s; }
 };
 
 /// One executor's run.
@@ -68,12 +74,21 @@ struct executor_run {
 
 /// The derived figures of one run, as the summary table shows them.
 struct executor_summary {
-  std::string executor;               ///< its name
-  unsigned before_first = 0;          ///< first second counted as "before" (second 1 is warm-up)
-  unsigned before_last = 0;           ///< last second counted as "before"
-  double before_rps = 0;              ///< mean req/s before the long request
-  double during_rps = 0;              ///< mean req/s while the long request runs
-  std::optional<double> retention;    ///< during / before (none when before is zero)
+  std::string executor;       ///< its name
+  unsigned before_first = 0;  ///< first second counted as "before" (second 1 is warm-up)
+  unsigned before_last = 0;   ///< last second counted as "before"
+  double before_rps = 0;      ///< mean req/s before the long request
+  double during_rps = 0;      ///< mean req/s while the long request runs
+  unsigned after_first = 0;   ///< first second counted as "after" (0: no after phase)
+  unsigned after_last = 0;    ///< last second counted as "after"
+  double after_rps = 0;       ///< mean req/s once the long request's connection closed
+  /// "after" is part of retention's reference: the column's server cancels a computation whose
+  /// client left. Inline (the loop itself computes) and the reference servers cannot: their
+  /// "after" shows the abandoned computation still running, and retention is during / before.
+  bool after_counts = false;
+  /// during / mean(before, after) when after counts, else during / before (none when that
+  /// reference is zero).
+  std::optional<double> retention;
   std::uint64_t during_answered = 0;  ///< small requests answered during the long request
   /// Latency of small requests during the long request. Requests still unanswered at the end
   /// that had waited longer than every answered one are stuck: they count with their wait so
@@ -139,6 +154,11 @@ struct lesson_stage {
 
 /// --story: the whole lesson in order, from the blocking server to the process pool.
 [[nodiscard]] const std::vector<lesson_stage>& lesson_stages();
+
+/// Whether the column's server cancels a computation whose client left, so that its "after"
+/// phase runs without the long computation (threads and processes; not inline, whose loop is
+/// the one computing, nor the reference servers).
+[[nodiscard]] bool cancels_abandoned(std::string_view column);
 
 /// The stage of a column name, if it is one of the lesson's.
 [[nodiscard]] const lesson_stage* find_stage(std::string_view column);

@@ -17,6 +17,7 @@
 #include "benchmarks/lab/lab_checks.hpp"
 #include "benchmarks/lab/lab_partial.hpp"
 #include "benchmarks/lab/lab_report.hpp"
+#include "benchmarks/lab/live_screen.hpp"
 #include "benchmarks/lab/open_loop_table.hpp"
 #include "cli/cli.hpp"
 #include "cli/validators.hpp"
@@ -66,6 +67,7 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
       ->excludes("--gil-sweep");
   bool no_standin = false;
   harness::add_long_request_flags(app, config.before_s, config.during_s, no_standin);
+  harness::add_after_flag(app, config.after_s);
   app.add_option("--n", config.n, "The small request")
       ->default_val(config.n)
       ->check(cli::range_u64(1, largest_n(workload::fast)));
@@ -137,7 +139,10 @@ int run_lab_command(const lab_config& config) {
           noisy_machine_warning(first_load_average(machine.loadavg), machine.cpus),
           config.out_dir.string()),
       100);
-  live_table table(config, stdout);
+  // On a terminal one table redrawn in place; on a pipe or a file plain lines.
+  live_table lines(config, stdout);
+  live_screen screen(config, stdout);
+  lab_observer& table = is_terminal(stdout) ? static_cast<lab_observer&>(screen) : lines;
   // What was measured so far, for a Ctrl-C: the table prints, the record keeps.
   partial_record record(table);
   const auto report = [&](const std::vector<executor_run>& runs, double took_s) {

@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <stdexcept>
 
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/harness/wrap_words.hpp"
 #include "benchmarks/lab/lab_checks.hpp"
+#include "benchmarks/lab/story_words.hpp"
 #include "benchmarks/lab/svg_chart.hpp"
 #include "clients/report.hpp"
 #include "core/report_format.hpp"
@@ -36,12 +38,14 @@ std::string lower_bounds(const executor_summary& r) {
 }  // namespace
 
 std::string describe_scenario(const lab_config& c) {
-  return fmt::format(
-      "{} connections x {} asking n={}; long request {} n={} after {} s; {} s a column",
-      c.connections,
-      c.rate > 0 ? fmt::format("open loop at {:.0f} req/s", c.rate)
-                 : fmt::format("depth {}", c.depth),
-      c.n, c.workload, c.long_n, c.before_s, c.total_s());
+  return fmt::format("{} connections x {} asking n={}; long request {} n={} {}; {} s a column",
+                     c.connections,
+                     c.rate > 0 ? fmt::format("open loop at {:.0f} req/s", c.rate)
+                                : fmt::format("depth {}", c.depth),
+                     c.n, c.workload, c.long_n,
+                     c.after_s > 0 ? fmt::format("at {}-{} s", c.before_s, c.during_end_s())
+                                   : fmt::format("after {} s", c.before_s),
+                     c.total_s());
 }
 
 live_table::live_table(const lab_config& config, std::FILE* out)
@@ -105,6 +109,8 @@ void live_table::second(std::size_t index, const clients::second_sample& sample)
   }
   if (sample.second == config_.before_s + 1) {
     row += marker();
+  } else if (config_.after_s > 0 && sample.second == config_.during_end_s() + 1) {
+    row += numbered_ ? "  <- long closed" : "   <- long request's connection closed";
   } else if (sample.long_completed > 0) {
     row += fmt::format("   (long request answered x{})", sample.long_completed);
   }
@@ -125,17 +131,22 @@ void live_table::finished(std::size_t index, const executor_run& run) {
 
 std::string format_summary_table(const std::vector<executor_summary>& rows,
                                  const lab_config& config) {
+  const auto after =
+      config.after_s == 0
+          ? std::string()
+          : fmt::format(", after = seconds {}-{}",
+                        config.during_end_s() + (config.after_s >= 2 ? 2 : 1), config.total_s());
   std::string out = fmt::format(
-      "summary:\n  {}\n  before = mean of seconds {}-{}, during = seconds {}-{};\n  latency of "
-      "small "
-      "requests answered during the long request\n  {}\n",
+      "summary:\n  {}\n  before = mean of seconds {}-{}, during = seconds {}-{}{};\n  latency of "
+      "small requests answered during the long request\n  {}\n",
       describe_scenario(config), config.before_s >= 2 ? 2 : 1, config.before_s, config.before_s + 1,
-      config.total_s(), describe_before_load(config.standin));
+      config.during_end_s(), after, describe_before_load(config.standin));
   // Wide enough for column names such as "thread-per-conn+gil5ms"; with those, 92 columns.
   std::size_t name_width = 10;
   for (const auto& r : rows) name_width = std::max(name_width, r.executor.size());
-  out += fmt::format("{:<{}} {:>9} {:>9} {:>7} {:>12} {:>12} {:>12} {:>4}\n", "executor",
-                     name_width, "before/s", "during/s", "kept", "p50", "p99", "max", "long");
+  out += fmt::format("{:<{}} {:>9} {:>9} {:>8} {:>7} {:>11} {:>11} {:>11} {:>4}\n", "executor",
+                     name_width, "before/s", "during/s", "after/s", "kept", "p50", "p99", "max",
+                     "long");
   for (const auto& r : rows) {
     if (r.failed) {
       out += fmt::format("{:<{}} FAILED: no valid figures (why: below)\n", r.executor, name_width);
@@ -145,15 +156,20 @@ std::string format_summary_table(const std::vector<executor_summary>& rows,
     const auto shown = [&](std::chrono::nanoseconds d, bool lower_bound) {
       return clients::human_latency(d, lower_bound, any);
     };
-    out += fmt::format("{:<{}} {:>9.0f} {:>9.0f} {:>7} {:>12} {:>12} {:>12} {:>4}\n", r.executor,
-                       name_width, r.before_rps, r.during_rps,
+    out += fmt::format("{:<{}} {:>9.0f} {:>9.0f} {:>8} {:>7} {:>11} {:>11} {:>11} {:>4}\n",
+                       r.executor, name_width, r.before_rps, r.during_rps,
+                       r.after_first == 0 ? "-"
+                       : r.after_counts   ? fmt::format("{:.0f}", r.after_rps)
+                                          : fmt::format("({:.0f})", r.after_rps),
                        r.retention ? fmt::format("{:.1f}%", *r.retention * 100) : "-",
                        shown(r.p50, r.p50_lower_bound), shown(r.p99, r.p99_lower_bound),
                        shown(r.max, r.max_lower_bound), r.long_completed);
   }
   out +=
-      "  before/s, during/s = small requests answered per second; kept = during / before, the\n"
-      "  share of the small-request rate the server kept while the long request ran;\n"
+      "  before/s, during/s, after/s = small requests answered per second; kept = during /\n"
+      "  mean(before, after), the share of the small-request rate the server kept while the long\n"
+      "  request ran (the mean cancels drift of the machine); '(after)': the server cannot stop a\n"
+      "  computation whose client left, so kept = during / before;\n"
       "  '>=' = small requests still unanswered at the end: their wait so far is a lower bound\n";
   out += describe_long_column(rows, config);
   out += format_lag_verdicts(rows, name_width);
@@ -204,7 +220,8 @@ std::string format_story_table(const std::vector<executor_summary>& rows,
                                const lab_config& config) {
   std::string out = fmt::format(
       "the lesson, stage by stage ({} small-request connections;\n'served' = connections that "
-      "got any answer)\n{:<13} {:<22} {:>7} {:>7} {:>6}  {}\n",
+      "got any answer;\n'shows' = what this run measured, 'lesson:' = what the original found)\n"
+      "{:<13} {:<22} {:>7} {:>7} {:>6}  {}\n",
       config.connections, "stage", "column", "during", "kept", "served", "shows");
   for (const auto& r : rows) {
     const auto* stage = find_stage(r.executor);
@@ -212,11 +229,12 @@ std::string format_story_table(const std::vector<executor_summary>& rows,
                        r.executor, r.during_rps,
                        r.retention ? fmt::format("{:.1f}%", *r.retention * 100) : "-",
                        fmt::format("{}/{}", r.connections_answered, config.connections),
-                       stage ? stage->teaches : "");
+                       measured_words(r, rows, config.connections));
+    if (stage) out += fmt::format("{:<14}lesson: {}\n", "", stage->teaches);
   }
   out +=
-      "  during = small requests answered per second while the long one runs; kept = during / "
-      "before\n";
+      "  during = small requests answered per second while the long one runs; kept as in the "
+      "summary\n";
   return out;
 }
 
@@ -237,16 +255,17 @@ std::string summary_csv(const std::vector<executor_summary>& rows, const lab_con
   std::string out =
       "executor,connections,depth,n,long_n,workload,workers,before_s,during_s,before_rps,"
       "during_rps,retention,during_answered,p50_us,p99_us,max_us,lower_bounds,unfinished,"
-      "oldest_unfinished_us,long_completed,server_end,before_load\n";
+      "oldest_unfinished_us,long_completed,server_end,after_s,after_rps,after_counts,before_load\n";
   for (const auto& r : rows) {
     out += fmt::format(
         "{},{},{},{},{},{},{},{},{},{:.1f},{:.1f},{},{},{:.1f},{:.1f},{:.1f},{},{},"
-        "{:.1f},{},{},{}\n",
+        "{:.1f},{},{},{},{:.1f},{},{}\n",
         r.executor, c.connections, c.depth, c.n, c.long_n, c.workload,
         c.workers ? std::to_string(*c.workers) : "default", c.before_s, c.during_s, r.before_rps,
         r.during_rps, r.retention ? fmt::format("{:.4f}", *r.retention) : "", r.during_answered,
         us(r.p50), us(r.p99), us(r.max), lower_bounds(r), r.unfinished, us(r.oldest_unfinished),
-        r.long_completed, csv_field(r.server_end), before_load_name(c.standin));
+        r.long_completed, csv_field(r.server_end), c.after_s, r.after_rps, r.after_counts ? 1 : 0,
+        before_load_name(c.standin));
   }
   return out;
 }
@@ -260,15 +279,31 @@ std::string lab_svg(const std::vector<executor_run>& runs, const lab_config& con
     chart_series s{run.executor, {}};
     for (const auto& sample : run.load.seconds) {
       s.values.push_back(static_cast<double>(sample.completed));
+      // A second with neither an answer nor a stuck request has no latency: a gap.
+      s.latency_s.push_back(sample.has_latency() ? std::chrono::duration<double>(sample.p99).count()
+                                                 : 0.0);
     }
+    const auto r = summarize(run, config);
+    // The blocking server's lesson is who got served, not the rate: its legend says it.
+    if (run.executor == "blocking") {
+      s.name = fmt::format("blocking: served {}/{}", r.connections_answered, config.connections);
+    }
+    s.note = fmt::format("{:.0f} / {:.0f} / {} req/s, kept {}", r.before_rps, r.during_rps,
+                         r.after_first == 0 ? "-" : fmt::format("{:.0f}", r.after_rps),
+                         r.retention ? fmt::format("{:.0f}%", *r.retention * 100) : "-");
     c.series.push_back(std::move(s));
   }
   c.marker_x = config.before_s;
   c.marker_label = fmt::format("long request n={} starts", config.long_n);
+  if (config.after_s > 0) {
+    c.end_marker_x = config.during_end_s();
+    c.end_marker_label = "its connection closed";
+  }
   // Small rates matter in the lesson (the lock at 5 ms against 2 ms): a log axis keeps them apart.
   c.log_y = true;
   c.y_label = "requests per second (log scale)";
-  c.footer = fmt::format("made by: {}", config.command);
+  c.latency_label = "p99 of each second (log scale)";
+  c.footer = fmt::format("made by: {}; legend: before / during / after", config.command);
   return render_svg(c);
 }
 

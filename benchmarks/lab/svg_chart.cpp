@@ -11,8 +11,11 @@
 namespace primeloop::lab {
 namespace {
 
-constexpr double width = 1000, height = 480;
+constexpr double width = 1000, one_panel_height = 480;
 constexpr double left = 80, right = 260, top = 70, bottom = 60;
+/// With the latency panel: the rate panel's height, the gap with the time axis between them,
+/// and the latency panel's height.
+constexpr double rate_h = 300, gap = 40, latency_h = 200;
 
 /// The executor's colour; lab columns and bench columns are looked up by their base name.
 struct executor_color {
@@ -33,6 +36,12 @@ struct variant_dash {
 constexpr std::array<variant_dash, 4> variant_dashes{
     {{"+gil5ms", "8 4"}, {"+gil2ms", "2 3"}, {"+gil1s", "12 4 2 4"}, {"+adaptive", "4 4"}}};
 constexpr std::array<std::string_view, 3> other_dashes{"16 4", "6 2 2 2", "1 4"};
+
+std::string format_duration_tick(double s) {
+  if (s >= 1) return fmt::format("{:g} s", s);
+  if (s >= 1e-3) return fmt::format("{:g} ms", s * 1e3);
+  return fmt::format("{:g} us", s * 1e6);
+}
 
 std::string format_tick(double v) {
   if (v >= 1e6) return fmt::format("{:g}M", v / 1e6);
@@ -63,6 +72,8 @@ struct y_axis {
 }  // namespace
 
 series_style style_of(std::string_view series_name) {
+  // "blocking: served 1/16": what follows a colon is a caption, not part of the column.
+  series_name = series_name.substr(0, series_name.find(':'));
   const auto plus = series_name.find('+');
   const auto base = series_name.substr(0, plus);
   series_style out{"#8c564b", ""};
@@ -120,18 +131,72 @@ std::string xml_escape(const std::string& s) {
   return out;
 }
 
+namespace {
+
+/// Steps: each second is flat from its start to its end, so a drop to 0 is a vertical cliff.
+/// A value for which keep is false breaks the line (a second with no latency).
+template <class X, class Y, class Keep>
+std::vector<std::string> step_lines(const std::vector<double>& values, X x_of, Y y_of, Keep keep) {
+  std::vector<std::string> out;
+  std::string pts;
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    if (!keep(values[k])) {
+      if (!pts.empty()) out.push_back(std::move(pts));
+      pts.clear();
+      continue;
+    }
+    const double y = y_of(values[k]);
+    pts += fmt::format("{:.1f},{:.1f} {:.1f},{:.1f} ", x_of(static_cast<double>(k)), y,
+                       x_of(static_cast<double>(k + 1)), y);
+  }
+  if (!pts.empty()) out.push_back(std::move(pts));
+  return out;
+}
+
+/// The time axis under a panel whose bottom is at y.
+std::string time_axis(std::size_t points, double y, const auto& x_of) {
+  std::string svg;
+  const std::size_t step = points <= 20 ? 1 : points <= 60 ? 5 : 10;
+  for (std::size_t x = 0; x <= points; x += step) {
+    svg += fmt::format(
+        "<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#888\"/>\n"
+        "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n",
+        x_of(static_cast<double>(x)), y, y + 5, y + 20, x);
+  }
+  return svg;
+}
+
+}  // namespace
+
 std::string render_svg(const chart& c) {
   std::size_t points = 1;
-  double y_max = 0;
+  double y_max = 0, lat_min = 0, lat_max = 0;
   for (const auto& s : c.series) {
     points = std::max(points, s.values.size());
     for (const double v : s.values) y_max = std::max(y_max, v);
+    for (const double v : s.latency_s) {
+      if (v <= 0) continue;
+      lat_min = lat_min == 0 ? v : std::min(lat_min, v);
+      lat_max = std::max(lat_max, v);
+    }
   }
+  const bool latency = lat_max > 0;
+  const double height = latency ? top + rate_h + gap + latency_h + bottom : one_panel_height;
   const y_axis axis{c.log_y ? log_ceiling(y_max) : nice_ceiling(y_max * 1.05), c.log_y};
-  const double plot_w = width - left - right, plot_h = height - top - bottom;
+  const double plot_w = width - left - right, plot_h = latency ? rate_h : height - top - bottom;
   // x runs from 0 to the last second; second s is the step from x = s - 1 to x = s.
   const auto x_of = [&](double x) { return left + plot_w * x / static_cast<double>(points); };
   const auto y_of = [&](double y) { return top + plot_h * (1 - axis.fraction(y)); };
+  // The latency panel: powers of ten from below the fastest second to above the slowest.
+  const double lat_top = top + plot_h + gap;
+  const double lo = std::pow(10.0, std::floor(std::log10(std::max(lat_min, 1e-7))));
+  const double hi = std::pow(10.0, std::ceil(std::log10(std::max(lat_max, lo * 10))));
+  const auto lat_y = [&](double v) {
+    const double f =
+        (std::log10(std::clamp(v, lo, hi)) - std::log10(lo)) / (std::log10(hi) - std::log10(lo));
+    return lat_top + latency_h * (1 - f);
+  };
+  const double bottom_of_plots = latency ? lat_top + latency_h : top + plot_h;
 
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
@@ -147,27 +212,37 @@ std::string render_svg(const chart& c) {
         "<text x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
         left, left + plot_w, y_of(v), left - 6, y_of(v) + 4, format_tick(v));
   }
-  const std::size_t step = points <= 20 ? 1 : points <= 60 ? 5 : 10;
-  for (std::size_t x = 0; x <= points; x += step) {
-    svg += fmt::format(
-        "<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#888\"/>\n"
-        "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n",
-        x_of(static_cast<double>(x)), top + plot_h, top + plot_h + 5, top + plot_h + 20, x);
-  }
+  svg += time_axis(points, top + plot_h, x_of);
   svg += fmt::format(
       "<rect x=\"{0}\" y=\"{1}\" width=\"{2}\" height=\"{3}\" fill=\"none\" stroke=\"#888\"/>\n"
       "<text x=\"{4}\" y=\"{5}\" text-anchor=\"middle\">{6}</text>\n"
       "<text transform=\"translate(18 {7}) rotate(-90)\" text-anchor=\"middle\">{8}</text>\n",
-      left, top, plot_w, plot_h, left + plot_w / 2, height - 16, xml_escape(c.x_label),
+      left, top, plot_w, plot_h, left + plot_w / 2, bottom_of_plots + 36, xml_escape(c.x_label),
       top + plot_h / 2, xml_escape(c.y_label));
+  if (latency) {
+    for (double v = lo; v <= hi * 1.0001; v *= 10) {
+      svg += fmt::format(
+          "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#ddd\"/>\n"
+          "<text x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
+          left, left + plot_w, lat_y(v), left - 6, lat_y(v) + 4, format_duration_tick(v));
+    }
+    svg += time_axis(points, lat_top + latency_h, x_of);
+    svg += fmt::format(
+        "<rect x=\"{0}\" y=\"{1}\" width=\"{2}\" height=\"{3}\" fill=\"none\" stroke=\"#888\"/>\n"
+        "<text transform=\"translate(18 {4}) rotate(-90)\" text-anchor=\"middle\">{5}</text>\n",
+        left, lat_top, plot_w, latency_h, lat_top + latency_h / 2, xml_escape(c.latency_label));
+  }
 
-  if (c.marker_x) {
-    const double x = x_of(*c.marker_x);
+  // The markers cross every panel; their labels sit above the top one, where no line runs.
+  for (const auto& [mx, label] :
+       {std::pair{c.marker_x, c.marker_label}, std::pair{c.end_marker_x, c.end_marker_label}}) {
+    if (!mx) continue;
+    const double x = x_of(*mx);
     svg += fmt::format(
         "<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1}\" y2=\"{2}\" stroke=\"#333\" "
         "stroke-dasharray=\"6 4\"/>\n"
         "<text x=\"{3:.1f}\" y=\"{4}\" fill=\"#333\">{5}</text>\n",
-        x, top, top + plot_h, x + 4, top + 14, xml_escape(c.marker_label));
+        x, top - 4, bottom_of_plots, x + 4, top - 6, xml_escape(label));
   }
 
   for (std::size_t i = 0; i < c.series.size(); ++i) {
@@ -175,20 +250,27 @@ std::string render_svg(const chart& c) {
     const auto style = style_of(s.name);
     const auto dash =
         style.dash.empty() ? std::string() : fmt::format(" stroke-dasharray=\"{}\"", style.dash);
-    // Steps: each second is flat from its start to its end, so a drop to 0 is a vertical cliff.
-    std::string pts;
-    for (std::size_t k = 0; k < s.values.size(); ++k) {
-      const double y = y_of(s.values[k]);
-      pts += fmt::format("{:.1f},{:.1f} {:.1f},{:.1f} ", x_of(static_cast<double>(k)), y,
-                         x_of(static_cast<double>(k + 1)), y);
+    for (const auto& pts : step_lines(s.values, x_of, y_of, [](double) { return true; })) {
+      svg += fmt::format(
+          "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"{} points=\"{}\"/>\n",
+          style.color, dash, pts);
     }
+    for (const auto& pts : step_lines(s.latency_s, x_of, lat_y, [](double v) { return v > 0; })) {
+      svg += fmt::format(
+          "<polyline class=\"latency\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{} "
+          "points=\"{}\"/>\n",
+          style.color, dash, pts);
+    }
+    const double row = top + 10 + (s.note.empty() ? 20.0 : 34.0) * static_cast<double>(i);
     svg += fmt::format(
-        "<polyline fill=\"none\" stroke=\"{0}\" stroke-width=\"2.5\"{8} points=\"{1}\"/>\n"
-        "<line x1=\"{2}\" x2=\"{3}\" y1=\"{4}\" y2=\"{4}\" stroke=\"{0}\" stroke-width=\"3\"{8}/>\n"
+        "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" stroke=\"{3}\" stroke-width=\"3\"{4}/>\n"
         "<text x=\"{5}\" y=\"{6}\">{7}</text>\n",
-        style.color, pts, left + plot_w + 12, left + plot_w + 36,
-        top + 10 + 20.0 * static_cast<double>(i), left + plot_w + 42,
-        top + 14 + 20.0 * static_cast<double>(i), xml_escape(s.name), dash);
+        left + plot_w + 12, left + plot_w + 36, row, style.color, dash, left + plot_w + 42, row + 4,
+        xml_escape(s.name));
+    if (!s.note.empty()) {
+      svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#444\" font-size=\"10\">{}</text>\n",
+                         left + plot_w + 42, row + 17, xml_escape(s.note));
+    }
   }
   if (!c.footer.empty()) {
     svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#666\" font-size=\"11\">{}</text>\n", left,

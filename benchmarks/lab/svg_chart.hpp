@@ -13,6 +13,10 @@ namespace primeloop::lab {
 struct chart_series {
   std::string name;            ///< shown in the legend
   std::vector<double> values;  ///< one per second
+  /// The lower panel: p99 latency of each second in seconds (<= 0: none that second); the panel
+  /// is drawn when any series has one.
+  std::vector<double> latency_s{};
+  std::string note{};  ///< a second legend line (the run's before / during / after)
 };
 
 /// Everything the chart shows.
@@ -22,12 +26,15 @@ struct chart {
   std::string x_label = "seconds";
   std::string y_label = "requests per second";
   std::vector<chart_series> series;
-  std::optional<double> marker_x;  ///< a dashed vertical line here
-  std::string marker_label;        ///< its label
+  std::optional<double> marker_x;      ///< a dashed vertical line here
+  std::string marker_label;            ///< its label, drawn above the plot (never over a line)
+  std::optional<double> end_marker_x;  ///< a second dashed line (the long request's end)
+  std::string end_marker_label;        ///< its label, above the plot too
   /// A logarithmic y axis (0 at the bottom, then 1, 10, 100, ...): rates that differ by a factor
   /// stay apart even when both are tiny beside the largest (the lock at 5 ms and at 2 ms).
   bool log_y = false;
   std::string footer;  ///< small text under the plot (the command that made it)
+  std::string latency_label = "p99 latency (log scale)";  ///< the lower panel's y label
 };
 
 /// How a series is drawn: the colour of its executor and a dash pattern for its variant.
@@ -38,6 +45,7 @@ struct series_style {
 
 /// One colour per executor in every chart ("threads" is the same blue everywhere); variants of
 /// an executor ("threads+gil5ms", "threads+adaptive") keep its colour and get a dash pattern.
+/// A caption after a colon ("blocking: served 1/16") is ignored.
 [[nodiscard]] series_style style_of(std::string_view series_name);
 
 /// The chart as a standalone SVG document (opens in any browser).
