@@ -385,7 +385,14 @@ TEST_CASE("HTTP clients that pipeline large pages and never read hold little mem
     ::poll(&none, 1, 200);
   }
   INFO("server RSS " << rss_before << " KiB -> " << rss_stuck << " KiB with 40 stuck clients");
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed blocks in a quarantine (256 MB by default) to catch a use after
+  // free: the pages formatted and freed meanwhile fill it, so RSS measures the quarantine, not
+  // what the connections hold. The release and TSan suites check the bound.
+  WARN("server RSS " << rss_before << " KiB -> " << rss_stuck << " KiB under ASan, not checked");
+#else
   CHECK(rss_stuck < rss_before + 40 * 256);
+#endif
   // Liveness meanwhile, on a connection of its own.
   const auto health = http_get(h.http_port, "/healthz", std::chrono::milliseconds(2000));
   REQUIRE(health);
