@@ -2,6 +2,6 @@
 # HTTP sessions, metrics, health checks and drain end to end; drain.tests.cpp: the drain
 # loses no request already received, on both faces.
 primeloop_test(primeloop_http_tests
-  SOURCES http_request.tests.cpp http_codec.tests.cpp http.tests.cpp http_client.cpp drain.tests.cpp
+  SOURCES http_request.tests.cpp http_codec.tests.cpp http.tests.cpp http_client.cpp prometheus_text.cpp drain.tests.cpp
   LIBS primeloop::server)
 add_dependencies(primeloop_http_tests primeloop-server)

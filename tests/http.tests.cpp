@@ -6,9 +6,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
-#include <cstdio>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -17,6 +15,7 @@
 #include <catch2/catch.hpp>
 
 #include "http_client.hpp"
+#include "prometheus_text.hpp"
 #include "test_support.hpp"
 
 using namespace primeloop::test;
@@ -35,32 +34,6 @@ http_server start_http(std::vector<std::string> flags) {
   h.http_port = read_http_port(h.s);
   REQUIRE(h.http_port != 0);
   return h;
-}
-
-/// Prometheus' own parser (Debian's python3-prometheus-client) reads the exposition text; its
-/// samples come back as "name{k=v,...} value" lines.
-std::map<std::string, double> parse_with_prometheus(const std::string& text) {
-  const std::string path = "/tmp/primeloop-metrics-" + std::to_string(::getpid()) + ".txt";
-  std::ofstream(path) << text;
-  child_process py({"/usr/bin/python3", "-c",
-                    "import sys\n"
-                    "from prometheus_client.parser import text_string_to_metric_families\n"
-                    "for f in text_string_to_metric_families(open(sys.argv[1]).read()):\n"
-                    "    for s in f.samples:\n"
-                    "        l = ','.join(k + '=' + v for k, v in sorted(s.labels.items()))\n"
-                    "        print('%s{%s} %r' % (s.name, l, s.value))\n"
-                    "print('parsed')\n",
-                    path});
-  std::map<std::string, double> samples;
-  while (auto line = py.read_line()) {
-    if (*line == "parsed") break;
-    const auto sp = line->rfind(' ');
-    REQUIRE(sp != std::string::npos);
-    samples[line->substr(0, sp)] = std::stod(line->substr(sp + 1));
-  }
-  CHECK(py.wait() == 0);
-  std::remove(path.c_str());
-  return samples;
 }
 
 /// The process's resident memory in KiB, from /proc/PID/status.

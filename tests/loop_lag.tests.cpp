@@ -3,21 +3,17 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <cstdio>
-#include <fstream>
-#include <map>
 #include <string>
 
-#include <unistd.h>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
+#include "prometheus_text.hpp"
 #include "server/loop_lag.hpp"
 #include "test_support.hpp"
 
 using namespace std::chrono_literals;
 using primeloop::loop_lag;
-using primeloop::test::child_process;
 
 namespace {
 
@@ -40,31 +36,6 @@ bool run_until(asio::io_context& ctx, Done done, std::chrono::seconds deadline =
     ctx.run_one_for(100ms);
   }
   return true;
-}
-
-/// Prometheus' own parser (Debian's python3-prometheus-client): "name{k=v} value" per sample.
-std::map<std::string, double> parse_with_prometheus(const std::string& text) {
-  const std::string path = "/tmp/primeloop-lag-" + std::to_string(::getpid()) + ".txt";
-  std::ofstream(path) << text;
-  child_process py({"/usr/bin/python3", "-c",
-                    "import sys\n"
-                    "from prometheus_client.parser import text_string_to_metric_families\n"
-                    "for f in text_string_to_metric_families(open(sys.argv[1]).read()):\n"
-                    "    for s in f.samples:\n"
-                    "        l = ','.join(k + '=' + v for k, v in sorted(s.labels.items()))\n"
-                    "        print('%s %s{%s} %r' % (f.type, s.name, l, s.value))\n"
-                    "print('parsed')\n",
-                    path});
-  std::map<std::string, double> samples;
-  while (auto line = py.read_line()) {
-    if (*line == "parsed") break;
-    const auto sp = line->rfind(' ');
-    REQUIRE(sp != std::string::npos);
-    samples[line->substr(0, sp)] = std::stod(line->substr(sp + 1));
-  }
-  CHECK(py.wait() == 0);
-  std::remove(path.c_str());
-  return samples;
 }
 
 }  // namespace
@@ -140,7 +111,7 @@ TEST_CASE("The loop lag histogram is valid exposition text for Prometheus' parse
   const auto text = probe.metrics();
   CHECK(text.find("# TYPE primeloop_loop_lag_seconds histogram\n") != std::string::npos);
   CHECK(text.find("# HELP primeloop_loop_lag_seconds ") != std::string::npos);
-  const auto m = parse_with_prometheus(text);
+  const auto m = primeloop::test::parse_with_prometheus(text, true);
   const auto count = static_cast<double>(probe.histogram().count());
   CHECK(m.at("histogram primeloop_loop_lag_seconds_count{}") == count);
   CHECK(m.at("histogram primeloop_loop_lag_seconds_bucket{le=+Inf}") == count);
