@@ -15,12 +15,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 namespace primeloop::test {
@@ -75,26 +79,86 @@ std::vector<std::string> read_lines(const std::string& path) {
   return lines;
 }
 
+struct child_process::output {
+  explicit output(int pipe) : fd(pipe), reader([this] { read_until_closed(); }) {}
+  ~output() {
+    stop = true;
+    reader.join();
+    ::close(fd);
+  }
+  output(const output&) = delete;
+  output& operator=(const output&) = delete;
+
+  /// The reader thread: everything the child prints, as it comes. It looks at `stop` every
+  /// 50 ms, so that a grandchild still holding the pipe open cannot keep it (and the test) alive.
+  void read_until_closed() {
+    char buf[4096];
+    while (!stop) {
+      pollfd p{fd, POLLIN, 0};
+      const int r = ::poll(&p, 1, 50);
+      if (r < 0 && errno != EINTR) break;
+      if (r <= 0) continue;
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      const std::lock_guard lock(mutex);
+      if (n <= 0) {
+        closed = true;
+        arrived.notify_all();
+        return;
+      }
+      received.append(buf, static_cast<std::size_t>(n));
+      arrived.notify_all();
+    }
+    const std::lock_guard lock(mutex);
+    closed = true;
+    arrived.notify_all();
+  }
+
+  /// The next whole line, or nullopt once the deadline has passed or the pipe closed.
+  std::optional<std::string> next_line(milliseconds deadline) {
+    std::unique_lock lock(mutex);
+    std::size_t nl = std::string::npos;
+    arrived.wait_for(lock, deadline,
+                     [&] { return (nl = received.find('\n')) != std::string::npos || closed; });
+    if (nl == std::string::npos) return std::nullopt;
+    std::string line = received.substr(0, nl);
+    received.erase(0, nl + 1);
+    return line;
+  }
+
+  /// What came after the last whole line.
+  std::string rest() {
+    const std::lock_guard lock(mutex);
+    return std::exchange(received, {});
+  }
+
+  const int fd;
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::condition_variable arrived;
+  std::string received;  // guarded by mutex, as is closed
+  bool closed = false;
+  std::thread reader;  // last: it starts reading once the rest is built
+};
+
 child_process::child_process(std::vector<std::string> argv) {
   const auto child = harness::spawn(argv, {});
   pid_ = child.pid;
-  out_ = child.output;
+  out_ = std::make_unique<output>(child.output);
 }
 
 child_process::child_process(child_process&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
-      out_(std::exchange(other.out_, -1)),
-      pending_(std::move(other.pending_)),
+      out_(std::move(other.out_)),
       lines_(std::move(other.lines_)),
       status_(other.status_) {}
 
 child_process::~child_process() {
   if (!status_) harness::kill_and_reap(pid_);
-  if (out_ >= 0) ::close(out_);
 }
 
 std::optional<std::string> child_process::read_line(milliseconds deadline) {
-  auto line = read_line_from(out_, pending_, deadline);
+  auto line = out_->next_line(deadline);
   if (line) lines_.push_back(*line);
   return line;
 }
@@ -122,8 +186,7 @@ std::string child_process::read_all(milliseconds deadline) {
     all += *line;
     all += '\n';
   }
-  all += pending_;
-  pending_.clear();
+  all += out_->rest();
   return all;
 }
 
