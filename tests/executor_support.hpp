@@ -1,6 +1,7 @@
 #pragma once
 // What the executors' in-process tests share: a result sink that records what it hears, and
 // on which thread.
+#include <cstddef>
 #include <cstdint>
 #include <thread>
 #include <vector>
@@ -23,6 +24,17 @@ struct recording_sink final : executors::result_sink {
     got.push_back({tag, result, std::this_thread::get_id()});
   }
 };
+
+/// Every setting at its default but the pool's size, the queue's bound and a connection's share
+/// of it (0: the default).
+inline executors::executor_config config_with(std::size_t workers, std::size_t queue_limit,
+                                              std::size_t connection_limit = 0) {
+  executors::executor_config config;
+  config.workers = workers;
+  config.queue_limit = queue_limit;
+  config.connection_limit = connection_limit;
+  return config;
+}
 
 /// naive n = 10^6 takes hours: a computation that ends only when it is stopped.
 inline constexpr std::uint64_t endless_n = 1'000'000;

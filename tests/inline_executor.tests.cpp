@@ -19,10 +19,7 @@ namespace {
 
 /// Every setting at its default but the queue's bound and a connection's share of it.
 ex::executor_config with_queue(std::size_t queue_limit, std::size_t connection_limit = 0) {
-  ex::executor_config config;
-  config.queue_limit = queue_limit;
-  config.connection_limit = connection_limit;
-  return config;
+  return config_with(0, queue_limit, connection_limit);
 }
 
 }  // namespace

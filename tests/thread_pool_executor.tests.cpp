@@ -19,10 +19,7 @@ namespace {
 
 /// Every setting at its default but the pool's size and the queue's bound.
 ex::executor_config with_workers(std::size_t workers, std::size_t queue_limit = 100) {
-  ex::executor_config config;
-  config.workers = workers;
-  config.queue_limit = queue_limit;
-  return config;
+  return config_with(workers, queue_limit);
 }
 
 }  // namespace
