@@ -53,8 +53,8 @@ int status_of(errc e) noexcept {
 }  // namespace
 
 http_codec::http_codec(const protocol::error_lines& errors, std::uint64_t max_n, const site& pages,
-                       std::size_t max_head)
-    : errors_(errors), max_n_(max_n), pages_(pages), reader_(max_head) {}
+                       std::size_t max_head, bool over_limit)
+    : errors_(errors), max_n_(max_n), pages_(pages), reader_(max_head), over_limit_(over_limit) {}
 
 event http_codec::next() {
   if (done_) return {};
@@ -74,9 +74,11 @@ event http_codec::next() {
 }
 
 event http_codec::handle(const request& req) {
-  if (!req.keep_alive) done_ = true;  // Connection: close, or HTTP/1.0
+  // Connection: close, HTTP/1.0, or a probe's connection past --max-connections.
+  if (!req.keep_alive || over_limit_) done_ = true;
   const bool head = req.method == "HEAD";
-  const auto tag = replies_.push(meta_of(req.minor_version, req.keep_alive && !draining_, head));
+  const auto tag = replies_.push(meta_of(req.minor_version, !done_ && !draining_, head));
+  if (over_limit_) return handle_over_limit(tag, req);
   if (req.method == "OPTIONS") return respond(tag, status(200, allow_header), {});
   if (req.method != "GET" && !head) {
     return respond(tag, status(405, allow_header), "method not allowed: only GET and HEAD\n");
@@ -101,6 +103,18 @@ event http_codec::handle(const request& req) {
   return respond(tag, status(404), not_found_text);
 }
 
+event http_codec::handle_over_limit(std::uint64_t tag, const request& req) {
+  // Liveness says the process works even when it is full; readiness says it takes no more.
+  const std::string_view path = req.target.substr(0, req.target.find('?'));
+  if (req.method == "GET" || req.method == "HEAD") {
+    if (path == "/healthz") return respond(tag, status(200), "ok\n");
+    if (path == "/readyz") {
+      return respond(tag, status(503, "Retry-After: 1\r\n"), "not ready: too many connections\n");
+    }
+  }
+  return respond_error(tag, errc::too_many_connections);
+}
+
 void http_codec::complete(std::uint64_t tag, std::uint64_t value, errc e) {
   if (e != errc{}) {
     respond_error(tag, e);
@@ -116,7 +130,9 @@ event http_codec::respond(std::uint64_t tag, const response& head, std::string_v
   response r = head;
   const auto meta = replies_.meta(tag);
   r.minor_version = meta & meta_minor;
-  r.keep_alive = (meta & meta_keep_alive) != 0;
+  // After the drain began, every response says the connection closes, whenever its request
+  // came: the connection ends after its next reply.
+  r.keep_alive = (meta & meta_keep_alive) != 0 && !draining_;
   auto& out = replies_.fill(tag);
   append_response(out, r, body);
   // HEAD: the same head, Content-Length included, and no body.
@@ -128,7 +144,8 @@ event http_codec::respond_error(std::uint64_t tag, errc e) {
   // The line protocol's reason, without its "ERR ": the same words on both faces.
   std::string_view text = errors_[e];
   if (text.starts_with("ERR ")) text.remove_prefix(4);
-  return respond(tag, status(status_of(e), e == errc::busy ? "Retry-After: 1\r\n" : ""), text, e);
+  const bool retry = e == errc::busy || e == errc::too_many_connections;
+  return respond(tag, status(status_of(e), retry ? "Retry-After: 1\r\n" : ""), text, e);
 }
 
 std::string http_codec::last_word(errc why) const {

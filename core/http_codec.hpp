@@ -39,9 +39,11 @@ class site {
 class http_codec final : public protocol::codec {
  public:
   /// errors are the server's precomputed ERR lines (the same words on both faces); errors and
-  /// pages outlive the codec.
+  /// pages outlive the codec. over_limit: the server is past --max-connections and serves this
+  /// connection for a probe alone: one request, then close; /healthz says 200 (the process
+  /// works), /readyz 503, anything else 503 too many connections.
   http_codec(const protocol::error_lines& errors, std::uint64_t max_n, const site& pages,
-             std::size_t max_head = default_max_head);
+             std::size_t max_head = default_max_head, bool over_limit = false);
 
   [[nodiscard]] std::span<char> prepare() override { return reader_.prepare(); }
   void commit(std::size_t n) override { reader_.commit(n); }
@@ -57,6 +59,7 @@ class http_codec final : public protocol::codec {
 
  private:
   protocol::event handle(const request& req);
+  protocol::event handle_over_limit(std::uint64_t tag, const request& req);
   /// Queues a response in slot tag; the status line and Connection follow the request's.
   protocol::event respond(std::uint64_t tag, const response& head, std::string_view body,
                           errc counted = {});
@@ -66,6 +69,7 @@ class http_codec final : public protocol::codec {
   std::uint64_t max_n_;
   const site& pages_;
   request_reader reader_;
+  bool over_limit_;
   bool draining_ = false;
 };
 

@@ -33,9 +33,15 @@ net::awaitable<void> connection::run() {
   auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
   if (ec && ec != net::error::operation_aborted) close();
   if (!closed_) {
+    started_ = true;
     ctx_.connections.started(*this);
     co_await ((reader() && writer()) || watch());
-    if (!closed_ && codec_->done() && codec_->linger_at_close() && !draining_) co_await linger();
+    // The server ended the stream after its last reply (a drain, or a reply that closes): what
+    // the client still sends is read and dropped for a moment, so that the close does not reset
+    // the connection under that reply.
+    if (!closed_ && (reads_over_ || (codec_->done() && codec_->linger_at_close()))) {
+      co_await linger();
+    }
   }
   close();
 }
@@ -48,8 +54,34 @@ void connection::drain() {
   std::error_code ec;
   drain_budget_ = socket_.available(ec);
   if (ec) drain_budget_ = 0;
-  // A read in progress ends as end of stream once nothing is buffered; nothing is lost.
-  socket_.shutdown(tcp::socket::shutdown_receive, ec);
+  // A read already waiting found nothing: the drain decides now what that read is for.
+  if (read_pending_ && drain_budget_ == 0) end_of_drain_budget();
+  reader_wake_.notify();
+  watch_timer_.cancel();  // the watchdog looks again: it bounds the wait for one more request
+}
+
+void connection::end_of_drain_budget() {
+  // No reply owed (every one written, or being written): the client may be sending its next
+  // request this very moment, having just read the last answer, and ending the stream now would
+  // lose it. That request is answered instead, and its reply ends the stream. Part of a request
+  // read: its rest is read too.
+  if (codec_->replies().empty() || codec_->buffered() > 0) {
+    one_more_ = true;
+    return;
+  }
+  stop_reading();  // the last of the replies owed ends the stream
+}
+
+void connection::stop_reading() {
+  if (closed_ || reads_over_) return;
+  if (!started_) {
+    close();  // it never spoke: nothing is owed
+    return;
+  }
+  reads_over_ = true;
+  // A read waiting for bytes ends as end of stream; bytes that still come are not read.
+  std::error_code ignored;
+  if (read_pending_) socket_.shutdown(tcp::socket::shutdown_receive, ignored);
   reader_wake_.notify();
 }
 
@@ -80,7 +112,8 @@ net::awaitable<void> connection::reader() {
     // What is buffered first: a read may have brought more requests than the pipeline limit
     // allowed to take.
     take_events();
-    if (codec_->done()) break;  // a fatal reply, or the client's last request
+    // A fatal reply, the client's last request, or the drain's last.
+    if (codec_->done() || reads_over_) break;
     if (full()) {
       if (!co_await wait_for_room()) break;
       continue;
@@ -89,7 +122,7 @@ net::awaitable<void> connection::reader() {
     if (got.ended) break;
     codec_->commit(got.n);
     after_read();
-    if (codec_->done()) break;
+    if (codec_->done() || reads_over_) break;
     // A read that drained the socket: the next one waits until what this one asked for has
     // been written. A client that waits for its answers (most do) sends its next request only
     // then, and a read tried earlier fails with EAGAIN, a wasted system call per request. A
@@ -107,11 +140,16 @@ net::awaitable<void> connection::reader() {
 }
 
 net::awaitable<connection::read_result> connection::read_more() {
-  if (draining_ && drain_budget_ == 0) co_return read_result{0, false, true};
+  if (draining_ && drain_budget_ == 0 && !one_more_) end_of_drain_budget();
+  if (reads_over_) co_return read_result{0, false, true};
   auto space = codec_->prepare();
-  if (draining_) space = space.first(std::min(space.size(), drain_budget_));
+  if (draining_ && !one_more_) space = space.first(std::min(space.size(), drain_budget_));
+  read_pending_ = true;
   auto [ec, n] =
       co_await socket_.async_read_some(net::buffer(space.data(), space.size()), use_tuple);
+  read_pending_ = false;
+  // The drain ended the reading while this read waited: what it brought is not taken.
+  if (reads_over_) co_return read_result{0, false, true};
   if (!ec) {
     if (draining_) drain_budget_ -= std::min(n, drain_budget_);
     activity_.last_received = clock::now();
@@ -142,7 +180,7 @@ void connection::after_read() {
 }
 
 void connection::take_events() {
-  while (!codec_->done() && !full()) {
+  while (!codec_->done() && !full() && !reads_over_) {
     const auto ev = codec_->next();
     if (ev.what == event::kind::need_more) return;
     handle(ev);
@@ -151,6 +189,7 @@ void connection::take_events() {
 
 void connection::handle(const event& ev) {
   if (ev.what == event::kind::need_more) return;
+  if (one_more_) reads_over_ = true;  // the drain's one more request: the last
   if (ev.what == event::kind::request) {
     codec_->replies().set_started(ev.tag, clock::now());
     if (submit(ev.n, ev.tag)) return;  // the writer wakes when the result comes
@@ -229,7 +268,7 @@ net::awaitable<bool> connection::wait_for_room() {
   // unread requests. A client that is gone gets its work cancelled, as it would while reading;
   // one whose answers keep flowing (it half-closed and reads) is left alone.
   activity_.request_started = clock::time_point::max();  // the client is not the one late
-  while (!closed_ && full()) {
+  while (!closed_ && full() && !reads_over_) {
     const auto until = clock::now() + eof_linger;
     const auto written = activity_.bytes_written;
     co_await reader_wake_.wait(until);
@@ -265,6 +304,11 @@ net::awaitable<void> connection::writer() {
     }
     out_.clear();
     replies.take_ready(out_);
+    // The connection's last reply: its end of stream goes in the same TCP segment, so that a
+    // client (or a balancer) that has read the reply already sees the stream ended and sends
+    // its next request elsewhere.
+    const bool last = (reads_over_ || reading_done_) && replies.empty();
+    if (last) hold_partial_segments(socket_.native_handle());
     writing_ = true;
     // Piece by piece rather than async_write, so that activity_.bytes_written is exact at every
     // moment (the watchdog's delivered() relies on it).
@@ -281,62 +325,16 @@ net::awaitable<void> connection::writer() {
       held_bytes_ -= std::min(held_bytes_, n);
     }
     writing_ = false;
+    activity_.last_written = clock::now();
+    if (last) {
+      std::error_code ignored;
+      socket_.shutdown(tcp::socket::shutdown_send, ignored);  // sends the held reply with FIN
+    }
     reader_wake_.notify();
   }
 }
 
-// ---- the watchdog, and the end ----
-
-net::awaitable<void> connection::watch() {
-  const auto idle = ctx_.options.idle_timeout;
-  const auto request = ctx_.options.line_timeout;
-  // Delivery is checked when the timer fires, not per write: a connection whose replies are
-  // stuck is closed between one and two idle timeouts after the last byte moved.
-  std::uint64_t delivered_seen = delivered();
-  auto delivered_at = clock::now();
-  while (!closed_) {
-    const auto now = clock::now();
-    if (const auto taken = delivered(); taken != delivered_seen) {
-      delivered_seen = taken;
-      delivered_at = now;
-    }
-    if (activity_.computing > 0) delivered_at = now;  // waiting for us is not being idle
-    auto next = clock::time_point::max();
-    if (idle.count() > 0) {
-      const auto idle_at = std::max(activity_.last_received, delivered_at) + idle;
-      if (now >= idle_at) co_return expire(errc::idle_timeout);
-      next = idle_at;
-    }
-    if (request.count() > 0 && activity_.request_started != clock::time_point::max()) {
-      const auto late_at = activity_.request_started + request;
-      if (now >= late_at) co_return expire(errc::line_timeout);
-      next = std::min(next, late_at);
-    }
-    watch_armed_for_ = next;
-    watch_timer_.expires_at(next);
-    co_await watch_timer_.async_wait(use_tuple);
-    // Woken early by a request deadline, by close(), or cancelled: the loop looks again.
-    if (const auto state = co_await net::this_coro::cancellation_state;
-        state.cancelled() != net::cancellation_type::none) {
-      co_return;
-    }
-  }
-}
-
-std::uint64_t connection::delivered() noexcept {
-  const auto queued = unacknowledged_bytes(socket_.native_handle());
-  if (!queued || *queued > activity_.bytes_written) return activity_.bytes_written;
-  return activity_.bytes_written - *queued;
-}
-
-void connection::expire(errc why) {
-  // A last word, if the client can take it now: it never waits, and a client that does not
-  // read (a write is stuck) gets nothing.
-  if (!writing_ && !closed_) {
-    if (const auto text = codec_->last_word(why); !text.empty()) write_now(socket_, text);
-  }
-  close();
-}
+// ---- the end (the watchdog is in connection_watch.cpp) ----
 
 net::awaitable<void> connection::linger() {
   using namespace net::experimental::awaitable_operators;

@@ -58,6 +58,11 @@ class connection final : public executors::result_sink {
   /// Also how long a connection held back by --max-pipeline waits for a reply to go out before
   /// it looks for its client's end of stream, and how long a read may wait for a computation.
   static constexpr std::chrono::milliseconds eof_linger{100};
+  /// While draining, how long a connection that owes nothing waits for one more request after
+  /// its last exchange (one that never spoke: after it joined or the drain began). A client
+  /// between two requests sends the next far sooner; one that is idle must not hold the server
+  /// until the end of --grace.
+  static constexpr std::chrono::milliseconds drain_wait{1000};
 
   connection(tcp::socket socket, connection_context& ctx, std::unique_ptr<protocol::codec> codec);
   connection(const connection&) = delete;
@@ -66,9 +71,15 @@ class connection final : public executors::result_sink {
   /// The connection's whole life: requests until end of stream, an error, a fatal protocol
   /// error or shutdown; the replies owed; close.
   net::awaitable<void> run();
-  /// Shutdown: reads only the bytes the kernel had already received, answers every complete
-  /// request among them and those in flight, then ends.
+  /// Shutdown: the connection ends at its next request boundary (docs/protocol.md, "Shutdown").
+  /// It reads what the kernel had already received, and the rest of a request begun in it; if
+  /// that leaves no reply owed, one more request. It answers them all, and its last reply
+  /// carries the end of stream, in the same TCP segment: a client that reads a reply and finds
+  /// the stream ended knows the server reads nothing more.
   void drain();
+  /// The drain's grace has passed: read nothing more (a connection still waiting for its one
+  /// more request ends; one that never spoke closes).
+  void stop_reading();
   /// Closes now: what is computing is cancelled, the socket closes, the manager forgets it.
   void close();
   /// A limit passed (errc::idle_timeout, errc::line_timeout): the client is told so in its
@@ -82,6 +93,7 @@ class connection final : public executors::result_sink {
   /// which looks only when its timer fires, so the hot path pays nothing.
   struct activity {
     clock::time_point last_received{};  // when the last bytes were read
+    clock::time_point last_written{};   // when the last write of replies ended
     /// When the first byte of a request not complete yet arrived; max(): none is waiting for
     /// the client (nothing started, or the server is not reading).
     clock::time_point request_started = clock::time_point::max();
@@ -114,6 +126,9 @@ class connection final : public executors::result_sink {
     while (!closed_ && !done() && clock::now() < until) co_await reader_wake_.wait(until);
   }
 
+  /// The drain has read what the kernel held when it began: read on for one more request, or
+  /// stop here.
+  void end_of_drain_budget();
   void take_events();
   void after_read();
   void handle(const protocol::event& ev);
@@ -133,7 +148,11 @@ class connection final : public executors::result_sink {
   std::string out_;               // the write in progress; reused
   std::size_t held_bytes_ = 0;    // finished replies not written yet (in the store or out_)
   std::size_t drain_budget_ = 0;  // bytes received before the drain and not read yet
-  bool draining_ = false;         // shutdown: read no further than drain_budget_
+  bool draining_ = false;         // shutdown: read no further than drain_budget_ ...
+  bool one_more_ = false;         // ... then, with no reply owed, until one more request
+  bool reads_over_ = false;       // the last request is taken: read and take nothing more
+  bool read_pending_ = false;     // a read waits for bytes now
+  bool started_ = false;          // the client has sent its first byte
   bool reading_done_ = false;
   bool writing_ = false;
   bool closed_ = false;

@@ -1,13 +1,15 @@
 #pragma once
 /// The open connections of one server, as in Asio's http/server example: who is connected, the
-/// two ways to end them, draining (shutdown) and closing (past the grace), and the idle timeout
-/// of those that have sent nothing yet. Those are swept by one timer here instead of one per
-/// connection: all wait the same --idle-timeout, so the oldest is always the first to expire.
+/// ways to end them, draining (shutdown), then reading no more and closing (past the grace), and
+/// the idle timeout of those that have sent nothing yet. Those are swept by one timer here instead
+/// of one per connection: all wait the same --idle-timeout, so the oldest is always the first to
+/// expire.
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <list>
 #include <unordered_map>
+#include <vector>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/steady_timer.hpp>
@@ -39,6 +41,9 @@ class connection_manager {
   /// Shutdown: drains every connection, and any that joins later; `all_closed` runs once no
   /// connection is left (at once when there is none).
   void drain_all(std::function<void()> all_closed);
+  /// The drain's grace has passed: every connection reads nothing more, and ends once its
+  /// replies are out (connection::stop_reading).
+  void stop_reading_all();
   /// Closes every connection now.
   void close_all();
 
@@ -51,7 +56,12 @@ class connection_manager {
   };
   using quiet_list = std::list<quiet>;
 
+  /// The connections open now.
+  [[nodiscard]] std::vector<connection*> snapshot() const;
   void notify_if_empty();
+  /// When a quiet connection is ended: --idle-timeout after it joined, or while draining
+  /// connection::drain_wait after it joined or the drain began.
+  [[nodiscard]] clock::time_point deadline(const quiet& q) const;
   /// Arms the sweep for the oldest quiet connection, unless it is armed already.
   void arm();
   /// Closes every quiet connection past the idle timeout, then arms for the next.
@@ -65,6 +75,7 @@ class connection_manager {
   asio::steady_timer sweep_timer_;
   bool armed_ = false;
   bool draining_ = false;
+  clock::time_point drain_began_{};
   std::function<void()> all_closed_;
 };
 

@@ -58,7 +58,14 @@ void listener::start() {
 }
 
 void listener::serve(tcp::socket socket) {
-  if (ctx_.connections.size() >= ctx_.options.max_connections) {
+  const auto open = ctx_.connections.size();
+  const auto limit = ctx_.options.max_connections;
+  std::unique_ptr<protocol::codec> codec;
+  if (open < limit) {
+    codec = config_.make_codec();
+  } else if (config_.make_probe_codec && open < limit + probe_reserve) {
+    codec = config_.make_probe_codec();
+  } else {
     refuse(std::move(socket));
     return;
   }
@@ -69,7 +76,7 @@ void listener::serve(tcp::socket socket) {
   if (const auto size = ctx_.options.send_buffer; size > 0) {
     socket.set_option(net::socket_base::send_buffer_size(static_cast<int>(size)), ec);
   }
-  auto c = std::make_unique<connection>(std::move(socket), ctx_, config_.make_codec());
+  auto c = std::make_unique<connection>(std::move(socket), ctx_, std::move(codec));
   if (config_.open) config_.open->fetch_add(1, std::memory_order_relaxed);
   // co_spawn dispatches: on the loop thread the connection starts (and joins the manager)
   // before co_spawn returns, which close() relies on. The completion handler owns the

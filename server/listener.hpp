@@ -19,6 +19,10 @@
 
 namespace primeloop {
 
+/// Connections a listener with a probe codec serves past --max-connections, for health checks
+/// (listener_config::make_probe_codec); past those it refuses as the line port does.
+inline constexpr std::size_t probe_reserve = 16;
+
 /// What makes one listener's port what it is.
 struct listener_config {
   std::string_view name;  ///< for logs: "line" or "http"
@@ -27,6 +31,9 @@ struct listener_config {
   std::string refusal;
   /// The protocol of each connection.
   std::function<std::unique_ptr<protocol::codec>()> make_codec;
+  /// The protocol past --max-connections, for up to probe_reserve connections more (the HTTP
+  /// face: a liveness probe still says the process works); null: refused at once.
+  std::function<std::unique_ptr<protocol::codec>()> make_probe_codec;
   /// Counted up while each connection of this port is open; null: none.
   std::atomic<std::uint64_t>* open = nullptr;
 };
@@ -49,7 +56,7 @@ class listener {
   void close();
 
  private:
-  /// Serves one accepted connection, or refuses it past --max-connections.
+  /// Serves one accepted connection; past --max-connections, as a probe or not at all.
   void serve(tcp::socket socket);
   /// Tells a connection past --max-connections why, without keeping any state for it.
   void refuse(tcp::socket socket);

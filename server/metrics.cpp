@@ -143,6 +143,10 @@ http::page status_pages::readyz() const {
     p.head.status = 503;
     p.head.extra_headers = "Retry-After: 1\r\n";
     p.body = "not ready: the queue is full\n";
+  } else if (load(counters_.connections) >= max_connections_) {
+    p.head.status = 503;
+    p.head.extra_headers = "Retry-After: 1\r\n";
+    p.body = "not ready: too many connections\n";
   } else {
     p.body = "ready\n";
   }

@@ -35,14 +35,17 @@ struct metrics_info {
 /// /live.json (core/http_codec.hpp). Called on the loop thread.
 class status_pages final : public http::site {
  public:
-  /// not_ready: shutdown has begun; queue_limit: --queue-limit, past which /readyz says 503;
-  /// lag: the loop's probe, in /metrics; live: the figures of /live.json, gathered when asked.
+  /// not_ready: shutdown has begun; queue_limit and max_connections: --queue-limit and
+  /// --max-connections, at which /readyz says 503; lag: the loop's probe, in /metrics; live: the
+  /// figures of /live.json, gathered when asked.
   status_pages(const stats_counters& counters, const metrics_info& info, const bool& not_ready,
-               std::size_t queue_limit, const loop_lag& lag, std::function<live_figures()> live)
+               std::size_t queue_limit, std::size_t max_connections, const loop_lag& lag,
+               std::function<live_figures()> live)
       : counters_(counters),
         info_(info),
         not_ready_(not_ready),
         queue_limit_(queue_limit),
+        max_connections_(max_connections),
         lag_(lag),
         live_(std::move(live)) {}
   [[nodiscard]] http::page readyz() const override;
@@ -56,6 +59,7 @@ class status_pages final : public http::site {
   const metrics_info& info_;
   const bool& not_ready_;
   std::size_t queue_limit_;
+  std::size_t max_connections_;
   const loop_lag& lag_;
   std::function<live_figures()> live_;
 };

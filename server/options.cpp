@@ -139,7 +139,8 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
                  "Seconds a computation may run before ERR timeout (0: no limit)")
       ->check(cli::seconds(0, cli::max_seconds, "0: no limit"))
       ->capture_default_str();
-  app.add_option("--grace", grace, "Seconds in-flight work may finish after SIGINT/SIGTERM")
+  app.add_option("--grace", grace,
+                 "Seconds in-flight work may finish once the listeners close (after --drain-delay)")
       ->check(cli::seconds())
       ->capture_default_str();
   app.add_option("--drain-delay", drain_delay,
@@ -184,7 +185,9 @@ parsed_options parse_server_options(int argc, const char* const* argv) {
   o.line_timeout = milliseconds_of(line);
   o.grace = milliseconds_of(grace);
   o.drain_delay = milliseconds_of(drain_delay);
-  o.pool.grace = o.grace;
+  // What an inline computation, which counts from the signal itself (the loop is frozen), may
+  // run: the drain delay, then the grace, as the server gives the pools.
+  o.pool.grace = o.drain_delay + o.grace;
   o.pool.request_timeout = milliseconds_of(timeout);
   o.switch_interval = cli::microseconds_of(switch_interval);
   return {o, 0};

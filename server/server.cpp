@@ -64,13 +64,16 @@ server::server(server_options options, policy_factory make_policy)
       info_{version, policy_->name(), to_string(options_.pool.work),
             policy_->name() == to_string(executor_kind::inline_) ? stats_source::loop
                                                                  : stats_source::pool},
-      pages_(counters_, info_, shutting_down_, options_.pool.queue_limit, lag_,
-             [this] { return live_now(); }),
+      pages_(counters_, info_, shutting_down_, options_.pool.queue_limit, options_.max_connections,
+             lag_, [this] { return live_now(); }),
       line_(io_, ctx_,
-            {"line", options_.port, std::string(errors_[errc::too_many_connections]), [this] {
+            {"line", options_.port, std::string(errors_[errc::too_many_connections]),
+             [this] {
                return std::make_unique<protocol::line_codec>(errors_, options_.max_n,
                                                              options_.max_line);
-             }}) {
+             },
+             nullptr,  // past --max-connections, refused: no probe speaks the line protocol
+             nullptr}) {
   const std::size_t files = raise_open_file_limit();
   if (files < options_.max_connections + 64) {
     fmt::print(stderr,
@@ -84,6 +87,10 @@ server::server(server_options options, policy_factory make_policy)
         listener_config{
             "http", *options_.http_port, http_refusal(errors_[errc::too_many_connections]),
             [this] { return std::make_unique<http::http_codec>(errors_, options_.max_n, pages_); },
+            [this] {
+              return std::make_unique<http::http_codec>(errors_, options_.max_n, pages_,
+                                                        http::default_max_head, true);
+            },
             &counters_.http_connections});
   }
 }
@@ -143,14 +150,24 @@ void server::begin_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
   lag_.stop();  // the drain's own waits are not the loop's lag
-  if (options_.drain_delay.count() <= 0) {
+  // Both deadlines count from the signal, not from now: an inline computation may have kept the
+  // loop from getting here for seconds, and it is cut at the same moment (its own check reads
+  // the signal's time): after the delay, then the grace, on every executor.
+  const auto at_ns = shutdown_.at_ns.load(std::memory_order_relaxed);
+  const auto signalled =
+      at_ns != 0 ? std::chrono::steady_clock::time_point{std::chrono::steady_clock::duration{at_ns}}
+                 : std::chrono::steady_clock::now();
+  listeners_close_at_ = signalled + options_.drain_delay;
+  grace_ends_at_ = listeners_close_at_ + options_.grace;
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(listeners_close_at_ -
+                                                                 std::chrono::steady_clock::now());
+  if (left.count() <= 0) {
     close_listeners();
     return;
   }
-  fmt::print(stderr, "primeloop-server: not ready; listeners close in {} ms\n",
-             options_.drain_delay.count());
+  fmt::print(stderr, "primeloop-server: not ready; listeners close in {} ms\n", left.count());
   std::fflush(stderr);
-  grace_timer_.expires_after(options_.drain_delay);
+  grace_timer_.expires_at(listeners_close_at_);
   grace_timer_.async_wait([this](std::error_code ec) {
     if (!ec) close_listeners();
   });
@@ -162,16 +179,21 @@ void server::close_listeners() {
   line_.close();
   if (http_) http_->close();
   const auto open = connections_.size();
+  const auto grace = std::max(std::chrono::milliseconds{0},
+                              std::chrono::ceil<std::chrono::milliseconds>(
+                                  grace_ends_at_ - std::chrono::steady_clock::now()));
   fmt::print(stderr, "primeloop-server: shutting down ({} connection{}, grace {} ms)\n", open,
-             open == 1 ? "" : "s", options_.grace.count());
+             open == 1 ? "" : "s", grace.count());
   std::fflush(stderr);
   publish_timer_.cancel();
-  grace_timer_.expires_after(options_.grace);
+  grace_timer_.expires_at(grace_ends_at_);
   grace_timer_.async_wait([this](std::error_code wait_ec) {
     if (wait_ec) return;
     // Past the grace: whatever still computes gets ERR shutting down, which the connections
-    // write before closing. A client that does not read gets a little longer, then is cut.
+    // write before closing; a connection still waiting for one more request reads no more. A
+    // client that does not read gets a little longer, then is cut.
     policy_->abort_all(errc::shutting_down);
+    connections_.stop_reading_all();
     grace_timer_.expires_after(std::chrono::milliseconds(500));
     grace_timer_.async_wait([this](std::error_code again) {
       if (!again) connections_.close_all();

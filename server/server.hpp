@@ -80,6 +80,8 @@ class server {
   asio::steady_timer publish_timer_;
   connection_manager connections_;
   connection_context ctx_;
+  std::chrono::steady_clock::time_point listeners_close_at_{};  // the signal + --drain-delay
+  std::chrono::steady_clock::time_point grace_ends_at_{};       // ... + --grace
   bool shutting_down_ = false;
   bool listeners_closed_ = false;
   metrics_info info_;

@@ -1,8 +1,11 @@
 #include "server/socket_probes.hpp"
 
 #include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 namespace primeloop {
 
@@ -21,6 +24,11 @@ void write_now(asio::ip::tcp::socket& socket, std::string_view text) noexcept {
   asio::error_code ec;
   socket.non_blocking(true, ec);
   if (!ec) socket.write_some(asio::buffer(text.data(), text.size()), ec);
+}
+
+void hold_partial_segments(int fd) noexcept {
+  const int on = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
 }
 
 }  // namespace primeloop

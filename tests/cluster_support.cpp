@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -305,64 +306,6 @@ std::pair<std::optional<int>, std::string> local_cluster::restart(int k, bool ba
   child_process p(std::move(argv));
   auto out = p.read_all();
   return {p.wait(), std::move(out)};
-}
-
-request_stream::request_stream(std::uint16_t port, std::string n, std::string want)
-    : port_(port),
-      request_(std::move(n) + "\n"),
-      want_(std::move(want)),
-      thread_([this] { run(); }) {}
-
-request_stream::~request_stream() {
-  stop();
-}
-
-void request_stream::stop() {
-  stop_ = true;
-  if (thread_.joinable()) thread_.join();
-}
-
-void request_stream::run() {
-  while (!stop_) {
-    const auto sent = clock::now();
-    std::string what;
-    try {
-      line_client c(port_);
-      c.send(request_);
-      const auto got = c.read_line(milliseconds{10'000});
-      if (got == want_) {
-        ++answered_;
-        continue;
-      }
-      what = got ? "answer '" + *got + "'" : std::string("closed without an answer");
-    } catch (const std::exception& e) {
-      what = e.what();
-    }
-    {
-      std::lock_guard lock(mutex_);
-      failures_.emplace_back(sent, what);
-    }
-    ++failed_;
-  }
-}
-
-bool request_stream::wait_requests(std::uint64_t more, milliseconds deadline) {
-  const auto target = answered() + failed() + more;
-  return eventually([&] { return answered() + failed() >= target; }, deadline);
-}
-
-std::uint64_t request_stream::failed_since(clock::time_point since) const {
-  std::lock_guard lock(mutex_);
-  std::uint64_t n = 0;
-  for (const auto& [sent, what] : failures_) n += sent >= since ? 1U : 0U;
-  return n;
-}
-
-std::string request_stream::failures() const {
-  std::lock_guard lock(mutex_);
-  std::string out;
-  for (const auto& [sent, what] : failures_) out += what + "\n";
-  return out;
 }
 
 }  // namespace primeloop::test

@@ -152,4 +152,41 @@ class request_stream {
   std::thread thread_;
 };
 
+/// One persistent connection through the balancer, on a thread, sending a request only once the
+/// previous one is answered (lockstep), as most clients do. After each reply it looks, without
+/// waiting, whether the server ended the stream with it (docs/protocol.md, "Shutdown"); if so
+/// it connects again before the next request. A request that gets no reply (the stream ends or
+/// resets first, or nothing comes within 10 s) is lost; a wrong reply is a failure.
+class lockstep_client {
+ public:
+  /// Asks `n` and expects `want`, again and again, to port.
+  lockstep_client(std::uint16_t port, std::string n, std::string want);
+  ~lockstep_client();
+  lockstep_client(const lockstep_client&) = delete;
+  lockstep_client& operator=(const lockstep_client&) = delete;
+
+  /// Waits until `more` further requests were answered (or lost, or failed) after this call.
+  [[nodiscard]] bool wait_requests(std::uint64_t more, milliseconds deadline = default_deadline);
+  void stop();
+  [[nodiscard]] std::uint64_t answered() const { return answered_.load(); }
+  [[nodiscard]] std::uint64_t lost() const { return lost_.load(); }
+  [[nodiscard]] std::uint64_t failed() const { return failed_.load(); }
+  /// Times the server ended the stream right after a reply and the client connected again.
+  [[nodiscard]] std::uint64_t reconnects() const { return reconnects_.load(); }
+  /// What went wrong, one a line, for the test's message.
+  [[nodiscard]] std::string failures() const;
+
+ private:
+  void run();
+  void record(std::string what);
+
+  std::uint16_t port_;
+  std::string request_, want_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> answered_{0}, lost_{0}, failed_{0}, reconnects_{0};
+  mutable std::mutex mutex_;  // guards failures_
+  std::vector<std::string> failures_;
+  std::thread thread_;
+};
+
 }  // namespace primeloop::test

@@ -236,6 +236,34 @@ TEST_CASE("A drained connection answers what it read, then ends", "[connection]"
   CHECK(r.run_until([&] { return all_closed && r.ended; }));
 }
 
+TEST_CASE("A connection drained with nothing owed reads one more request, and no other",
+          "[connection]") {
+  rig r;
+  r.start();
+  r.send("2\n");
+  REQUIRE(r.run_until([&] { return r.work.jobs.size() == 1; }));
+  r.work.answer(0);
+  CHECK(r.receive(3) == "20\n");
+  bool all_closed = false;
+  r.connections.drain_all([&] { all_closed = true; });
+  SECTION("its client was sending it as the drain began: read, answered, and the stream ends") {
+    r.send("3\n");
+    REQUIRE(r.run_until([&] { return r.work.jobs.size() == 1; }));
+    r.send("4\n");  // after the last one: not read
+    r.io.run_for(std::chrono::milliseconds(20));
+    CHECK(r.work.jobs.size() == 1);
+    r.work.answer(0);
+    CHECK(r.receive(3) == "30\n");
+  }
+  SECTION("none comes: the connection waits, and ends when reading stops") {
+    r.io.run_for(std::chrono::milliseconds(20));
+    CHECK_FALSE(all_closed);
+    r.connections.stop_reading_all();  // the grace is over
+  }
+  CHECK(r.client_sees_end());
+  CHECK(r.run_until([&] { return all_closed && r.ended; }));
+}
+
 TEST_CASE("The HTTP codec runs over the same connection, and Connection: close ends it",
           "[connection]") {
   rig r;

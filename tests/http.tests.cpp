@@ -22,20 +22,6 @@ using namespace primeloop::test;
 
 namespace {
 
-/// A server with the HTTP face on; its HTTP port.
-struct http_server {
-  server_process s;
-  std::uint16_t http_port = 0;
-};
-
-http_server start_http(std::vector<std::string> flags) {
-  flags.insert(flags.end(), {"--http-port", "0"});
-  http_server h{start_server(std::move(flags)), 0};
-  h.http_port = read_http_port(h.s);
-  REQUIRE(h.http_port != 0);
-  return h;
-}
-
 /// The process's resident memory in KiB, from /proc/PID/status.
 std::size_t rss_kib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -193,16 +179,6 @@ TEST_CASE("The HTTP face answers busy with 503 and Retry-After, and a timeout wi
   }
   CHECK(statuses == std::vector<int>{504, 504, 503});
   CHECK(retry == "1");
-}
-
-TEST_CASE("Past --max-connections, line and HTTP connections together, HTTP gets 503", "[http]") {
-  auto h = start_http({"--stats-interval", "0", "--max-connections", "1"});
-  line_client line(h.s.port);
-  line.send("10\n");
-  CHECK(line.read_line() == "29");  // accepted, and counted
-  const auto r = http_get(h.http_port, "/healthz");
-  REQUIRE(r);
-  CHECK(r->status == 503);
 }
 
 TEST_CASE("A loop frozen by an inline request fails /healthz, while a threads server answers it",

@@ -1,7 +1,9 @@
 #include "http_client.hpp"
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace primeloop::test {
 namespace {
@@ -74,6 +76,14 @@ std::uint16_t read_http_port(server_process& s) {
   const auto line = s.proc.wait_for_line("http listening on ");
   if (!line) return 0;
   return static_cast<std::uint16_t>(std::stoul(line->substr(line->rfind(':') + 1)));
+}
+
+http_server start_http(std::vector<std::string> flags) {
+  flags.insert(flags.end(), {"--http-port", "0"});
+  http_server h{start_server(std::move(flags)), 0};
+  h.http_port = read_http_port(h.s);
+  if (h.http_port == 0) throw std::runtime_error("the server printed no 'http listening on' line");
+  return h;
 }
 
 }  // namespace primeloop::test

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "test_support.hpp"
 
@@ -42,6 +43,8 @@ class http_client {
     send_get(target);
     return read_response(deadline);
   }
+  /// True when the server has ended the stream and nothing unread is left, without waiting.
+  [[nodiscard]] bool ended_now() const { return conn_.ended_now(); }
   /// True when the server closed the connection before the deadline.
   [[nodiscard]] bool wait_closed(milliseconds deadline = default_deadline) {
     return conn_.wait_closed(deadline);
@@ -58,5 +61,13 @@ class http_client {
 /// Reads the "http listening on HOST:PORT" line that follows the first line of a server
 /// started with --http-port, and returns the port (0 when it does not come).
 [[nodiscard]] std::uint16_t read_http_port(server_process& s);
+
+/// A server with the HTTP face on; its HTTP port.
+struct http_server {
+  server_process s;
+  std::uint16_t http_port = 0;
+};
+/// start_server with --http-port 0, and its HTTP port read; throws when none comes.
+[[nodiscard]] http_server start_http(std::vector<std::string> flags);
 
 }  // namespace primeloop::test

@@ -181,17 +181,34 @@ TEST_CASE("A bad head is a fatal reply with its status", "[http_codec]") {
   CHECK(statuses(answer_all(small, big)) == std::vector<int>{431});
 }
 
-TEST_CASE("After drain the HTTP codec's responses close the connection", "[http_codec]") {
+TEST_CASE("After drain every HTTP response closes the connection, whenever its request came",
+          "[http_codec]") {
   fake_site site;
   http_codec c(errors, 1000, site);
-  const auto before = feed(c, get("/prime/1"));
+  const auto early = feed(c, get("/prime/1"));
+  CHECK(answer_all(c, early).find("Connection: close") == std::string::npos);
+  const auto before = feed(c, get("/prime/2"));  // read before the drain, answered after
   c.drain();
-  const auto after = feed(c, get("/prime/2"));
-  std::string out = answer_all(c, before);
-  out += answer_all(c, after);
-  // The request read before the drain keeps its connection; the one after says close.
-  CHECK(out.find("Connection: close") > out.find("\r\n\r\n10\n"));
-  CHECK(out.find("Connection: close") != std::string::npos);
+  const auto after = feed(c, get("/prime/3"));
+  const auto first = answer_all(c, before);
+  const auto second = answer_all(c, after);
+  CHECK(first.find("Connection: close\r\n") != std::string::npos);
+  CHECK(second.find("Connection: close\r\n") != std::string::npos);
+}
+
+TEST_CASE("Past the connection limit the HTTP codec answers one probe: /healthz 200, the rest 503",
+          "[http_codec]") {
+  fake_site site;
+  for (const auto& [target, code] : std::vector<std::pair<std::string, int>>{
+           {"/healthz", 200}, {"/readyz", 503}, {"/prime/5", 503}, {"/metrics", 503}}) {
+    INFO(target);
+    http_codec c(errors, 1000, site, primeloop::http::default_max_head, true);
+    const auto t = feed(c, get(target) + get("/healthz"));
+    const auto out = answer_all(c, t);
+    CHECK(statuses(out) == std::vector<int>{code});  // one request, then the codec is done
+    CHECK(c.done());
+    CHECK(out.find("Connection: close\r\n") != std::string::npos);
+  }
 }
 
 TEST_CASE("The HTTP codec's last word is 408 for a head begun and not finished only",

@@ -286,6 +286,13 @@ bool line_client::wait_closed(milliseconds deadline) {
   }
 }
 
+bool line_client::ended_now() const {
+  if (!pending_.empty()) return false;
+  char byte;
+  const ssize_t r = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 void line_client::shutdown_send() const {
   ::shutdown(fd_, SHUT_WR);
 }

@@ -130,6 +130,9 @@ class line_client {
   [[nodiscard]] std::optional<std::string> read_line(milliseconds deadline = default_deadline);
   /// True when the server closed the connection before the deadline (pending data is dropped).
   [[nodiscard]] bool wait_closed(milliseconds deadline = default_deadline);
+  /// True when the server has ended the stream (or reset it) and nothing unread is left: a look
+  /// that never waits.
+  [[nodiscard]] bool ended_now() const;
   /// Shuts down the sending side (the server sees end of stream).
   void shutdown_send() const;
   void close();
