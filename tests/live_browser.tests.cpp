@@ -61,7 +61,7 @@ TEST_CASE("In Chromium the live page updates its figures and shows a long reques
   run_browser(server.url, {"--n", "1000", "--expect", "7919"});
 }
 
-TEST_CASE("In Chromium the live page shows the long request the server computes", 
+TEST_CASE("In Chromium the live page shows the long request the server computes",
           "[live_page][browser]") {
   // Naive n = 20000: about 2 s on a pool thread, while the loop answers the page's polls.
   auto server = serve_page({"--executor", "threads"});
