@@ -3,6 +3,6 @@
 # loses no request already received, on both faces.
 primeloop_test(primeloop_http_tests
   SOURCES http_request.tests.cpp http_codec.tests.cpp http.tests.cpp http_client.cpp drain.tests.cpp
-    live_http.tests.cpp
+    live_http.tests.cpp long_requests.tests.cpp
   LIBS primeloop::server)
 add_dependencies(primeloop_http_tests primeloop-server)
