@@ -8,8 +8,10 @@
 #include "cli/cli.hpp"
 #include "cli/validators.hpp"
 #include "clients/cost_hint.hpp"
+#include "clients/load_screen.hpp"
 #include "clients/settled.hpp"
 #include "clients/spinner.hpp"
+#include "clients/terminal_block.hpp"
 #include "core/protocol.hpp"
 #include "core/workloads.hpp"
 
@@ -20,6 +22,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <optional>
 
 namespace primeloop::clients {
 
@@ -59,15 +62,22 @@ constexpr int interrupted_status = 128 + SIGINT;
 
 net::awaitable<int> run_load_mode(load_config config, output_format format,
                                   net::cancellation_slot stop) {
-  fmt::print("{}", format_header(format));
-  std::fflush(stdout);
-  const auto result = co_await run_load(
-      config,
-      [format](const second_sample& s) {
-        fmt::print("{}", format_second(s, format));
-        std::fflush(stdout);
-      },
-      stop);
+  // Text on a terminal: one block redrawn in place; elsewhere (and JSON, CSV) a line a second.
+  std::optional<load_screen> screen;
+  if (format == output_format::text && is_terminal(stdout)) screen.emplace(config, stdout);
+  second_callback each_second = [format](const second_sample& s) {
+    fmt::print("{}", format_second(s, format));
+    std::fflush(stdout);
+  };
+  if (screen) {
+    screen->start();
+    each_second = [&screen](const second_sample& s) { screen->second(s); };
+  } else {
+    fmt::print("{}", format_header(format));
+    std::fflush(stdout);
+  }
+  const auto result = co_await run_load(config, std::move(each_second), stop);
+  if (screen) fmt::print("\n");
   fmt::print("{}", format_summary(result, format));
   std::fflush(stdout);
   if (result.interrupted) co_return interrupted_status;

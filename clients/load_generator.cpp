@@ -38,7 +38,8 @@ struct connection {
   std::size_t outstanding = 0;
   reply_lines replies;
   bool failed = false;
-  bool answered = false;  ///< got at least one reply
+  bool answered = false;     ///< got at least one reply
+  unsigned answered_in = 0;  ///< the last measured second (1-based) it got a reply in
 
   void push(clock::time_point t) {
     sent_at[(head + outstanding) % sent_at.size()] = t;
@@ -137,6 +138,7 @@ class load_run final : public measured_run {
     }
     const auto latency = now - c.pop();
     c.answered = true;
+    count_connection_answered(c.answered_in);
     if (!measuring_) return true;
     if (!count_error_reply(line)) {
       ++completed_;

@@ -94,6 +94,9 @@ struct second_sample {
   std::uint64_t stuck = 0;
   bool long_active = false;  ///< the long request was outstanding at some point in that second
   std::uint64_t long_completed = 0;  ///< long requests answered in that second
+  /// Small-request connections that got any answer in that second (the blocking server's
+  /// lesson: one of them, whatever the rate).
+  unsigned connections_answered = 0;
 
   /// False for a second with neither an answer nor a stuck request: it has no percentiles.
   [[nodiscard]] bool has_latency() const noexcept { return completed + stuck > 0; }

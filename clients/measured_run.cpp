@@ -74,6 +74,7 @@ void measured_run::record_second(unsigned s, const std::vector<std::chrono::nano
   copy_figures(f, sample);
   sample.stuck = f.waiting;
   sample.long_active = long_.active_in_second;
+  sample.connections_answered = std::exchange(connections_answered_, 0);
   long_.active_in_second = long_.outstanding;
   second_start_ = {completed_, errors_, long_.completed};
   result_.seconds.push_back(sample);

@@ -59,6 +59,14 @@ class measured_run {
   /// Closes the long connection on purpose (config_.long_until_s): nothing of it is a failure.
   void end_long();
 
+  /// Counts the connection whose answer this is in the second's connections_answered, once a
+  /// second: `mark` is the connection's own record of the last second it was counted in.
+  void count_connection_answered(unsigned& mark) {
+    if (!measuring_ || mark == slot_ + 1) return;
+    mark = static_cast<unsigned>(slot_ + 1);
+    ++connections_answered_;
+  }
+
   /// Counts an answer that is an ERR line (keeping the first); false for any other answer.
   bool count_error_reply(std::string_view line);
 
@@ -90,6 +98,7 @@ class measured_run {
   std::size_t slot_ = 0;  // the histogram of the second being measured
   std::uint64_t completed_ = 0;
   std::uint64_t errors_ = 0;
+  unsigned connections_answered_ = 0;  // in the second being measured
   long_client_state long_;
   load_result result_;
 

@@ -50,6 +50,7 @@ struct connection {
   reply_lines replies;
   bool failed = false;
   bool answered = false;
+  unsigned answered_in = 0;         // the last measured second (1-based) it got a reply in
   clock::time_point last_answer{};  // when the latest answer on it came
 };
 
@@ -179,6 +180,7 @@ class open_loop_run final : public measured_run {
     const request r = c.requests.front();
     c.requests.pop_front();
     c.answered = true;
+    count_connection_answered(c.answered_in);
     const auto head_since = std::max(r.sent, c.last_answer);
     c.last_answer = now;
     if (!measuring_ || !r.measured || stopping_) return true;

@@ -7,11 +7,12 @@
 
 namespace primeloop {
 
-/// The longest request in flight, as the server sees it.
+/// The oldest long request in flight: one whose estimated cost reaches the server's offload
+/// threshold (--offload-above; the live page's control sends one).
 struct live_long_request {
-  bool running = false;  ///< a request is in flight that is not a small one
+  bool running = false;  ///< such a request is in flight
   std::uint64_t n = 0;   ///< its n (0 when not running)
-  double elapsed = 0;    ///< seconds since it was received (0 when not running)
+  double elapsed = 0;    ///< seconds since it went to the executor (0 when not running)
 };
 
 /// What the page shows; every rate and percentile is of the last whole second.

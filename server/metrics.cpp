@@ -174,7 +174,8 @@ http::page status_pages::live_json() const {
   p.head.content_type = live_json_content_type;
   // The page polls it several times a second: every answer must be fresh.
   p.head.extra_headers = "Cache-Control: no-store\r\n";
-  p.body = format_live_json(live_());
+  // One line, as every body the server sends ends (curl prints it whole).
+  p.body = format_live_json(live_()) + '\n';
   return p;
 }
 

@@ -57,10 +57,11 @@ server::server(server_options options, policy_factory make_policy)
       options_(watched(std::move(options), shutdown_, gil_.get())),
       errors_(options_.max_n, options_.max_line, options_.idle_timeout, options_.line_timeout),
       policy_(make_policy(io_.get_executor(), options_.pool)),
+      long_(*policy_, options_.pool.work, options_.pool.offload_above),
       grace_timer_(io_),
       publish_timer_(io_),
       connections_(io_.get_executor(), counters_, options_.idle_timeout),
-      ctx_{*policy_, options_, counters_, connections_, gil_.get()},
+      ctx_{long_, options_, counters_, connections_, gil_.get()},
       info_{version, policy_->name(), to_string(options_.pool.work),
             policy_->name() == to_string(executor_kind::inline_) ? stats_source::loop
                                                                  : stats_source::pool},
@@ -260,7 +261,8 @@ live_figures server::live_now() const {
   const bool loop = info_.source == stats_source::loop;
   f.busy = loop ? std::min<std::uint64_t>(f.in_flight, 1) : load(counters_.busy);
   f.workers = loop ? 1 : load(counters_.workers);
-  return f;  // long_request: the server keeps no age per request; the page marks its own
+  f.long_request = long_.oldest(std::chrono::steady_clock::now());
+  return f;
 }
 
 }  // namespace primeloop

@@ -18,6 +18,7 @@
 #include "server/connection.hpp"
 #include "server/connection_manager.hpp"
 #include "server/listener.hpp"
+#include "server/long_requests.hpp"
 #include "server/loop_lag.hpp"
 #include "server/metrics.hpp"
 #include "server/options.hpp"
@@ -76,6 +77,7 @@ class server {
   protocol::error_lines errors_;
   stats_counters counters_;
   std::unique_ptr<executor_binding> policy_;
+  long_requests long_;  // in front of the policy: /live.json's long_request
   asio::steady_timer grace_timer_;
   asio::steady_timer publish_timer_;
   connection_manager connections_;

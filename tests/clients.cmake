@@ -1,7 +1,8 @@
 # Tests of the clients, the lab and the benchmark; included from
 # tests/CMakeLists.txt.
 primeloop_test(primeloop_client_tests
-  SOURCES client.tests.cpp open_loop.tests.cpp spinner.tests.cpp terminal_support.cpp
+  SOURCES client.tests.cpp open_loop.tests.cpp spinner.tests.cpp load_screen.tests.cpp
+    terminal_support.cpp
   LIBS primeloop::clients)
 add_dependencies(primeloop_client_tests primeloop-client primeloop-server)
 

@@ -1,17 +1,84 @@
 // The lab's chart: the SVG it draws, its colours and dash patterns, its log scale, and the command
 // line it names in its footer.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include "benchmarks/harness/lab_support.hpp"
+#include "benchmarks/lab/lab_report.hpp"
 #include "benchmarks/lab/svg_chart.hpp"
 #include "test_support.hpp"
 
 using namespace primeloop::test;
 namespace harness = primeloop::harness;
 namespace lab = primeloop::lab;
+
+namespace {
+
+/// What the served panel of svg states for the series of that colour: the connections served in
+/// each second, read back from where its line runs in the panel (0 at the bottom, `of` at its
+/// tick labelled `of`).
+std::vector<double> served_in_chart(const std::string& svg, const std::string& color, double of) {
+  std::smatch panel;
+  const std::regex served_panel(R"re(<rect x="\d+" y="([\d.]+)" width="[\d.]+" height="120")re");
+  REQUIRE(std::regex_search(svg, panel, served_panel));
+  const double bottom = std::stod(panel[1]) + 120;
+  // The tick of every connection, the last such label before the panel's frame (the panel draws
+  // its ticks first): its baseline is 4 below its line.
+  const std::regex all_tick("<text x=\"\\d+\" y=\"([\\d.]+)\" text-anchor=\"end\">" +
+                            fmt::format("{:g}", of) + "</text>");
+  const auto before_panel = svg.substr(0, static_cast<std::size_t>(panel.position(0)));
+  double tick_y = -1;
+  for (auto it = std::sregex_iterator(before_panel.begin(), before_panel.end(), all_tick);
+       it != std::sregex_iterator(); ++it) {
+    tick_y = std::stod((*it)[1].str());
+  }
+  REQUIRE(tick_y > 0);
+  const double all = bottom - (tick_y - 4);
+  std::vector<double> out;
+  const std::regex line("<polyline class=\"served\" fill=\"none\" stroke=\"" + color +
+                        "\"[^>]* points=\"([^\"]*)\"");
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), line); it != std::sregex_iterator();
+       ++it) {
+    // Two points a second, "x,y x,y ": one value from each pair.
+    std::istringstream points((*it)[1].str());
+    for (std::string a, b; points >> a >> b;) {
+      out.push_back((bottom - std::stod(a.substr(a.find(',') + 1))) / all * of);
+    }
+  }
+  return out;
+}
+
+/// A run of the blocking server as the lab records it: `rate` answers a second, all on `served`
+/// of the connections.
+lab::executor_run run_serving(std::string name, unsigned seconds, std::uint64_t rate,
+                              unsigned served) {
+  lab::executor_run run;
+  run.executor = std::move(name);
+  run.load.histograms.resize(seconds);
+  for (unsigned i = 0; i < seconds; ++i) {
+    primeloop::clients::second_sample s;
+    s.second = i + 1;
+    s.completed = rate;
+    s.connections_answered = served;
+    run.load.seconds.push_back(s);
+    run.load.histograms[i].record(std::chrono::microseconds{40});
+  }
+  run.load.completed = rate * seconds;
+  run.load.connections_answered = served;
+  run.stopped.exit_status = 0;
+  return run;
+}
+
+}  // namespace
 
 TEST_CASE("The chart is an SVG document with one line per executor and the marker", "[lab]") {
   lab::chart c;
@@ -93,4 +160,58 @@ TEST_CASE("A chart with latencies gets a second panel and keeps its labels off t
   // Both marker labels sit above the plot's top edge (y = 70), where no line is drawn.
   CHECK_THAT(svg, Catch::Contains("y=\"64\" fill=\"#333\">long request starts"));
   CHECK_THAT(svg, Catch::Contains("y=\"64\" fill=\"#333\">its connection closed"));
+}
+
+TEST_CASE(
+    "The blocking stage's chart shows one connection served each second, as its story "
+    "line says",
+    "[lab][story]") {
+  lab::lab_config config;
+  config.executors = {"blocking", "threads"};
+  config.before_s = 2;
+  config.during_s = 2;
+  config.after_s = 1;
+  config.connections = 16;
+  config.story = true;
+  // The blocking server's rate stays flat: only who is served shows what it teaches.
+  const std::vector<lab::executor_run> runs{run_serving("blocking", 5, 25000, 1),
+                                            run_serving("threads", 5, 25000, 16)};
+  const auto svg = lab::lab_svg(runs, config);
+  CHECK_THAT(svg, Catch::Contains("connections that got any answer in each second"));
+  const auto blocking = served_in_chart(svg, lab::style_of("blocking").color, 16);
+  REQUIRE(blocking.size() == 5);
+  for (const double v : blocking) CHECK(v == Approx(1).margin(0.1));
+  const auto threads = served_in_chart(svg, lab::style_of("threads").color, 16);
+  REQUIRE(threads.size() == 5);
+  for (const double v : threads) CHECK(v == Approx(16).margin(0.1));
+
+  std::vector<lab::executor_summary> rows;
+  for (const auto& r : runs) rows.push_back(lab::summarize(r, config));
+  const auto story = lab::format_story_table(rows, config);
+  INFO(story);
+  CHECK_THAT(story, Catch::Contains("served 1/16: 15 got no answer at all"));
+  CHECK_THAT(svg, Catch::Contains("blocking: served 1/16"));
+}
+
+TEST_CASE("A lab run of the blocking server charts what its load measured: one of four served",
+          "[lab][story]") {
+  const auto out = (std::filesystem::temp_directory_path() /
+                    ("primeloop-lab-blocking-" + std::to_string(::getpid())))
+                       .string();
+  child_process p({bin("primeloop-lab"), "--executors", "blocking,threads", "--before", "1",
+                   "--during", "1", "--after", "0", "--long-n", "20000", "--connections", "4",
+                   "--stop-grace", "2", "--out", out});
+  const auto text = p.read_all(std::chrono::seconds{60});
+  INFO(text);
+  REQUIRE(p.wait() == 0);
+  std::ifstream in(out + "/lab-chart.svg");
+  const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto blocking = served_in_chart(svg, lab::style_of("blocking").color, 4);
+  REQUIRE(blocking.size() == 2);
+  for (const double v : blocking) CHECK(v == Approx(1).margin(0.05));
+  const auto threads = served_in_chart(svg, lab::style_of("threads").color, 4);
+  REQUIRE(threads.size() == 2);
+  for (const double v : threads) CHECK(v == Approx(4).margin(0.05));
+  CHECK_THAT(svg, Catch::Contains("blocking: served 1/4"));
+  std::filesystem::remove_all(out);
 }

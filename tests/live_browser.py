@@ -96,11 +96,17 @@ def run(browser, args):
                            lambda: re.search(r"no answer from the server for \d+\.\d s: the loop "
                                              r"is busy computing", text("status")), args.deadline)
         print(f"stall message: {message.group(0)!r}")
-    elif args.screenshot:
-        # A second into the long request, while it computes: what the page shows on a policy
-        # whose loop keeps answering.
-        wait_for("a second of the long request", lambda: time.monotonic() - sent > 1.0, 5)
-        browser.save_screenshot(args.screenshot)
+    else:
+        if args.long_shown:
+            # The server says what it computes (/live.json's long_request): the page shows it.
+            shown = wait_for("#long-request showing the long request while it computes",
+                             lambda: re.match(rf"n={args.n}, \d", text("long-request")), 20)
+            print(f"long request shown: {shown.string!r}")
+        if args.screenshot:
+            # A second into the long request, while it computes: what the page shows on a
+            # policy whose loop keeps answering.
+            wait_for("a second of the long request", lambda: time.monotonic() - sent > 1.0, 5)
+            browser.save_screenshot(args.screenshot)
     answer = wait_for("the long request's answer shown",
                       lambda: re.search(rf"prime {args.n} = (\d+)", text("answer")),
                       args.deadline)
@@ -124,6 +130,9 @@ def main():
                    help="the server computes on its loop: expect the stall message")
     p.add_argument("--n", type=int, default=100000, help="n of the long request (default 100000)")
     p.add_argument("--expect", help="the answer the long request must get (e.g. 1299709)")
+    p.add_argument("--long-shown", action="store_true",
+                   help="expect #long-request to show the request while it computes (a pool: "
+                   "the loop answers /live.json meanwhile)")
     p.add_argument("--deadline", type=float, default=120,
                    help="seconds to wait for the long request's answer (default 120)")
     p.add_argument("--screenshot", help="a PNG of the page: during the long request, or with --inline just after it "

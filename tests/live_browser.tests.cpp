@@ -61,6 +61,13 @@ TEST_CASE("In Chromium the live page updates its figures and shows a long reques
   run_browser(server.url, {"--n", "1000", "--expect", "7919"});
 }
 
+TEST_CASE("In Chromium the live page shows the long request the server computes",
+          "[live_page][browser]") {
+  // Naive n = 20000: about 2 s on a pool thread, while the loop answers the page's polls.
+  auto server = serve_page({"--executor", "threads"});
+  run_browser(server.url, {"--n", "20000", "--expect", "224737", "--long-shown"});
+}
+
 TEST_CASE("In Chromium the live page says so when the server stops answering on inline",
           "[live_page][browser]") {
   // The naive workload's n = 20000 holds the loop for about 2 s on an idle core here (n = 10000

@@ -282,10 +282,13 @@ std::string lab_svg(const std::vector<executor_run>& runs, const lab_config& con
       // A second with neither an answer nor a stuck request has no latency: a gap.
       s.latency_s.push_back(sample.has_latency() ? std::chrono::duration<double>(sample.p99).count()
                                                  : 0.0);
+      s.served.push_back(sample.connections_answered);
     }
     const auto r = summarize(run, config);
-    // The blocking server's lesson is who got served, not the rate: its legend says it.
+    // The blocking server's lesson is who got served, not the rate: its legend says it, and
+    // the served panel shows it second by second.
     if (run.executor == "blocking") {
+      c.connections = config.connections;
       s.name = fmt::format("blocking: served {}/{}", r.connections_answered, config.connections);
     }
     s.note = fmt::format("{:.0f} / {:.0f} / {} req/s, kept {}", r.before_rps, r.during_rps,

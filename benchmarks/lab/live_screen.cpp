@@ -1,20 +1,14 @@
 #include "benchmarks/lab/live_screen.hpp"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 
 namespace primeloop::lab {
 
-bool is_terminal(std::FILE* out) {
-  return ::isatty(::fileno(out)) == 1;
-}
-
 live_screen::live_screen(const lab_config& config, std::FILE* out)
     : config_(config),
-      out_(out),
+      block_(out),
       values_(config.executors.size()),
       status_(config.executors.size(), "waiting") {
   // Numbered columns (c1, c2, ...) keep the story's eight columns within 100 characters.
@@ -51,17 +45,6 @@ std::string live_screen::render() const {
                        config_.executors[i], status_[i]);
   }
   return out;
-}
-
-void live_screen::redraw() {
-  // Up to the table's first line, clear to the end of the screen, draw it again.
-  std::string frame;
-  if (drawn_lines_ > 0) frame = fmt::format("\x1b[{}F\x1b[J", drawn_lines_);
-  const auto table = render();
-  frame += table;
-  drawn_lines_ = static_cast<std::size_t>(std::count(table.begin(), table.end(), '\n'));
-  std::fputs(frame.c_str(), out_);
-  std::fflush(out_);
 }
 
 void live_screen::started(std::size_t index, const std::string& listening_line) {

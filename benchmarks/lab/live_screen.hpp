@@ -1,18 +1,19 @@
 #pragma once
 /// The live table on a terminal: one table for the whole lab, redrawn in place every second
-/// (ANSI cursor movement, as htop or oha's live view do), each executor's column filling in as
-/// it runs. On a pipe or a file the lab prints plain lines instead (live_table).
+/// (clients/terminal_block, which the load client's live view draws with too), each executor's
+/// column filling in as it runs. On a pipe or a file the lab prints plain lines instead
+/// (live_table).
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "benchmarks/lab/lab.hpp"
+#include "clients/terminal_block.hpp"
 
 namespace primeloop::lab {
 
-/// Whether out is a terminal: the lab then draws its live_screen.
-[[nodiscard]] bool is_terminal(std::FILE* out);
+using clients::is_terminal;  ///< the lab draws its live_screen on a terminal only
 
 /// Redraws the table of every executor's seconds in place on out, a terminal.
 class live_screen final : public lab_observer {
@@ -27,12 +28,11 @@ class live_screen final : public lab_observer {
   [[nodiscard]] std::string render() const;
 
  private:
-  void redraw();
+  void redraw() { block_.draw(render()); }
   const lab_config& config_;
-  std::FILE* out_;
+  clients::terminal_block block_;
   std::vector<std::vector<std::optional<std::uint64_t>>> values_;  // [executor][second - 1]
   std::vector<std::string> status_;  // one line per executor: waiting, running, how it ended
-  std::size_t drawn_lines_ = 0;      // lines the last redraw wrote: the cursor goes up by them
   std::size_t width_ = 8;
 };
 

@@ -16,6 +16,8 @@ constexpr double left = 80, right = 260, top = 70, bottom = 60;
 /// With the latency panel: the rate panel's height, the gap with the time axis between them,
 /// and the latency panel's height.
 constexpr double rate_h = 300, gap = 40, latency_h = 200;
+/// The served panel's height (connections answered each second), under the others.
+constexpr double served_h = 120;
 
 /// The executor's colour; lab columns and bench columns are looked up by their base name.
 struct executor_color {
@@ -181,9 +183,12 @@ std::string render_svg(const chart& c) {
     }
   }
   const bool latency = lat_max > 0;
-  const double height = latency ? top + rate_h + gap + latency_h + bottom : one_panel_height;
+  const bool served = c.connections > 0;
+  const double lower_panels = (latency ? gap + latency_h : 0) + (served ? gap + served_h : 0);
+  const double height = latency || served ? top + rate_h + lower_panels + bottom : one_panel_height;
   const y_axis axis{c.log_y ? log_ceiling(y_max) : nice_ceiling(y_max * 1.05), c.log_y};
-  const double plot_w = width - left - right, plot_h = latency ? rate_h : height - top - bottom;
+  const double plot_w = width - left - right;
+  const double plot_h = latency || served ? rate_h : height - top - bottom;
   // x runs from 0 to the last second; second s is the step from x = s - 1 to x = s.
   const auto x_of = [&](double x) { return left + plot_w * x / static_cast<double>(points); };
   const auto y_of = [&](double y) { return top + plot_h * (1 - axis.fraction(y)); };
@@ -196,7 +201,14 @@ std::string render_svg(const chart& c) {
         (std::log10(std::clamp(v, lo, hi)) - std::log10(lo)) / (std::log10(hi) - std::log10(lo));
     return lat_top + latency_h * (1 - f);
   };
-  const double bottom_of_plots = latency ? lat_top + latency_h : top + plot_h;
+  // The served panel: linear, under the latency panel when there is one; its top a little above
+  // every connection, so that a line at all of them runs clear of the frame.
+  const double srv_top = (latency ? lat_top + latency_h : top + plot_h) + gap;
+  const y_axis srv_axis{1.1 * std::max(c.connections, 1U), false};
+  const auto srv_y = [&](double v) { return srv_top + served_h * (1 - srv_axis.fraction(v)); };
+  const double bottom_of_plots = served    ? srv_top + served_h
+                                 : latency ? lat_top + latency_h
+                                           : top + plot_h;
 
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" "
@@ -232,6 +244,21 @@ std::string render_svg(const chart& c) {
         "<text transform=\"translate(18 {4}) rotate(-90)\" text-anchor=\"middle\">{5}</text>\n",
         left, lat_top, plot_w, latency_h, lat_top + latency_h / 2, xml_escape(c.latency_label));
   }
+  if (served) {
+    for (const double v : {0.0, static_cast<double>(c.connections)}) {
+      svg += fmt::format(
+          "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#ddd\"/>\n"
+          "<text x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\">{5:g}</text>\n",
+          left, left + plot_w, srv_y(v), left - 6, srv_y(v) + 4, v);
+    }
+    svg += time_axis(points, srv_top + served_h, x_of);
+    svg += fmt::format(
+        "<rect x=\"{0}\" y=\"{1}\" width=\"{2}\" height=\"{3}\" fill=\"none\" stroke=\"#888\"/>\n"
+        "<text transform=\"translate(18 {4}) rotate(-90)\" text-anchor=\"middle\">served</text>\n"
+        "<text class=\"served-caption\" x=\"{5}\" y=\"{6}\" fill=\"#444\">{7}</text>\n",
+        left, srv_top, plot_w, served_h, srv_top + served_h / 2, left, srv_top - 5,
+        xml_escape(c.served_label));
+  }
 
   // The markers cross every panel; their labels sit above the top one, where no line runs.
   for (const auto& [mx, label] :
@@ -260,6 +287,14 @@ std::string render_svg(const chart& c) {
           "<polyline class=\"latency\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{} "
           "points=\"{}\"/>\n",
           style.color, dash, pts);
+    }
+    if (served) {
+      for (const auto& pts : step_lines(s.served, x_of, srv_y, [](double) { return true; })) {
+        svg += fmt::format(
+            "<polyline class=\"served\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{} "
+            "points=\"{}\"/>\n",
+            style.color, dash, pts);
+      }
     }
     const double row = top + 10 + (s.note.empty() ? 20.0 : 34.0) * static_cast<double>(i);
     svg += fmt::format(

@@ -1,7 +1,8 @@
 #pragma once
 /// A chart drawn as SVG text by our own code: one line per series over whole seconds, each second
 /// a flat step (a freeze shows as a cliff, not a slope), with one vertical marker (the long
-/// request's start). No plotting tool needed to make or open it.
+/// request's start); below the rates, optional panels of p99 latency and of the connections
+/// served each second. No plotting tool needed to make or open it.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,9 @@ struct chart_series {
   /// is drawn when any series has one.
   std::vector<double> latency_s{};
   std::string note{};  ///< a second legend line (the run's before / during / after)
+  /// The bottom panel: connections that got any answer in each second (drawn when the chart's
+  /// connections is set): one of sixteen for the blocking server, whatever its rate.
+  std::vector<double> served{};
 };
 
 /// Everything the chart shows.
@@ -35,6 +39,10 @@ struct chart {
   bool log_y = false;
   std::string footer;  ///< small text under the plot (the command that made it)
   std::string latency_label = "p99 latency (log scale)";  ///< the lower panel's y label
+  /// The connections a series can be served on: the top of the served panel (0: no panel).
+  unsigned connections = 0;
+  /// The served panel's caption, above it.
+  std::string served_label = "connections that got any answer in each second";
 };
 
 /// How a series is drawn: the colour of its executor and a dash pattern for its variant.
