@@ -27,7 +27,8 @@ std::string live_screen::render() const {
   const bool numbered =
       width_ == 8 && std::any_of(config_.executors.begin(), config_.executors.end(),
                                  [](const auto& e) { return e.size() > 6; });
-  std::string out = "  t(s)";
+  std::string out =
+      rounds_ > 1 ? fmt::format("round {} of {}\n  t(s)", round_, rounds_) : std::string("  t(s)");
   for (std::size_t i = 0; i < values_.size(); ++i) {
     out +=
         fmt::format("{:>{}}", numbered ? fmt::format("c{}", i + 1) : config_.executors[i], width_);
@@ -62,6 +63,17 @@ void live_screen::redraw() {
   drawn_lines_ = static_cast<std::size_t>(std::count(table.begin(), table.end(), '\n'));
   std::fputs(frame.c_str(), out_);
   std::fflush(out_);
+}
+
+void live_screen::round_started(unsigned round, unsigned rounds) {
+  round_ = round;
+  rounds_ = rounds;
+  if (round == 1) return;
+  // Each round gets a table of its own below the last one, which stays on the screen.
+  for (auto& v : values_) v.clear();
+  std::fill(status_.begin(), status_.end(), "waiting");
+  drawn_lines_ = 0;
+  std::fputs("\n", out_);
 }
 
 void live_screen::started(std::size_t index, const std::string& listening_line) {
