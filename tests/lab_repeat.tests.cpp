@@ -207,13 +207,17 @@ TEST_CASE("On a terminal each round gets a table of its own, titled with the rou
   {
     lab::live_screen screen(config, sink);
     screen.round_started(1, 2);
-    screen.started(0, "listening on 127.0.0.1:1");
+    screen.started(0,
+                   "listening on 127.0.0.1:40585 executor=processes workers=2 workload=naive "
+                   "max-n=100000000 gil=0.005s");
     primeloop::clients::second_sample s;
     s.second = 1;
     s.completed = 4321;
     screen.second(0, s);
     CHECK_THAT(screen.render(), Catch::StartsWith("round 1 of 2\n  t(s)"));
     CHECK_THAT(screen.render(), Catch::Contains("4321"));
+    // The status line of a long listening line folds: every row of the table is one line.
+    CHECK(too_wide(screen.render()) == "");
     screen.round_started(2, 2);
     const auto second = screen.render();
     CHECK_THAT(second, Catch::StartsWith("round 2 of 2\n"));

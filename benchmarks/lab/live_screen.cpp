@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "benchmarks/harness/wrap_words.hpp"
+
 namespace primeloop::lab {
 
 bool is_terminal(std::FILE* out) {
@@ -47,9 +49,14 @@ std::string live_screen::render() const {
     }
     out += row + '\n';
   }
+  // Folded within 100 columns: a line the terminal wraps would take two rows, and the next
+  // redraw, going up by lines, would leave one behind.
   for (std::size_t i = 0; i < status_.size(); ++i) {
-    out += fmt::format("  {}{}: {}\n", numbered ? fmt::format("c{} = ", i + 1) : "",
-                       config_.executors[i], status_[i]);
+    out +=
+        harness::wrap_words(fmt::format("  {}{}: {}", numbered ? fmt::format("c{} = ", i + 1) : "",
+                                        config_.executors[i], status_[i]),
+                            100) +
+        '\n';
   }
   return out;
 }
