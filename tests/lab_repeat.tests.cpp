@@ -163,6 +163,24 @@ TEST_CASE("The repeated summary prints each column's medians and ranges within 1
   CHECK(too_wide(wide) == "");
 }
 
+TEST_CASE("A failed round is left out of the figures and named under the table", "[lab][repeat]") {
+  lab::lab_config config;
+  config.executors = {"threads"};
+  config.repeat = 3;
+  std::vector<lab::executor_summary> rounds{
+      round_of("threads", 1, 1000, 900, microseconds{300}),
+      round_of("threads", 2, 1000, 1, microseconds{1}),
+      round_of("threads", 3, 1000, 700, microseconds{300}),
+  };
+  rounds[1].failed = true;
+  rounds[1].server_end = "FAILED: 1 connection failed: refused";
+  const auto text = lab::format_repeat_table({rounds}, config);
+  INFO(text);
+  CHECK(std::regex_search(text, std::regex(R"(\nrounds +2/3\n)")));
+  CHECK(std::regex_search(text, std::regex(R"(\nduring/s +800\n +700-900\n)")));
+  CHECK_THAT(text, Catch::Contains("[threads] round 2 FAILED: 1 connection failed: refused"));
+}
+
 TEST_CASE("An interrupted repeated lab summarizes the runs that finished", "[lab][repeat]") {
   lab::lab_config config;
   config.executors = {"inline", "threads"};
