@@ -23,4 +23,10 @@ void terminal_block::draw(std::string_view text) {
   std::fflush(out_);
 }
 
+void terminal_block::leave() {
+  drawn_lines_ = 0;
+  std::fputs("\n", out_);
+  std::fflush(out_);
+}
+
 }  // namespace primeloop::clients

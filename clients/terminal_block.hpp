@@ -20,6 +20,8 @@ class terminal_block {
   /// Replaces what the last draw wrote with text (whole lines, each ending in '\n'): up to the
   /// block's first line, clear to the end of the screen, write text.
   void draw(std::string_view text);
+  /// Leaves the last draw on the screen: the next draw starts on a line of its own below it.
+  void leave();
 
  private:
   std::FILE* out_;

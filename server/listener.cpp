@@ -26,7 +26,12 @@ listener::listener(net::io_context& io, connection_context& ctx, listener_config
   };
   if (acceptor_.open(ep.protocol(), ec); ec) throw fail("open a socket for");
   acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (acceptor_.bind(ep, ec); ec) throw fail("bind");
+  if (acceptor_.bind(ep, ec); ec) {
+    // Two ports can be asked for: say which one, and the way out when it is taken.
+    throw std::runtime_error(fmt::format(
+        "cannot bind {}:{}, {}: {}{}", bind, config_.port, config_.what, ec.message(),
+        config_.port == 0 ? "" : fmt::format(";\n  {} 0 picks a free one", config_.port_flag)));
+  }
   if (acceptor_.listen(net::socket_base::max_listen_connections, ec); ec) throw fail("listen on");
 }
 

@@ -26,6 +26,10 @@ inline constexpr std::size_t probe_reserve = 16;
 /// What makes one listener's port what it is.
 struct listener_config {
   std::string_view name;  ///< for logs: "line" or "http"
+  /// What a bind error calls the port, and the flag that chooses it ("the HTTP port",
+  /// "--http-port"): the error says that flag at 0 picks a free one.
+  std::string_view what;
+  std::string_view port_flag;
   std::uint16_t port = 0;
   /// Written to a connection past --max-connections, which is then closed.
   std::string refusal;

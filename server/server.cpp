@@ -68,7 +68,8 @@ server::server(server_options options, policy_factory make_policy)
       pages_(counters_, info_, shutting_down_, options_.pool.queue_limit, options_.max_connections,
              lag_, [this] { return live_now(); }),
       line_(io_, ctx_,
-            {"line", options_.port, std::string(errors_[errc::too_many_connections]),
+            {"line", "the line port", "-p", options_.port,
+             std::string(errors_[errc::too_many_connections]),
              [this] {
                return std::make_unique<protocol::line_codec>(errors_, options_.max_n,
                                                              options_.max_line);
@@ -86,7 +87,8 @@ server::server(server_options options, policy_factory make_policy)
     http_.emplace(
         io_, ctx_,
         listener_config{
-            "http", *options_.http_port, http_refusal(errors_[errc::too_many_connections]),
+            "http", "the HTTP port", "--http-port", *options_.http_port,
+            http_refusal(errors_[errc::too_many_connections]),
             [this] { return std::make_unique<http::http_codec>(errors_, options_.max_n, pages_); },
             [this] {
               return std::make_unique<http::http_codec>(errors_, options_.max_n, pages_,

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -215,6 +216,9 @@ TEST_CASE("The offload round trip never prints a cost below the rounds' noise", 
   CHECK_THAT(text, Catch::Contains("within noise of inline (-5.0 us"));
   CHECK_THAT(text, Catch::Contains("+20.0 us over inline"));
   CHECK_THAT(text, !Catch::Contains("-5.0 us over inline"));
+  // The means at the precision of the differences beside them.
+  CHECK(std::regex_search(text, std::regex(R"(\n  threads +95\.0 us   within noise)")));
+  CHECK(std::regex_search(text, std::regex(R"(\n  processes +120\.0 us   \+20\.0 us)")));
 }
 
 TEST_CASE("The /proc readers and the timed command read this process and echo", "[bench]") {

@@ -79,8 +79,24 @@ TEST_CASE("A port that cannot be bound is a clear error", "[binary]") {
   auto first = start_server({"--executor", "inline", "--stats-interval", "0"});
   child_process p({bin("primeloop-server"), "--port", std::to_string(first.port)});
   const auto out = p.read_all();
-  CHECK(out.find("cannot bind 127.0.0.1:" + std::to_string(first.port)) != std::string::npos);
+  CHECK(out.find("cannot bind 127.0.0.1:" + std::to_string(first.port) + ", the line port") !=
+        std::string::npos);
   CHECK(out.find("in use") != std::string::npos);
+  CHECK(out.find("-p 0 picks a free one") != std::string::npos);
+  CHECK(p.wait() == 1);
+}
+
+TEST_CASE("An HTTP port that cannot be bound is named as the HTTP port, with the way out",
+          "[binary]") {
+  // The first server's line port is the port the second asks for HTTP on.
+  auto first = start_server({"--executor", "inline", "--stats-interval", "0"});
+  child_process p({bin("primeloop-server"), "-p", "0", "--http-port", std::to_string(first.port)});
+  const auto out = p.read_all();
+  INFO(out);
+  CHECK(out.find("cannot bind 127.0.0.1:" + std::to_string(first.port) + ", the HTTP port") !=
+        std::string::npos);
+  CHECK(out.find("in use") != std::string::npos);
+  CHECK(out.find("--http-port 0 picks a free one") != std::string::npos);
   CHECK(p.wait() == 1);
 }
 

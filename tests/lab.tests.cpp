@@ -131,7 +131,7 @@ TEST_CASE("A short lab run of inline and threads prints and writes its summary",
   REQUIRE(series.size() == 1 + 2 * 5);
   CHECK(series[0] ==
         "executor,second,requests,errors,p50_us,p99_us,max_us,long_active,"
-        "long_completed");
+        "long_completed,round");
   CHECK_THAT(series[1], Catch::StartsWith("inline,1,"));
   CHECK_THAT(series[6], Catch::StartsWith("threads,1,"));
 
@@ -355,7 +355,7 @@ TEST_CASE("The lab says what ran beside the server before the long request: stan
   CHECK(count(text, line) == 2);  // at the start and in the summary
   const auto rows = read_lines(out / "lab-summary.csv");
   REQUIRE(rows.size() == 2);
-  CHECK_THAT(rows[0], Catch::EndsWith(",before_load"));
-  CHECK_THAT(rows[1], Catch::EndsWith(standin ? ",standin" : ",none"));
+  CHECK_THAT(rows[0], Catch::EndsWith(",before_load,round"));
+  CHECK_THAT(rows[1], Catch::EndsWith(standin ? ",standin,1" : ",none,1"));
   std::filesystem::remove_all(out);
 }

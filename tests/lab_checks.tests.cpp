@@ -45,6 +45,7 @@ std::filesystem::path temp_dir(const std::string& name) {
 
 /// A silent observer for a partial_record.
 struct null_observer final : lab::lab_observer {
+  void round_started(unsigned, unsigned) override {}
   void started(std::size_t, const std::string&) override {}
   void second(std::size_t, const primeloop::clients::second_sample&) override {}
   void finished(std::size_t, const lab::executor_run&) override {}

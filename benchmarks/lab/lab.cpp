@@ -28,10 +28,13 @@ double mean_rps(const clients::load_result& r, unsigned first, unsigned last) {
   return static_cast<double>(sum) / (last - first + 1);
 }
 
-net::awaitable<executor_run> run_one(const lab_config& config, std::size_t index,
+net::awaitable<executor_run> run_one(const lab_config& config, std::size_t index, unsigned round,
                                      lab_observer& observer) {
   const auto& column = config.executors[index];
-  const auto log = config.out_dir / fmt::format("server-{}.log", column);
+  // Each round's server keeps its own log.
+  const auto log =
+      config.out_dir / (config.repeat > 1 ? fmt::format("server-{}-round{}.log", column, round)
+                                          : fmt::format("server-{}.log", column));
   harness::server_child server(co_await net::this_coro::executor, server_argv(config, column),
                                log.string());
   std::string error;
@@ -49,11 +52,14 @@ net::awaitable<executor_run> run_one(const lab_config& config, std::size_t index
     observer.started(index, server.first_line());
   }
   if (error.empty()) {
-    co_return co_await run_scenario(server, config, column,
-                                    [&](const auto& s) { observer.second(index, s); });
+    auto run = co_await run_scenario(server, config, column,
+                                     [&](const auto& s) { observer.second(index, s); });
+    run.round = round;
+    co_return run;
   }
   executor_run run;
   run.executor = column;
+  run.round = round;
   run.error = std::move(error);
   run.stopped = co_await server.stop(config.stop_grace);
   co_return run;
@@ -296,6 +302,7 @@ std::string describe_before_load(bool standin) {
 executor_summary summarize(const executor_run& run, const lab_config& config) {
   executor_summary s;
   s.executor = run.executor;
+  s.round = run.round;
   const auto& r = run.load;
   s.before_first = config.before_s >= 2 ? 2 : 1;
   s.before_last = config.before_s;
@@ -341,9 +348,14 @@ net::awaitable<std::vector<executor_run>> run_lab(const lab_config& config,
                                                   lab_observer& observer) {
   std::filesystem::create_directories(config.out_dir);
   std::vector<executor_run> runs;
-  for (std::size_t i = 0; i < config.executors.size(); ++i) {
-    runs.push_back(co_await run_one(config, i, observer));
-    observer.finished(i, runs.back());
+  // Round after round, every column once in each: drift of the machine over the rounds then
+  // hits every column alike, where N runs of one column after another would give it to one.
+  for (unsigned round = 1; round <= config.repeat; ++round) {
+    observer.round_started(round, config.repeat);
+    for (std::size_t i = 0; i < config.executors.size(); ++i) {
+      runs.push_back(co_await run_one(config, i, round, observer));
+      observer.finished(i, runs.back());
+    }
   }
   co_return runs;
 }

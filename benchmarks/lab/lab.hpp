@@ -53,6 +53,10 @@ struct lab_config {
   /// stopped when the long request is sent, so that before and during run with one busy core
   /// each (docs/lessons.md). False (--no-standin): "before" runs with idle cores.
   bool standin = true;
+  /// --repeat: how many times each column runs. The rounds are interleaved (round 1 runs every
+  /// column once, in order, then round 2, ...) so that drift of the shared machine hits every
+  /// column alike; the summary shows each figure's median and its range over the rounds.
+  unsigned repeat = 1;
 
   /// Seconds of load per executor.
   [[nodiscard]] unsigned total_s() const { return before_s + during_s + after_s; }
@@ -63,6 +67,7 @@ struct lab_config {
 /// One executor's run.
 struct executor_run {
   std::string executor;           ///< its name
+  unsigned round = 1;             ///< which round of --repeat it was (from 1)
   std::string listening_line;     ///< the server's first line
   clients::load_result load;      ///< what the client side measured
   harness::stop_outcome stopped;  ///< how the server ended
@@ -75,6 +80,7 @@ struct executor_run {
 /// The derived figures of one run, as the summary table shows them.
 struct executor_summary {
   std::string executor;       ///< its name
+  unsigned round = 1;         ///< executor_run::round
   unsigned before_first = 0;  ///< first second counted as "before" (second 1 is warm-up)
   unsigned before_last = 0;   ///< last second counted as "before"
   double before_rps = 0;      ///< mean req/s before the long request
@@ -111,6 +117,8 @@ struct executor_summary {
 class lab_observer {
  public:
   virtual ~lab_observer() = default;
+  /// A round of --repeat begins (round 1 of 1 without it): every column runs once in it.
+  virtual void round_started(unsigned round, unsigned rounds) = 0;
   /// An executor's server is up.
   virtual void started(std::size_t index, const std::string& listening_line) = 0;
   /// One second of an executor's run ended.
@@ -131,8 +139,9 @@ using second_fn = std::function<void(const clients::second_sample&)>;
                                                          std::string column,
                                                          second_fn each_second = {});
 
-/// Runs every executor of config in turn. A failing executor is reported in its run and the
-/// others still run.
+/// Runs every executor of config in turn, config.repeat rounds of them, and returns the runs in
+/// that order (round after round). A failing executor is reported in its run and the others
+/// still run.
 [[nodiscard]] asio::awaitable<std::vector<executor_run>> run_lab(const lab_config& config,
                                                                  lab_observer& observer);
 

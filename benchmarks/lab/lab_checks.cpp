@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <system_error>
@@ -31,15 +32,19 @@ std::string run_failure(const executor_run& run) {
 
 int report_failures(const std::vector<executor_summary>& rows, std::FILE* out) {
   int status = 0;
+  // With --repeat the round says which of a column's runs it was.
+  const bool rounds =
+      std::any_of(rows.begin(), rows.end(), [](const executor_summary& r) { return r.round > 1; });
   for (const auto& r : rows) {
     if (!r.failed) continue;
     std::string_view why = r.server_end;
     if (why.starts_with("FAILED: ")) why.remove_prefix(8);
     fmt::print(out, "{}\n",
-               harness::wrap_words(fmt::format("primeloop-lab: column {} failed, its figures are "
-                                               "not valid: {}",
-                                               r.executor, why),
-                                   100));
+               harness::wrap_words(
+                   fmt::format("primeloop-lab: column {}{} failed, its figures "
+                               "are not valid: {}",
+                               r.executor, rounds ? fmt::format(" (round {})", r.round) : "", why),
+                   100));
     status = 1;
   }
   return status;

@@ -16,6 +16,7 @@
 #include "benchmarks/lab/lab.hpp"
 #include "benchmarks/lab/lab_checks.hpp"
 #include "benchmarks/lab/lab_partial.hpp"
+#include "benchmarks/lab/lab_repeat.hpp"
 #include "benchmarks/lab/lab_report.hpp"
 #include "benchmarks/lab/live_screen.hpp"
 #include "benchmarks/lab/open_loop_table.hpp"
@@ -65,6 +66,14 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
                "with one table of the stages")
       ->excludes(executors_option)
       ->excludes("--gil-sweep");
+  app.add_option("--repeat", config.repeat,
+                 "Run every column this many times, in rounds (each round runs every column once, "
+                 "in order), so that drift of the machine hits every column alike; the summary "
+                 "shows each figure's median over the rounds and its range (lowest-highest), "
+                 "lab-repeat.csv holds them, run.txt also each round's summary, and the chart "
+                 "draws each column's median round by kept")
+      ->default_val(config.repeat)
+      ->check(cli::range(1, 100));
   bool no_standin = false;
   harness::add_long_request_flags(app, config.before_s, config.during_s, no_standin);
   harness::add_after_flag(app, config.after_s);
@@ -130,13 +139,16 @@ std::optional<lab_config> parse_lab_flags(int argc, char** argv, int& exit_code)
 
 int run_lab_command(const lab_config& config) {
   const auto machine = harness::read_machine();
+  auto noisy = noisy_machine_warning(first_load_average(machine.loadavg), machine.cpus);
+  if (!noisy.empty() && config.repeat == 1) {
+    noisy += "  --repeat 3 runs every column three times and shows how far the figures spread\n";
+  }
   const auto header = harness::wrap_lines(
       fmt::format(
           "primeloop lab\n  {}\n  (depth = requests each connection keeps in flight; words: "
-          "docs/lessons.md)\nserver: {}\n{}{}\n{}this run's files go to {}/\n",
-          describe_scenario(config), config.server.string(), harness::describe_build_and_machine(),
-          describe_before_load(config.standin),
-          noisy_machine_warning(first_load_average(machine.loadavg), machine.cpus),
+          "docs/lessons.md)\n{}server: {}\n{}{}\n{}this run's files go to {}/\n",
+          describe_scenario(config), describe_rounds(config), config.server.string(),
+          harness::describe_build_and_machine(), describe_before_load(config.standin), noisy,
           config.out_dir.string()),
       100);
   // On a terminal one table redrawn in place; on a pipe or a file plain lines.
@@ -148,17 +160,39 @@ int run_lab_command(const lab_config& config) {
   const auto report = [&](const std::vector<executor_run>& runs, double took_s) {
     std::vector<executor_summary> rows;
     for (const auto& r : runs) rows.push_back(summarize(r, config));
-    fmt::print("\n{}", format_summary_table(rows, config));
-    if (config.story) fmt::print("\n{}", format_story_table(rows, config));
-    const auto open_loop = format_open_loop_table(runs, config);
+    // With --repeat the story and open-loop tables show each column's median round.
+    auto shown_rows = rows;
+    auto shown_runs = runs;
+    if (config.repeat > 1) {
+      fmt::print("\n{}",
+                 format_repeat_table(rounds_by_column(rows, config.executors.size()), config));
+      shown_rows.clear();
+      shown_runs.clear();
+      for (const auto i : median_runs(rows, config.executors.size())) {
+        shown_rows.push_back(rows.at(i));
+        shown_runs.push_back(runs.at(i));
+      }
+      if (config.story || config.rate > 0) {
+        fmt::print("\nbelow: each column's median round by kept, of {}\n", config.repeat);
+      }
+    } else {
+      fmt::print("\n{}", format_summary_table(rows, config));
+    }
+    if (config.story) fmt::print("\n{}", format_story_table(shown_rows, config));
+    const auto open_loop = format_open_loop_table(shown_runs, config);
     if (!open_loop.empty()) fmt::print("\n{}", open_loop);
     fmt::print("the lab took {:.0f} s; load average now {}\n", took_s,
                harness::read_machine().loadavg);
     const auto files = write_lab_results(runs, rows, config);
-    fmt::print("\nwrote, in {}/:\n  {}, {}, {}, {} and the server logs server-*.log\n",
-               config.out_dir.string(), files.series_csv.filename().string(),
-               files.summary_csv.filename().string(), files.chart_svg.filename().string(),
-               files.run_txt.filename().string());
+    fmt::print(
+        "\nwrote, in {}/:\n{}\n", config.out_dir.string(),
+        harness::wrap_words(
+            fmt::format("  {}, {}, {}{}, {} and the server logs server-*.log",
+                        files.series_csv.filename().string(), files.summary_csv.filename().string(),
+                        files.repeat_csv.empty() ? std::string()
+                                                 : files.repeat_csv.filename().string() + ", ",
+                        files.chart_svg.filename().string(), files.run_txt.filename().string()),
+            100));
     // The open-loop table goes after the summary in run.txt too.
     if (!open_loop.empty()) append_file(files.run_txt, "\n" + open_loop);
     return report_failures(rows, stderr);

@@ -10,6 +10,7 @@
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/harness/wrap_words.hpp"
 #include "benchmarks/lab/lab_checks.hpp"
+#include "benchmarks/lab/lab_repeat.hpp"
 #include "benchmarks/lab/story_words.hpp"
 #include "benchmarks/lab/svg_chart.hpp"
 #include "clients/report.hpp"
@@ -89,6 +90,14 @@ std::string live_table::header() const {
   return legend + line + '\n' + h;
 }
 
+void live_table::round_started(unsigned round, unsigned rounds) {
+  if (rounds == 1) return;
+  // Each round's rows put its own columns side by side: the last round's seconds go.
+  for (auto& v : values_) v.clear();
+  fmt::print(out_, "\nround {} of {}\n", round, rounds);
+  std::fflush(out_);
+}
+
 void live_table::started(std::size_t index, const std::string& listening_line) {
   fmt::print(
       out_, "\n{}\n{}",
@@ -129,18 +138,34 @@ void live_table::finished(std::size_t index, const executor_run& run) {
   std::fflush(out_);
 }
 
-std::string format_summary_table(const std::vector<executor_summary>& rows,
-                                 const lab_config& config) {
+std::string describe_phases(const lab_config& config) {
   const auto after =
       config.after_s == 0
           ? std::string()
           : fmt::format(", after = seconds {}-{}",
                         config.during_end_s() + (config.after_s >= 2 ? 2 : 1), config.total_s());
-  std::string out = fmt::format(
-      "summary:\n  {}\n  before = mean of seconds {}-{}, during = seconds {}-{}{};\n  latency of "
-      "small requests answered during the long request\n  {}\n",
-      describe_scenario(config), config.before_s >= 2 ? 2 : 1, config.before_s, config.before_s + 1,
-      config.during_end_s(), after, describe_before_load(config.standin));
+  return fmt::format(
+      "  before = mean of seconds {}-{}, during = seconds {}-{}{};\n  latency of small requests "
+      "answered during the long request\n  {}\n",
+      config.before_s >= 2 ? 2 : 1, config.before_s, config.before_s + 1, config.during_end_s(),
+      after, describe_before_load(config.standin));
+}
+
+std::string summary_legend() {
+  return "  before/s, during/s, after/s = small requests answered per second; kept = during /\n"
+         "  mean(before, after), the share of the small-request rate the server kept while the "
+         "long\n"
+         "  request ran (the mean cancels drift of the machine); '(after)': the server cannot stop "
+         "a\n"
+         "  computation whose client left, so kept = during / before;\n"
+         "  '>=' = small requests still unanswered at the end: their wait so far is a lower "
+         "bound\n";
+}
+
+std::string format_summary_table(const std::vector<executor_summary>& rows,
+                                 const lab_config& config) {
+  std::string out =
+      fmt::format("summary:\n  {}\n{}", describe_scenario(config), describe_phases(config));
   // Wide enough for column names such as "thread-per-conn+gil5ms"; with those, 92 columns.
   std::size_t name_width = 10;
   for (const auto& r : rows) name_width = std::max(name_width, r.executor.size());
@@ -165,12 +190,7 @@ std::string format_summary_table(const std::vector<executor_summary>& rows,
                        shown(r.p50, r.p50_lower_bound), shown(r.p99, r.p99_lower_bound),
                        shown(r.max, r.max_lower_bound), r.long_completed);
   }
-  out +=
-      "  before/s, during/s, after/s = small requests answered per second; kept = during /\n"
-      "  mean(before, after), the share of the small-request rate the server kept while the long\n"
-      "  request ran (the mean cancels drift of the machine); '(after)': the server cannot stop a\n"
-      "  computation whose client left, so kept = during / before;\n"
-      "  '>=' = small requests still unanswered at the end: their wait so far is a lower bound\n";
+  out += summary_legend();
   out += describe_long_column(rows, config);
   out += format_lag_verdicts(rows, name_width);
   // How each server ended, one line each (it can be long: a failure says why).
@@ -240,12 +260,12 @@ std::string format_story_table(const std::vector<executor_summary>& rows,
 
 std::string series_csv(const std::vector<executor_run>& runs) {
   std::string out =
-      "executor,second,requests,errors,p50_us,p99_us,max_us,long_active,long_completed\n";
+      "executor,second,requests,errors,p50_us,p99_us,max_us,long_active,long_completed,round\n";
   for (const auto& run : runs) {
     for (const auto& s : run.load.seconds) {
-      out += fmt::format("{},{},{},{},{:.1f},{:.1f},{:.1f},{},{}\n", run.executor, s.second,
+      out += fmt::format("{},{},{},{},{:.1f},{:.1f},{:.1f},{},{},{}\n", run.executor, s.second,
                          s.completed, s.errors, us(s.p50), us(s.p99), us(s.max),
-                         s.long_active ? 1 : 0, s.long_completed);
+                         s.long_active ? 1 : 0, s.long_completed, run.round);
     }
   }
   return out;
@@ -255,17 +275,18 @@ std::string summary_csv(const std::vector<executor_summary>& rows, const lab_con
   std::string out =
       "executor,connections,depth,n,long_n,workload,workers,before_s,during_s,before_rps,"
       "during_rps,retention,during_answered,p50_us,p99_us,max_us,lower_bounds,unfinished,"
-      "oldest_unfinished_us,long_completed,server_end,after_s,after_rps,after_counts,before_load\n";
+      "oldest_unfinished_us,long_completed,server_end,after_s,after_rps,after_counts,before_load,"
+      "round\n";
   for (const auto& r : rows) {
     out += fmt::format(
         "{},{},{},{},{},{},{},{},{},{:.1f},{:.1f},{},{},{:.1f},{:.1f},{:.1f},{},{},"
-        "{:.1f},{},{},{},{:.1f},{},{}\n",
+        "{:.1f},{},{},{},{:.1f},{},{},{}\n",
         r.executor, c.connections, c.depth, c.n, c.long_n, c.workload,
         c.workers ? std::to_string(*c.workers) : "default", c.before_s, c.during_s, r.before_rps,
         r.during_rps, r.retention ? fmt::format("{:.4f}", *r.retention) : "", r.during_answered,
         us(r.p50), us(r.p99), us(r.max), lower_bounds(r), r.unfinished, us(r.oldest_unfinished),
         r.long_completed, csv_field(r.server_end), c.after_s, r.after_rps, r.after_counts ? 1 : 0,
-        before_load_name(c.standin));
+        before_load_name(c.standin), r.round);
   }
   return out;
 }
@@ -291,9 +312,10 @@ std::string lab_svg(const std::vector<executor_run>& runs, const lab_config& con
       c.connections = config.connections;
       s.name = fmt::format("blocking: served {}/{}", r.connections_answered, config.connections);
     }
-    s.note = fmt::format("{:.0f} / {:.0f} / {} req/s, kept {}", r.before_rps, r.during_rps,
+    s.note = fmt::format("{:.0f} / {:.0f} / {} req/s, kept {}{}", r.before_rps, r.during_rps,
                          r.after_first == 0 ? "-" : fmt::format("{:.0f}", r.after_rps),
-                         r.retention ? fmt::format("{:.0f}%", *r.retention * 100) : "-");
+                         r.retention ? fmt::format("{:.0f}%", *r.retention * 100) : "-",
+                         config.repeat > 1 ? fmt::format(", round {}", run.round) : "");
     c.series.push_back(std::move(s));
   }
   c.marker_x = config.before_s;
@@ -306,7 +328,11 @@ std::string lab_svg(const std::vector<executor_run>& runs, const lab_config& con
   c.log_y = true;
   c.y_label = "requests per second (log scale)";
   c.latency_label = "p99 of each second (log scale)";
-  c.footer = fmt::format("made by: {}; legend: before / during / after", config.command);
+  c.footer = fmt::format("made by: {}; legend: before / during / after{}", config.command,
+                         config.repeat > 1 ? fmt::format(" of each column's median round by kept "
+                                                         "(of {})",
+                                                         config.repeat)
+                                           : "");
   return render_svg(c);
 }
 
@@ -317,16 +343,44 @@ lab_files write_lab_results(const std::vector<executor_run>& runs,
                   config.out_dir / "lab-chart.svg", config.out_dir / "run.txt"};
   write_file(files.series_csv, series_csv(runs));
   write_file(files.summary_csv, summary_csv(rows, config));
-  write_file(files.chart_svg, lab_svg(runs, config));
+  const auto columns = config.executors.size();
+  const auto by_column = rounds_by_column(rows, columns);
+  if (config.repeat > 1 && runs.size() == rows.size()) {
+    // One line a column: its median round by kept.
+    std::vector<executor_run> drawn;
+    for (const auto i : median_runs(rows, columns)) drawn.push_back(runs.at(i));
+    write_file(files.chart_svg, lab_svg(drawn, config));
+    files.repeat_csv = config.out_dir / "lab-repeat.csv";
+    write_file(files.repeat_csv, repeat_csv(by_column));
+  } else {
+    write_file(files.chart_svg, lab_svg(runs, config));
+  }
   // Other processes on the machine change every figure: the load average says if there were.
   const auto machine = harness::read_machine();
   std::string run_txt = fmt::format(
       "command: {}\nscenario: {}\nbuild: {}\nmachine: {}; load average after the run: {}\n",
       config.command, describe_scenario(config), harness::describe_build(),
       harness::describe_cpus(machine), machine.loadavg);
-  for (const auto& r : runs) run_txt += fmt::format("{}: {}\n", r.executor, r.listening_line);
+  for (const auto& r : runs) {
+    run_txt +=
+        fmt::format("{}{}: {}\n", r.executor,
+                    config.repeat > 1 ? fmt::format(" round {}", r.round) : "", r.listening_line);
+  }
   run_txt += '\n';
-  run_txt += format_summary_table(rows, config);
+  if (config.repeat == 1) {
+    run_txt += format_summary_table(rows, config);
+  } else {
+    // The medians and ranges first, then every round's own summary: the draws they come from.
+    run_txt += format_repeat_table(by_column, config);
+    for (unsigned round = 1; round <= config.repeat; ++round) {
+      std::vector<executor_summary> these;
+      for (const auto& r : rows) {
+        if (r.round == round) these.push_back(r);
+      }
+      run_txt += fmt::format("\nround {} of {}: ", round, config.repeat);
+      run_txt += format_summary_table(these, config);
+    }
+  }
   write_file(files.run_txt, run_txt);
   return files;
 }

@@ -20,6 +20,7 @@ class live_table final : public lab_observer {
   /// Prints to out (flushed after every line).
   live_table(const lab_config& config, std::FILE* out);
 
+  void round_started(unsigned round, unsigned rounds) override;
   void started(std::size_t index, const std::string& listening_line) override;
   void second(std::size_t index, const clients::second_sample& sample) override;
   void finished(std::size_t index, const executor_run& run) override;
@@ -38,6 +39,11 @@ class live_table final : public lab_observer {
 
 /// The one-line description of a lab run: executors, connections, depth, n, long request.
 [[nodiscard]] std::string describe_scenario(const lab_config& config);
+/// The summary's lines on the phases: which seconds each is the mean of, and what ran beside
+/// the server before the long request.
+[[nodiscard]] std::string describe_phases(const lab_config& config);
+/// The summary's legend: what before/s, during/s, after/s, kept and '>=' mean.
+[[nodiscard]] std::string summary_legend();
 /// The summary table as text, one row per executor.
 [[nodiscard]] std::string format_summary_table(const std::vector<executor_summary>& rows,
                                                const lab_config& config);
@@ -63,10 +69,13 @@ class live_table final : public lab_observer {
 /// Files written by write_lab_results.
 struct lab_files {
   std::filesystem::path series_csv, summary_csv, chart_svg, run_txt;
+  std::filesystem::path repeat_csv{};  ///< lab-repeat.csv: with --repeat only, else empty
 };
 /// Writes the series and summary CSV, the SVG chart and run.txt (the command, the machine, each
-/// server's first line) into config.out_dir. Throws std::runtime_error when a file cannot be
-/// written.
+/// server's first line, the summary) into config.out_dir. With --repeat (runs round after round)
+/// also lab-repeat.csv, the medians and ranges; run.txt then holds the repeated summary and
+/// each round's, and the chart draws each column's median round by kept. Throws
+/// std::runtime_error when a file cannot be written.
 lab_files write_lab_results(const std::vector<executor_run>& runs,
                             const std::vector<executor_summary>& rows, const lab_config& config);
 

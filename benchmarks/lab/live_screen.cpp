@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "benchmarks/harness/wrap_words.hpp"
+
 namespace primeloop::lab {
 
 live_screen::live_screen(const lab_config& config, std::FILE* out)
@@ -21,7 +23,8 @@ std::string live_screen::render() const {
   const bool numbered =
       width_ == 8 && std::any_of(config_.executors.begin(), config_.executors.end(),
                                  [](const auto& e) { return e.size() > 6; });
-  std::string out = "  t(s)";
+  std::string out =
+      rounds_ > 1 ? fmt::format("round {} of {}\n  t(s)", round_, rounds_) : std::string("  t(s)");
   for (std::size_t i = 0; i < values_.size(); ++i) {
     out +=
         fmt::format("{:>{}}", numbered ? fmt::format("c{}", i + 1) : config_.executors[i], width_);
@@ -40,11 +43,26 @@ std::string live_screen::render() const {
     }
     out += row + '\n';
   }
+  // Folded within 100 columns: a line the terminal wraps would take two rows, and the next
+  // redraw, going up by lines, would leave one behind.
   for (std::size_t i = 0; i < status_.size(); ++i) {
-    out += fmt::format("  {}{}: {}\n", numbered ? fmt::format("c{} = ", i + 1) : "",
-                       config_.executors[i], status_[i]);
+    out +=
+        harness::wrap_words(fmt::format("  {}{}: {}", numbered ? fmt::format("c{} = ", i + 1) : "",
+                                        config_.executors[i], status_[i]),
+                            100) +
+        '\n';
   }
   return out;
+}
+
+void live_screen::round_started(unsigned round, unsigned rounds) {
+  round_ = round;
+  rounds_ = rounds;
+  if (round == 1) return;
+  // Each round gets a table of its own below the last one, which stays on the screen.
+  for (auto& v : values_) v.clear();
+  std::fill(status_.begin(), status_.end(), "waiting");
+  block_.leave();
 }
 
 void live_screen::started(std::size_t index, const std::string& listening_line) {

@@ -20,6 +20,7 @@ class live_screen final : public lab_observer {
  public:
   live_screen(const lab_config& config, std::FILE* out);
 
+  void round_started(unsigned round, unsigned rounds) override;
   void started(std::size_t index, const std::string& listening_line) override;
   void second(std::size_t index, const clients::second_sample& sample) override;
   void finished(std::size_t index, const executor_run& run) override;
@@ -34,6 +35,7 @@ class live_screen final : public lab_observer {
   std::vector<std::vector<std::optional<std::uint64_t>>> values_;  // [executor][second - 1]
   std::vector<std::string> status_;  // one line per executor: waiting, running, how it ended
   std::size_t width_ = 8;
+  unsigned round_ = 1, rounds_ = 1;  // --repeat: the round this table shows
 };
 
 }  // namespace primeloop::lab
