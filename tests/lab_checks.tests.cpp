@@ -172,8 +172,8 @@ TEST_CASE("primeloop-lab fails a column whose connections were refused and exits
           "[lab]") {
   const auto out = temp_dir("lab-failed");
   child_process p({bin("primeloop-lab"), "--executors", "inline", "--before", "1", "--during", "1",
-                   "--long-n", "20000", "--connections", "4", "--server-arg", "--max-connections=2",
-                   "--out", out.string()});
+                   "--after", "0", "--long-n", "20000", "--connections", "4", "--server-arg",
+                   "--max-connections=2", "--out", out.string()});
   const auto text = p.read_all(std::chrono::seconds{60});
   INFO(text);
   CHECK(p.wait() == 1);
