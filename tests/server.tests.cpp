@@ -111,10 +111,10 @@ TEST_CASE("Inline freezes other clients during a long request, pools do not", "[
     REQUIRE(wait_stats(s, "in-flight 1 "));
     line_client b(s.port);
     b.send("10\n");
-    const int first = first_readable(a, b, default_deadline);
+    const int first = first_readable(a, b, computation_deadline);
     if (ex == "inline") {
       CHECK(first == 0);
-      CHECK(a.read_line() == "224737");
+      CHECK(a.read_line(computation_deadline) == "224737");
       CHECK(b.read_line() == "29");
     } else {
       CHECK(first == 1);

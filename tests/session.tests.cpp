@@ -91,7 +91,7 @@ TEST_CASE("A bare number completed by end of stream is answered however long it 
     line_client c(s.port);
     c.send("10000");  // naive: about half a second, far past the end-of-stream linger
     c.shutdown_send();
-    CHECK(c.read_line() == "104729");
+    CHECK(c.read_line(computation_deadline) == "104729");
     CHECK(c.wait_closed());
   }
 }

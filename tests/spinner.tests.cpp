@@ -16,7 +16,7 @@ namespace {
 /// Runs argv on a pseudo-terminal and returns everything it printed there, until it exits.
 std::string run_on_terminal(const std::vector<std::string>& argv) {
   terminal_process p(argv);
-  std::string out = p.read_all();
+  std::string out = p.read_all(computation_deadline);
   CHECK(p.wait() == 0);
   return out;
 }
@@ -47,7 +47,7 @@ TEST_CASE("The one-shot client draws no spinner with --no-spinner", "[spinner]")
 TEST_CASE("The one-shot client prints exactly the answers on a pipe", "[spinner]") {
   auto s = start_server({"--stats-interval", "0", "--executor", "threads"});
   child_process client({bin("primeloop-client"), "--port", std::to_string(s.port), "20000", "10"});
-  CHECK(client.read_all() == "224737\n29\n");
+  CHECK(client.read_all(computation_deadline) == "224737\n29\n");
   CHECK(client.wait() == 0);
 }
 

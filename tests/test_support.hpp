@@ -20,6 +20,11 @@ using std::chrono::milliseconds;
 
 /// A deadline generous enough for a loaded 2-core machine under sanitizers.
 inline constexpr milliseconds default_deadline{20'000};
+/// How long a test waits for the answer to a computation of seconds (naive n = 10000 or 20000):
+/// as long as a loaded 2-core machine or a sanitizer build may take (n = 20000 took 24 s at load
+/// 11 in a release build, 40 s under ASan). What such a test checks is what happens meanwhile
+/// or after, not how soon the answer comes.
+inline constexpr milliseconds computation_deadline{120'000};
 
 /// Sleeps between two looks at a state, 1 ms at first, doubling up to 20 ms: a state that
 /// holds at once costs little, one that takes seconds costs few looks.
