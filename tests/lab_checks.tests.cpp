@@ -18,40 +18,12 @@
 #include "benchmarks/lab/lab_checks.hpp"
 #include "benchmarks/lab/lab_partial.hpp"
 #include "benchmarks/lab/lab_report.hpp"
+#include "lab_test_support.hpp"
 #include "test_support.hpp"
 
 using namespace primeloop::test;
 namespace lab = primeloop::lab;
 namespace harness = primeloop::harness;
-
-namespace {
-
-/// The lines of text longer than 100 columns, for the message of a failed check.
-std::string wide_lines(const std::string& text) {
-  std::istringstream in(text);
-  std::string line, wide;
-  while (std::getline(in, line)) {
-    if (line.size() > 100) wide += std::to_string(line.size()) + ": " + line + "\n";
-  }
-  return wide;
-}
-
-std::filesystem::path temp_dir(const std::string& name) {
-  auto p = std::filesystem::temp_directory_path() /
-           ("primeloop-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(p);
-  return p;
-}
-
-/// A silent observer for a partial_record.
-struct null_observer final : lab::lab_observer {
-  void round_started(unsigned, unsigned) override {}
-  void started(std::size_t, const std::string&) override {}
-  void second(std::size_t, const primeloop::clients::second_sample&) override {}
-  void finished(std::size_t, const lab::executor_run&) override {}
-};
-
-}  // namespace
 
 TEST_CASE("The lab reads max-n from a listening line and refuses a long-n above it", "[lab]") {
   const std::string line =

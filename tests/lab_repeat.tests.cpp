@@ -17,6 +17,7 @@
 #include "benchmarks/lab/lab_partial.hpp"
 #include "benchmarks/lab/lab_repeat.hpp"
 #include "benchmarks/lab/live_screen.hpp"
+#include "lab_test_support.hpp"
 #include "test_support.hpp"
 
 using namespace primeloop::test;
@@ -25,16 +26,6 @@ using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
 namespace {
-
-/// The lines of text longer than 100 columns.
-std::string too_wide(const std::string& text) {
-  std::istringstream in(text);
-  std::string line, wide;
-  while (std::getline(in, line)) {
-    if (line.size() > 100) wide += std::to_string(line.size()) + ": " + line + "\n";
-  }
-  return wide;
-}
 
 /// One round of a column as summarize would give it.
 lab::executor_summary round_of(std::string executor, unsigned round, double before, double during,
@@ -52,13 +43,6 @@ lab::executor_summary round_of(std::string executor, unsigned round, double befo
   s.worst_lag = milliseconds{2};
   return s;
 }
-
-struct silent_observer final : lab::lab_observer {
-  void round_started(unsigned, unsigned) override {}
-  void started(std::size_t, const std::string&) override {}
-  void second(std::size_t, const primeloop::clients::second_sample&) override {}
-  void finished(std::size_t, const lab::executor_run&) override {}
-};
 
 }  // namespace
 
@@ -139,7 +123,7 @@ TEST_CASE("The repeated summary prints each column's medians and ranges within 1
   CHECK(std::regex_search(
       text, std::regex(R"(\np99 +>= 8.00 s +320 us\n +>= 8.00-8.00 s +310-330 us\n)")));
   CHECK(std::regex_search(text, std::regex(R"(\nrounds +3/3 +3/3\n)")));
-  CHECK(too_wide(text) == "");
+  CHECK(wide_lines(text) == "");
   const auto csv = lab::repeat_csv(columns);
   CHECK_THAT(csv, Catch::StartsWith("executor,figure,unit,rounds,median,min,max,lower_bounds\n"));
   CHECK_THAT(csv,
@@ -160,7 +144,7 @@ TEST_CASE("The repeated summary prints each column's medians and ranges within 1
       lab::format_repeat_table(lab::rounds_by_column(many, story.executors.size()), story);
   INFO(wide);
   CHECK(count(wide, "\nfigure ") >= 2);
-  CHECK(too_wide(wide) == "");
+  CHECK(wide_lines(wide) == "");
 }
 
 TEST_CASE("A failed round is left out of the figures and named under the table", "[lab][repeat]") {
@@ -188,7 +172,7 @@ TEST_CASE("An interrupted repeated lab summarizes the runs that finished", "[lab
   config.before_s = 2;
   config.during_s = 2;
   config.after_s = 0;
-  silent_observer quiet;
+  null_observer quiet;
   lab::partial_record record(quiet);
   lab::executor_run done;
   for (unsigned s = 1; s <= 4; ++s) {
@@ -235,7 +219,7 @@ TEST_CASE("On a terminal each round gets a table of its own, titled with the rou
     CHECK_THAT(screen.render(), Catch::StartsWith("round 1 of 2\n  t(s)"));
     CHECK_THAT(screen.render(), Catch::Contains("4321"));
     // The status line of a long listening line folds: every row of the table is one line.
-    CHECK(too_wide(screen.render()) == "");
+    CHECK(wide_lines(screen.render()) == "");
     screen.round_started(2, 2);
     const auto second = screen.render();
     CHECK_THAT(second, Catch::StartsWith("round 2 of 2\n"));
@@ -271,7 +255,7 @@ TEST_CASE(
   CHECK(std::regex_search(rest, std::regex(R"(\nrounds +2/2 +2/2\n)")));
   CHECK(std::regex_search(rest, std::regex(R"(\nbefore/s +\d+ +\d+\n +\d+-\d+ +\d+-\d+\n)")));
   CHECK(std::regex_search(rest, std::regex(R"(\nkept +[\d.]+% +[\d.]+%\n +[\d.]+-[\d.]+% )")));
-  CHECK(too_wide(text) == "");
+  CHECK(wide_lines(text) == "");
 
   const auto repeat = read_lines(out / "lab-repeat.csv");
   REQUIRE(repeat.size() > 1);
