@@ -69,10 +69,10 @@ usage_error::usage_error(const std::string& line) : std::runtime_error(line) {}
 void setup(CLI::App& app, std::string program) {
   app.name(program);
   app.set_help_flag(flag("--help"), "Print this help and exit");
-  app.set_version_flag(
-      "--version",
-      fmt::format("{} {} (commit {})", program, primeloop::version, primeloop::build_commit()),
-      "Print the program's name and version and exit");
+  app.set_version_flag("--version",
+                       fmt::format("{} {} (commit {}{})", program, primeloop::version,
+                                   primeloop::build_commit(), primeloop::event_loop_note),
+                       "Print the program's name and version and exit");
   app.formatter(std::make_shared<help_formatter>(width, help_column));
 }
 

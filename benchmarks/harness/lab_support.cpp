@@ -98,7 +98,8 @@ machine_info read_machine() {
 }
 
 std::string describe_build() {
-  return fmt::format("primeloop {}, commit {}", primeloop::version, primeloop::build_commit());
+  return fmt::format("primeloop {}, commit {}{}", primeloop::version, primeloop::build_commit(),
+                     primeloop::event_loop_note);
 }
 
 std::string describe_build_and_machine() {
