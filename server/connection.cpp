@@ -141,6 +141,7 @@ net::awaitable<void> connection::reader() {
 
 net::awaitable<connection::read_result> connection::read_more() {
   if (draining_ && drain_budget_ == 0 && !one_more_) end_of_drain_budget();
+  if (one_more_taken_ && codec_->buffered() == 0) reads_over_ = true;  // the drain's last read
   if (reads_over_) co_return read_result{0, false, true};
   auto space = codec_->prepare();
   if (draining_ && !one_more_) space = space.first(std::min(space.size(), drain_budget_));
@@ -189,7 +190,9 @@ void connection::take_events() {
 
 void connection::handle(const event& ev) {
   if (ev.what == event::kind::need_more) return;
-  if (one_more_) reads_over_ = true;  // the drain's one more request: the last
+  // The drain's one more request came: the requests the same read brought are answered too
+  // (sent together, before the client could see the stream end), then reading ends.
+  if (one_more_) one_more_taken_ = true;
   if (ev.what == event::kind::request) {
     codec_->replies().set_started(ev.tag, clock::now());
     if (submit(ev.n, ev.tag)) return;  // the writer wakes when the result comes

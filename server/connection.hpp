@@ -150,6 +150,7 @@ class connection final : public executors::result_sink {
   std::size_t drain_budget_ = 0;  // bytes received before the drain and not read yet
   bool draining_ = false;         // shutdown: read no further than drain_budget_ ...
   bool one_more_ = false;         // ... then, with no reply owed, until one more request
+  bool one_more_taken_ = false;   // ... which came: the read that brought it is the last
   bool reads_over_ = false;       // the last request is taken: read and take nothing more
   bool read_pending_ = false;     // a read waits for bytes now
   bool started_ = false;          // the client has sent its first byte
