@@ -236,7 +236,7 @@ TEST_CASE("A drained connection answers what it read, then ends", "[connection]"
   CHECK(r.run_until([&] { return all_closed && r.ended; }));
 }
 
-TEST_CASE("A connection drained with nothing owed reads one more request, and no other",
+TEST_CASE("A connection drained with nothing owed reads one more request, with what came with it",
           "[connection]") {
   rig r;
   r.start();
@@ -254,6 +254,17 @@ TEST_CASE("A connection drained with nothing owed reads one more request, and no
     CHECK(r.work.jobs.size() == 1);
     r.work.answer(0);
     CHECK(r.receive(3) == "30\n");
+  }
+  SECTION("its client pipelined several as the drain began: all of that read are answered") {
+    r.send("3\n4\n5\n");
+    REQUIRE(r.run_until([&] { return r.work.jobs.size() == 3; }));
+    r.send("6\n");  // a later read: not read
+    r.io.run_for(std::chrono::milliseconds(20));
+    CHECK(r.work.jobs.size() == 3);
+    r.work.answer(0);
+    r.work.answer(0);
+    r.work.answer(0);
+    CHECK(r.receive(9) == "30\n40\n50\n");
   }
   SECTION("none comes: the connection waits, and ends when reading stops") {
     r.io.run_for(std::chrono::milliseconds(20));
