@@ -25,29 +25,29 @@ std::string run_on_terminal(const std::vector<std::string>& argv) {
 
 TEST_CASE("The one-shot client spins on a terminal while it waits and clears it", "[spinner]") {
   auto s = start_server({"--stats-interval", "0", "--executor", "threads"});
-  // naive 20000 takes about a second: several frames of the spinner.
+  // naive 10000 takes most of a second here: several of the spinner's 100 ms frames.
   const auto out =
-      run_on_terminal({bin("primeloop-client"), "--port", std::to_string(s.port), "20000"});
+      run_on_terminal({bin("primeloop-client"), "--port", std::to_string(s.port), "10000"});
   INFO(out);
   CHECK(out.find("waiting") != std::string::npos);
   const auto cleared = out.rfind("\r\033[K");
   REQUIRE(cleared != std::string::npos);
   // The answer comes after the cleared line, alone on it.
-  CHECK(out.substr(cleared + 4).find("224737") == 0);
+  CHECK(out.substr(cleared + 4).find("104729") == 0);
 }
 
 TEST_CASE("The one-shot client draws no spinner with --no-spinner", "[spinner]") {
   auto s = start_server({"--stats-interval", "0", "--executor", "threads"});
   const auto out = run_on_terminal(
-      {bin("primeloop-client"), "--port", std::to_string(s.port), "--no-spinner", "20000"});
+      {bin("primeloop-client"), "--port", std::to_string(s.port), "--no-spinner", "10000"});
   CHECK(out.find("waiting") == std::string::npos);
-  CHECK(out.find("224737") != std::string::npos);
+  CHECK(out.find("104729") != std::string::npos);
 }
 
 TEST_CASE("The one-shot client prints exactly the answers on a pipe", "[spinner]") {
   auto s = start_server({"--stats-interval", "0", "--executor", "threads"});
-  child_process client({bin("primeloop-client"), "--port", std::to_string(s.port), "20000", "10"});
-  CHECK(client.read_all(computation_deadline) == "224737\n29\n");
+  child_process client({bin("primeloop-client"), "--port", std::to_string(s.port), "10000", "10"});
+  CHECK(client.read_all(computation_deadline) == "104729\n29\n");
   CHECK(client.wait() == 0);
 }
 
