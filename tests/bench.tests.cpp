@@ -260,6 +260,8 @@ TEST_CASE("A short bench run prints every phase and the targets, and writes its 
                    "1",
                    "--during",
                    "1",
+                   "--after",
+                   "1",
                    "--long-n",
                    "20000",
                    "--long-connections",

@@ -95,6 +95,7 @@ std::optional<bench_config> parse_bench_flags(int argc, char** argv, int& exit_c
       ->check(cli::range(1, 10'000));
   bool no_standin = false;
   harness::add_long_request_flags(app, scenario.before_s, scenario.during_s, no_standin);
+  harness::add_after_flag(app, scenario.after_s);
   app.add_option("--idle-connections", config.idle_connections,
                  "Idle connections per server (0: skip)")
       ->default_val(config.idle_connections)

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "benchmarks/bench/bench_phases.hpp"
+#include "benchmarks/lab/lab_report.hpp"
 #include "clients/report.hpp"
 
 namespace primeloop::bench {
@@ -80,12 +81,12 @@ using namespace detail;
 std::string format_long_runs(const std::vector<lab::executor_summary>& rows,
                              const bench_config& bench) {
   const auto& config = bench.long_request;
+  // The phases and what ran beside the server before the long request, as the lab says them.
   std::string out = fmt::format(
       "long request: naive n={} on one more connection after {} s, {} small-request connections "
-      "x depth {}; before = seconds 2-{}, during = seconds {}-{}\n",
-      config.long_n, config.before_s, config.connections, config.depth, config.before_s,
-      config.before_s + 1, config.before_s + config.during_s);
-  out += lab::describe_before_load(config.standin) + "\n";
+      "x depth {}\n{}",
+      config.long_n, config.before_s, config.connections, config.depth,
+      lab::describe_phases(config));
   out += fmt::format("{:<16} {:>12} {:>12} {:>9} {:>12} {:>12} {:>12}  server\n", "column",
                      "before req/s", "during req/s", "retention", "p50 during", "p99 during",
                      "max during");
