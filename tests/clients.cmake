@@ -7,7 +7,7 @@ primeloop_test(primeloop_client_tests
 add_dependencies(primeloop_client_tests primeloop-client primeloop-server)
 
 if(TARGET primeloop_lab)
-  primeloop_test(primeloop_lab_tests PROCESSORS 2
+  primeloop_test(primeloop_lab_tests PROCESSORS 2 FIRST
     SOURCES lab.tests.cpp lab_checks.tests.cpp lab_repeat.tests.cpp lab_chart.tests.cpp live_screen.tests.cpp terminal_support.cpp bench.tests.cpp bench_targets.tests.cpp bench_wrk.tests.cpp syscall_count.tests.cpp harness.tests.cpp
     LIBS primeloop::bench)
   add_dependencies(primeloop_lab_tests primeloop-lab primeloop-bench primeloop-server
