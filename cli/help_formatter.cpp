@@ -32,7 +32,7 @@ std::vector<std::string> wrap(std::string_view text, std::size_t columns) {
   return lines;
 }
 
-help_formatter::help_formatter(std::size_t width, std::size_t column) : width_(width) {
+help_formatter::help_formatter(std::size_t columns, std::size_t column) : width_(columns) {
   column_width(column);
 }
 

@@ -14,10 +14,10 @@ namespace primeloop::cli {
 /// the text's own line breaks are kept.
 [[nodiscard]] std::vector<std::string> wrap(std::string_view text, std::size_t columns);
 
-/// Help with flags in a left column and descriptions wrapped beside them, within `width`.
+/// Help with flags in a left column and descriptions wrapped beside them, within `columns`.
 class help_formatter : public CLI::Formatter {
  public:
-  help_formatter(std::size_t width, std::size_t column);
+  help_formatter(std::size_t columns, std::size_t column);
 
   std::string make_option(const CLI::Option* opt, bool is_positional) const override;
   std::string make_description(const CLI::App* app) const override;

@@ -83,7 +83,7 @@ std::size_t count_of(std::string_view text, std::string_view needle) {
 
 TEST_CASE("The HTTP codec makes GET /prime/N a request however the stream is split",
           "[http_codec]") {
-  for (const std::size_t chunk : {1, 3, 1000}) {
+  for (const std::size_t chunk : {1u, 3u, 1000u}) {
     INFO("reads of " << chunk);
     fake_site site;
     http_codec c(errors, 1000, site);

@@ -28,7 +28,7 @@ const error_lines errors(1000, 16);
 }  // namespace
 
 TEST_CASE("The line codec frames requests however the stream is split", "[line_codec]") {
-  for (const std::size_t chunk : {1, 2, 3, 7, 1000}) {
+  for (const std::size_t chunk : {1u, 2u, 3u, 7u, 1000u}) {
     INFO("reads of " << chunk);
     line_codec c(errors, 1000, 16);
     const auto t = feed(c, "10\n20\r\n3\n", chunk);
@@ -81,7 +81,7 @@ TEST_CASE("The line codec formats each error of a computation as its ERR line", 
 }
 
 TEST_CASE("A line over the limit is a fatal reply and the codec reads no more", "[line_codec]") {
-  for (const std::size_t chunk : {1, 5, 1000}) {
+  for (const std::size_t chunk : {1u, 5u, 1000u}) {
     INFO("reads of " << chunk);
     line_codec c(errors, 1000, 16);
     const auto t = feed(c, "1\n" + std::string(40, '7') + "\n2\n", chunk);
