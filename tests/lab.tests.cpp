@@ -334,7 +334,7 @@ TEST_CASE("The lab says what ran beside the server before the long request: stan
                                 "--executors",
                                 "threads",
                                 "--before",
-                                "2",
+                                "1",
                                 "--during",
                                 "1",
                                 "--after",

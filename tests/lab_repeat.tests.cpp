@@ -237,7 +237,7 @@ TEST_CASE(
                    ("primeloop-lab-repeat-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(out);
   child_process p({bin("primeloop-lab"), "--executors", "threads,processes", "--repeat", "2",
-                   "--before", "1", "--during", "1", "--after", "1", "--long-n", "20000",
+                   "--before", "1", "--during", "1", "--after", "0", "--long-n", "20000",
                    "--connections", "2", "--stop-grace", "1", "--out", out.string()});
   const auto text = p.read_all(std::chrono::seconds{90});
   INFO(text);

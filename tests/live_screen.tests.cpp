@@ -30,7 +30,7 @@ std::vector<std::string> short_lab(const std::string& out) {
           "--during",
           "1",
           "--after",
-          "1",
+          "0",
           "--long-n",
           "20000",
           "--connections",
