@@ -248,6 +248,7 @@ TEST_CASE("A short bench run prints every phase and the targets, and writes its 
   child_process p({bin("primeloop-bench"),
                    "-e",
                    "threads",
+                   "--no-standin",
                    "-c",
                    "4",
                    "-r",

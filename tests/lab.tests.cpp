@@ -106,9 +106,9 @@ TEST_CASE("A short lab run of inline and threads prints and writes its summary",
   const auto out =
       std::filesystem::temp_directory_path() / ("primeloop-lab-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(out);
-  child_process p({bin("primeloop-lab"), "--executors", "inline,threads", "--before", "2",
-                   "--during", "1", "--after", "1", "--long-n", "20000", "--connections", "4",
-                   "--stop-grace", "2", "--out", out.string()});
+  child_process p({bin("primeloop-lab"), "--executors", "inline,threads", "--no-standin",
+                   "--before", "2", "--during", "1", "--after", "1", "--long-n", "20000",
+                   "--connections", "4", "--stop-grace", "2", "--out", out.string()});
   const auto text = p.read_all(std::chrono::seconds{60});
   INFO(text);
   REQUIRE(p.wait() == 0);
@@ -179,9 +179,26 @@ TEST_CASE("The lab with --rate shows inline's freeze during the long request in 
   std::filesystem::remove_all(out);
   // naive n = 100000 takes minutes: inline is frozen from the long request's start to the end,
   // so the small requests due in the 2 s during it wait up to 2 s, counted from their due time.
-  child_process p({bin("primeloop-lab"), "--executors", "inline,threads", "--before", "1",
-                   "--during", "2", "--after", "1", "--long-n", "100000", "--connections", "4",
-                   "--rate", "500", "--stop-grace", "2", "--out", out.string()});
+  child_process p({bin("primeloop-lab"),
+                   "--executors",
+                   "inline,threads",
+                   "--no-standin",
+                   "--before",
+                   "1",
+                   "--during",
+                   "2",
+                   "--after",
+                   "1",
+                   "--long-n",
+                   "100000",
+                   "--connections",
+                   "4",
+                   "--rate",
+                   "500",
+                   "--stop-grace",
+                   "2",
+                   "--out",
+                   out.string()});
   const auto text = p.read_all(std::chrono::seconds{60});
   INFO(text);
   REQUIRE(p.wait() == 0);

@@ -198,9 +198,9 @@ TEST_CASE("A lab run of the blocking server charts what its load measured: one o
   const auto out = (std::filesystem::temp_directory_path() /
                     ("primeloop-lab-blocking-" + std::to_string(::getpid())))
                        .string();
-  child_process p({bin("primeloop-lab"), "--executors", "blocking,threads", "--before", "1",
-                   "--during", "1", "--after", "0", "--long-n", "20000", "--connections", "4",
-                   "--stop-grace", "2", "--out", out});
+  child_process p({bin("primeloop-lab"), "--executors", "blocking,threads", "--no-standin",
+                   "--before", "1", "--during", "1", "--after", "0", "--long-n", "20000",
+                   "--connections", "4", "--stop-grace", "2", "--out", out});
   const auto text = p.read_all(std::chrono::seconds{60});
   INFO(text);
   REQUIRE(p.wait() == 0);

@@ -25,6 +25,7 @@ std::vector<std::string> short_lab(const std::string& out) {
   return {bin("primeloop-lab"),
           "--executors",
           "inline,threads",
+          "--no-standin",
           "--before",
           "1",
           "--during",
