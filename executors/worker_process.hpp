@@ -84,6 +84,7 @@ class worker_process : public std::enable_shared_from_this<worker_process> {
 
  private:
   void start_read();
+  void read_ready();
   void on_read(std::size_t bytes);
   void on_gone();
 
