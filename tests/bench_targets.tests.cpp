@@ -58,3 +58,33 @@ TEST_CASE(
   // The pools' calls are shown, not held to the loop's target.
   CHECK_FALSE(bench::find_target(checks, "system calls per request, threads / baseline"));
 }
+
+TEST_CASE("The process pool's failed reads per request are held under 0.02", "[bench]") {
+  bench::bench_config config;
+  config.executors = {"processes", "processes+adaptive"};
+  bench::bench_results r;
+  const auto reads = [](std::string target, std::uint64_t failed_recvfrom,
+                        std::uint64_t failed_read) {
+    bench::syscall_cell c;
+    c.target = std::move(target);
+    c.requests = 1000;
+    c.calls["recvfrom"] = {1400, failed_recvfrom};
+    c.calls["read"] = {500, failed_read};
+    c.calls["epoll_wait"] = {300, 200};  // not a read: its failures do not count
+    return c;
+  };
+  r.syscalls = {reads("baseline", 0, 0), reads("processes", 300, 10),
+                reads("processes+adaptive", 5, 10)};
+  const auto checks = bench::check_targets(r, config);
+  const auto* speculative = bench::find_target(checks, "failed reads per request, processes");
+  REQUIRE(speculative);
+  CHECK(speculative->target == "< 0.02");
+  CHECK(speculative->measured == "0.310");
+  CHECK(speculative->met == false);
+  const auto* waited = bench::find_target(checks, "failed reads per request, processes+adaptive");
+  REQUIRE(waited);
+  CHECK(waited->measured == "0.015");
+  CHECK(waited->met == true);
+  // Inline and the baseline have no worker channel to read.
+  CHECK_FALSE(bench::find_target(checks, "failed reads per request, baseline"));
+}
