@@ -43,44 +43,20 @@ std::shared_ptr<worker_process> worker_process::spawn(asio::any_io_executor ex,
   w->pid_ = pid;
   w->started_ = clock::now();
   w->socket_.assign(asio::local::stream_protocol(), fds[0]);
-  w->socket_.non_blocking(true);  // read_ready's reads return would_block, never wait
   w->start_read();
   return w;
 }
 
-// Replies are read once the socket is readable, not tried first: a worker answers one request
-// at a time, so a read straight after its reply (what async_read_some does) found nothing most of
-// the time, one failed recvfrom (EAGAIN) for every three replies.
 void worker_process::start_read() {
-  socket_.async_wait(asio::socket_base::wait_read,
-                     [self = shared_from_this()](asio::error_code ec) {
-                       if (self->dead_) return;
-                       if (ec) {
-                         self->on_gone();
-                       } else {
-                         self->read_ready();
-                       }
-                     });
-}
-
-// Reads what is there. A read shorter than the room it had emptied the socket: wait for the next
-// reply. A full one may have left more behind: read again. Data that comes in after the last
-// read makes the socket readable again; the wait is asked before the loop looks for events.
-void worker_process::read_ready() {
-  for (;;) {
-    const std::size_t room = in_.size() - have_;
-    asio::error_code ec;
-    const std::size_t bytes = socket_.read_some(asio::buffer(in_.data() + have_, room), ec);
-    if (ec == asio::error::would_block) break;
-    if (ec) {
-      on_gone();
-      return;
-    }
-    on_read(bytes);
-    if (dead_) return;
-    if (bytes < room) break;
-  }
-  start_read();
+  socket_.async_read_some(asio::buffer(in_.data() + have_, in_.size() - have_),
+                          [self = shared_from_this()](asio::error_code ec, std::size_t bytes) {
+                            if (self->dead_) return;
+                            if (ec) {
+                              self->on_gone();
+                            } else {
+                              self->on_read(bytes);
+                            }
+                          });
 }
 
 void worker_process::on_read(std::size_t bytes) {
@@ -92,6 +68,7 @@ void worker_process::on_read(std::size_t bytes) {
   std::memmove(in_.data(), in_.data() + used, have_ - used);
   have_ -= used;
   if (count > 0) listener_.on_replies(*this, std::span<const reply>(replies.data(), count));
+  if (!dead_) start_read();
 }
 
 void worker_process::on_gone() {

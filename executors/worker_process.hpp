@@ -84,7 +84,6 @@ class worker_process : public std::enable_shared_from_this<worker_process> {
 
  private:
   void start_read();
-  void read_ready();
   void on_read(std::size_t bytes);
   void on_gone();
 
