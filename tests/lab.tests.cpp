@@ -16,6 +16,7 @@
 #include "benchmarks/lab/lab.hpp"
 #include "benchmarks/lab/lab_report.hpp"
 #include "benchmarks/lab/open_loop_table.hpp"
+#include "lab_test_support.hpp"
 #include "test_support.hpp"
 
 using namespace primeloop::test;
@@ -106,9 +107,7 @@ TEST_CASE("A short lab run of inline and threads prints and writes its summary",
   const auto out =
       std::filesystem::temp_directory_path() / ("primeloop-lab-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(out);
-  child_process p({bin("primeloop-lab"), "--executors", "inline,threads", "--no-standin",
-                   "--before", "2", "--during", "1", "--after", "1", "--long-n", "20000",
-                   "--connections", "4", "--stop-grace", "2", "--out", out.string()});
+  child_process p(short_lab{.before = 2}.argv(out.string()));
   const auto text = p.read_all(std::chrono::seconds{60});
   INFO(text);
   REQUIRE(p.wait() == 0);
@@ -179,26 +178,8 @@ TEST_CASE("The lab with --rate shows inline's freeze during the long request in 
   std::filesystem::remove_all(out);
   // naive n = 100000 takes minutes: inline is frozen from the long request's start to the end,
   // so the small requests due in the 2 s during it wait up to 2 s, counted from their due time.
-  child_process p({bin("primeloop-lab"),
-                   "--executors",
-                   "inline,threads",
-                   "--no-standin",
-                   "--before",
-                   "1",
-                   "--during",
-                   "2",
-                   "--after",
-                   "1",
-                   "--long-n",
-                   "100000",
-                   "--connections",
-                   "4",
-                   "--rate",
-                   "500",
-                   "--stop-grace",
-                   "2",
-                   "--out",
-                   out.string()});
+  child_process p(
+      short_lab{.during = 2, .long_n = 100000, .extra = {"--rate", "500"}}.argv(out.string()));
   const auto text = p.read_all(std::chrono::seconds{60});
   INFO(text);
   REQUIRE(p.wait() == 0);
@@ -347,25 +328,9 @@ TEST_CASE("The lab says what ran beside the server before the long request: stan
   const auto out = std::filesystem::temp_directory_path() /
                    ("primeloop-lab-standin-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(out);
-  std::vector<std::string> argv{bin("primeloop-lab"),
-                                "--executors",
-                                "threads",
-                                "--before",
-                                "1",
-                                "--during",
-                                "1",
-                                "--after",
-                                "0",
-                                "--long-n",
-                                "20000",
-                                "--connections",
-                                "2",
-                                "--stop-grace",
-                                "2",
-                                "--out",
-                                out.string()};
-  if (!standin) argv.emplace_back("--no-standin");
-  child_process p(argv);
+  child_process p(
+      short_lab{.executors = "threads", .after = 0, .connections = 2, .standin = standin}.argv(
+          out.string()));
   const auto text = p.read_all(std::chrono::seconds{60});
   INFO(text);
   REQUIRE(p.wait() == 0);

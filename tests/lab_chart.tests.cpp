@@ -15,6 +15,7 @@
 #include "benchmarks/harness/lab_support.hpp"
 #include "benchmarks/lab/lab_report.hpp"
 #include "benchmarks/lab/svg_chart.hpp"
+#include "lab_test_support.hpp"
 #include "test_support.hpp"
 
 using namespace primeloop::test;
@@ -198,9 +199,7 @@ TEST_CASE("A lab run of the blocking server charts what its load measured: one o
   const auto out = (std::filesystem::temp_directory_path() /
                     ("primeloop-lab-blocking-" + std::to_string(::getpid())))
                        .string();
-  child_process p({bin("primeloop-lab"), "--executors", "blocking,threads", "--no-standin",
-                   "--before", "1", "--during", "1", "--after", "0", "--long-n", "20000",
-                   "--connections", "4", "--stop-grace", "2", "--out", out});
+  child_process p(short_lab{.executors = "blocking,threads", .after = 0}.argv(out));
   const auto text = p.read_all(std::chrono::seconds{60});
   INFO(text);
   REQUIRE(p.wait() == 0);

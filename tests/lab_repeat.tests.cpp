@@ -236,26 +236,13 @@ TEST_CASE(
   const auto out = std::filesystem::temp_directory_path() /
                    ("primeloop-lab-repeat-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(out);
-  child_process p({bin("primeloop-lab"),
-                   "--executors",
-                   "threads,processes",
-                   "--no-standin",
-                   "--repeat",
-                   "2",
-                   "--before",
-                   "1",
-                   "--during",
-                   "1",
-                   "--after",
-                   "0",
-                   "--long-n",
-                   "20000",
-                   "--connections",
-                   "2",
-                   "--stop-grace",
-                   "1",
-                   "--out",
-                   out.string()});
+  child_process p(short_lab{
+      .executors = "threads,processes",
+      .after = 0,
+      .connections = 2,
+      .stop_grace = 1,
+      .extra = {"--repeat",
+                "2"}}.argv(out.string()));
   const auto text = p.read_all(std::chrono::seconds{90});
   INFO(text);
   REQUIRE(p.wait() == 0);

@@ -1,13 +1,17 @@
 #pragma once
 /// What the lab's tests share: the lines over 100 columns in a text, a fresh temporary folder,
-/// and an observer that hears nothing.
+/// the command of a short lab run, and an observer that hears nothing.
 #include <unistd.h>
 
 #include <filesystem>
+#include <initializer_list>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "benchmarks/lab/lab.hpp"
+#include "test_support.hpp"
 
 namespace primeloop::test {
 
@@ -28,6 +32,41 @@ inline std::filesystem::path temp_dir(const std::string& name) {
   std::filesystem::remove_all(p);
   return p;
 }
+
+/// A short primeloop-lab run, for tests that read what it prints and writes: seconds-long phases,
+/// a naive long request, and no stand-in (the stand-in's own test asks for it).
+struct short_lab {
+  std::string executors = "inline,threads";
+  int before = 1;
+  int during = 1;
+  int after = 1;
+  int long_n = 20000;
+  int connections = 4;
+  int stop_grace = 2;
+  bool standin = false;
+  std::vector<std::string> extra{};  ///< more flags, after the others
+
+  /// The command, writing its files to `out`.
+  [[nodiscard]] std::vector<std::string> argv(const std::string& out) const {
+    std::vector<std::string> a{bin("primeloop-lab"), "--executors", executors};
+    if (!standin) a.emplace_back("--no-standin");
+    using flag_value = std::pair<const char*, int>;
+    for (const auto& [flag, value] :
+         std::initializer_list<flag_value>{{"--before", before},
+                                           {"--during", during},
+                                           {"--after", after},
+                                           {"--long-n", long_n},
+                                           {"--connections", connections},
+                                           {"--stop-grace", stop_grace}}) {
+      a.emplace_back(flag);
+      a.push_back(std::to_string(value));
+    }
+    a.insert(a.end(), extra.begin(), extra.end());
+    a.emplace_back("--out");
+    a.push_back(out);
+    return a;
+  }
+};
 
 /// A lab observer that ignores everything it is told.
 struct null_observer final : lab::lab_observer {

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "benchmarks/lab/live_screen.hpp"
+#include "lab_test_support.hpp"
 #include "terminal_support.hpp"
 #include "test_support.hpp"
 
@@ -21,32 +22,15 @@ std::string temp_path(const std::string& name) {
       .string();
 }
 
-std::vector<std::string> short_lab(const std::string& out) {
-  return {bin("primeloop-lab"),
-          "--executors",
-          "inline,threads",
-          "--no-standin",
-          "--before",
-          "1",
-          "--during",
-          "1",
-          "--after",
-          "0",
-          "--long-n",
-          "20000",
-          "--connections",
-          "2",
-          "--stop-grace",
-          "2",
-          "--out",
-          out};
+std::vector<std::string> two_column_lab(const std::string& out) {
+  return short_lab{.after = 0, .connections = 2}.argv(out);
 }
 
 }  // namespace
 
 TEST_CASE("On a terminal the lab redraws one live table in place", "[lab][terminal]") {
   const auto out = temp_path("primeloop-lab-tty");
-  terminal_process p(short_lab(out));
+  terminal_process p(two_column_lab(out));
   const auto& text = p.read_all(std::chrono::seconds{60});
   INFO(text);
   REQUIRE(p.wait() == std::optional<int>{0});
@@ -64,7 +48,7 @@ TEST_CASE("On a terminal the lab redraws one live table in place", "[lab][termin
 
 TEST_CASE("On a pipe the lab prints plain lines with no escape sequence", "[lab][terminal]") {
   const auto out = temp_path("primeloop-lab-pipe");
-  child_process p(short_lab(out));
+  child_process p(two_column_lab(out));
   const auto text = p.read_all(std::chrono::seconds{60});
   INFO(text);
   REQUIRE(p.wait() == 0);
