@@ -1,6 +1,8 @@
 // The bench's targets for fairness and for the loop's system calls: what each figure should be,
 // from results made up for the purpose (no server runs here).
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +13,20 @@
 #include "benchmarks/bench/bench_report.hpp"
 
 namespace bench = primeloop::bench;
+
+namespace {
+
+/// A made-up strace count of one server: its requests and its calls by name.
+bench::syscall_cell traced(std::string target, std::uint64_t requests,
+                           std::map<std::string, bench::syscall_tally> calls) {
+  bench::syscall_cell c;
+  c.target = std::move(target);
+  c.requests = requests;
+  c.calls = std::move(calls);
+  return c;
+}
+
+}  // namespace
 
 TEST_CASE(
     "The fairness and system-call targets: pools within 2 s, inline within a turn, calls near the "
@@ -32,11 +48,7 @@ TEST_CASE(
                 fair("threads", milliseconds{900}, milliseconds{2100}),
                 fair("processes", milliseconds{900}, std::nullopt)};
   const auto calls = [](std::string target, std::uint64_t requests, std::uint64_t n) {
-    bench::syscall_cell c;
-    c.target = std::move(target);
-    c.requests = requests;
-    c.calls["recvfrom"].calls = n;
-    return c;
+    return traced(std::move(target), requests, {{"recvfrom", {n, 0}}});
   };
   r.syscalls = {calls("baseline", 1000, 2000), calls("inline", 1000, 2300),
                 calls("threads", 1000, 2700)};
@@ -65,13 +77,11 @@ TEST_CASE("The process pool's failed reads per request are held under 0.02", "[b
   bench::bench_results r;
   const auto reads = [](std::string target, std::uint64_t failed_recvfrom,
                         std::uint64_t failed_read) {
-    bench::syscall_cell c;
-    c.target = std::move(target);
-    c.requests = 1000;
-    c.calls["recvfrom"] = {1400, failed_recvfrom};
-    c.calls["read"] = {500, failed_read};
-    c.calls["epoll_wait"] = {300, 200};  // not a read: its failures do not count
-    return c;
+    // epoll_wait is not a read: its failures do not count.
+    return traced(std::move(target), 1000,
+                  {{"recvfrom", {1400, failed_recvfrom}},
+                   {"read", {500, failed_read}},
+                   {"epoll_wait", {300, 200}}});
   };
   r.syscalls = {reads("baseline", 0, 0), reads("processes", 300, 10),
                 reads("processes+adaptive", 5, 10)};
